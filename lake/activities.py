@@ -1,0 +1,48 @@
+"""`activities`: one row per activity session (key: `activity_id`).
+
+A FIT file with several sessions (multisport, chained files) gives one row per session. A run
+present both as a FIT file and as a Strava activity is one row carrying both `fit_sha256` and
+`strava_id`.
+"""
+
+import polars as pl
+
+from lake.table import TableSpec
+
+SPEC = TableSpec(
+    name="activities",
+    grain="one activity session",
+    schema=pl.Schema(
+        {
+            "activity_id": pl.String,
+            "athlete_id": pl.String,
+            "sport": pl.String,
+            "sub_sport": pl.String,
+            "start_time": pl.Datetime("us", "UTC"),
+            "utc_offset_s": pl.Int32,
+            "distance_m": pl.Float64,
+            "elapsed_s": pl.Float64,
+            "moving_s": pl.Float64,
+            "avg_hr_bpm": pl.Float64,
+            "max_hr_bpm": pl.Float64,
+            "ascent_m": pl.Float64,
+            "descent_m": pl.Float64,
+            "calories_kcal": pl.Float64,
+            "avg_cadence_spm": pl.Float64,
+            "device_manufacturer": pl.String,
+            "device_product": pl.String,
+            "device_serial": pl.String,
+            "session_index": pl.Int32,
+            "fit_sha256": pl.String,
+            "strava_id": pl.Int64,
+            "source": pl.String,  # fit | strava | fit+strava
+            "name": pl.String,
+            "description": pl.String,
+            "gear_id": pl.String,
+            "is_private": pl.Boolean,
+            "is_deleted": pl.Boolean,
+            "updated_at": pl.Datetime("us", "UTC"),
+        }
+    ),
+    key=("activity_id",),
+)

@@ -1,0 +1,231 @@
+"""Generic Delta table machinery shared by the table modules.
+
+Each table module (`lake/activities.py`, …) declares a `TableSpec`: its path under the lake
+root, an explicit polars schema, its merge key and its partitioning. The functions here are the
+only code that reads or writes Delta. Every write casts to the declared schema, and every write
+that can lose a race with a concurrent writer (`CommitFailedError`) is retried from a fresh read.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+import polars as pl
+from deltalake import DeltaTable, write_deltalake
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
+
+from lake.storage import Lake
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+COMMIT_ATTEMPTS = 12
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A Delta table's contract: where it lives, what one row is, its columns and key."""
+
+    name: str  # path under the lake root, e.g. "activities" or "marts/daily_load"
+    grain: str  # what one row is, for docs and errors
+    schema: pl.Schema
+    key: tuple[str, ...]
+    partition_by: tuple[str, ...] = ()
+
+    def uri(self, lake: Lake) -> str:
+        return lake.uri(self.name)
+
+    def empty(self) -> pl.DataFrame:
+        return pl.DataFrame(schema=self.schema)
+
+    def conform(self, frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+        """Cast to the declared schema: declared column order, missing columns as nulls.
+
+        A column the schema does not declare is an error, not silently dropped.
+        """
+        lf = frame.lazy()
+        present = lf.collect_schema().names()
+        extra = [c for c in present if c not in self.schema]
+        if extra:
+            raise ValueError(f"{self.name}: columns not in the schema: {extra}")
+        exprs = [
+            (pl.col(c) if c in present else pl.lit(None)).cast(dtype, strict=True).alias(c)
+            for c, dtype in self.schema.items()
+        ]
+        return lf.select(exprs).collect()
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+
+def table_exists(lake: Lake, spec: TableSpec) -> bool:
+    return DeltaTable.is_deltatable(spec.uri(lake), storage_options=lake.storage_options)
+
+
+def open_table(lake: Lake, spec: TableSpec) -> DeltaTable | None:
+    try:
+        return DeltaTable(spec.uri(lake), storage_options=lake.storage_options)
+    except TableNotFoundError:
+        return None
+
+
+def scan(lake: Lake, spec: TableSpec) -> pl.LazyFrame:
+    """A lazy scan of the table, or an empty frame of its schema when it does not exist yet."""
+    if not table_exists(lake, spec):
+        return spec.empty().lazy()
+    lf = pl.scan_delta(spec.uri(lake), storage_options=lake.storage_options or None)
+    # Older tables may lack columns added later: conform lazily to the declared schema.
+    present = lf.collect_schema().names()
+    return lf.select(
+        [
+            (pl.col(c) if c in present else pl.lit(None)).cast(dtype).alias(c)
+            for c, dtype in spec.schema.items()
+        ]
+    )
+
+
+def read(lake: Lake, spec: TableSpec) -> pl.DataFrame:
+    return scan(lake, spec).collect()
+
+
+# --- writing --------------------------------------------------------------------------------------
+
+
+def with_commit_retry(operation: Callable[[], T], *, what: str, attempts: int = COMMIT_ATTEMPTS) -> T:
+    """Run a whole read-compute-write `operation`, again from a fresh read when a commit races.
+
+    `operation` must re-read whatever it depends on each time it is called.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return operation()
+        except (CommitFailedError, DeltaError) as exc:
+            if not _is_commit_race(exc) or attempt == attempts:
+                raise
+            delay = min(2.0, 0.05 * 2**attempt) * (0.5 + random.random())
+            log.info("%s: concurrent commit (%s); retrying in %.2fs (%d/%d)", what, type(exc).__name__, delay, attempt, attempts)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def _is_commit_race(exc: Exception) -> bool:
+    if isinstance(exc, CommitFailedError):
+        return True
+    text = str(exc).lower()
+    return any(s in text for s in ("version already exists", "already exists", "concurrent", "conflict", "transaction failed"))
+
+
+def overwrite(lake: Lake, spec: TableSpec, frame: pl.DataFrame) -> None:
+    """Replace the whole table with `frame` (one commit)."""
+    data = spec.conform(frame).to_arrow()
+    with_commit_retry(
+        lambda: write_deltalake(
+            spec.uri(lake),
+            data,
+            mode="overwrite",
+            schema_mode="overwrite",
+            partition_by=list(spec.partition_by) or None,
+            storage_options=lake.storage_options,
+        ),
+        what=f"overwrite {spec.name}",
+    )
+
+
+def _create_or_append(lake: Lake, spec: TableSpec, data) -> bool:
+    """Create the table with `data` when it does not exist. True when this call created it."""
+    if table_exists(lake, spec):
+        return False
+    write_deltalake(
+        spec.uri(lake),
+        data,
+        mode="error",
+        partition_by=list(spec.partition_by) or None,
+        storage_options=lake.storage_options,
+    )
+    return True
+
+
+def _sql_literal(value) -> str:
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return str(value)
+
+
+def in_predicate(column: str, values: Iterable) -> str:
+    return f"{column} IN ({', '.join(_sql_literal(v) for v in sorted(set(values)))})"
+
+
+def upsert(lake: Lake, spec: TableSpec, frame: pl.DataFrame, *, update_columns: Sequence[str] | None = None) -> None:
+    """Merge `frame` into the table on its key: update matches, insert the rest (one commit).
+
+    `update_columns` limits which columns a match overwrites (all by default).
+    """
+    data = spec.conform(frame)
+    if data.is_empty():
+        return
+    if data.select(spec.key).is_duplicated().any():
+        raise ValueError(f"{spec.name}: duplicate keys {spec.key} in the rows to merge")
+    arrow = data.to_arrow()
+
+    def attempt() -> None:
+        if _create_or_append(lake, spec, arrow):
+            return
+        dt = DeltaTable(spec.uri(lake), storage_options=lake.storage_options)
+        predicate = " AND ".join(f"t.{k} = s.{k}" for k in spec.key)
+        for part in spec.partition_by:  # prune target files to the partitions being written
+            if part not in spec.key:
+                predicate += f" AND t.{part} = s.{part} AND " + in_predicate(f"t.{part}", data[part].drop_nulls().to_list())
+        merger = dt.merge(arrow, predicate=predicate, source_alias="s", target_alias="t")
+        if update_columns is None:
+            merger = merger.when_matched_update_all()
+        else:
+            merger = merger.when_matched_update({c: f"s.{c}" for c in update_columns})
+        merger.when_not_matched_insert_all().execute()
+
+    with_commit_retry(attempt, what=f"merge into {spec.name}")
+
+
+def replace_rows(lake: Lake, spec: TableSpec, frame: pl.DataFrame, *, by: str, values: Iterable) -> None:
+    """Atomically replace every row whose `by` is in `values` with `frame` (one commit).
+
+    Used for child tables (records, laps) whose rows for an activity are rewritten as a whole;
+    partition values of `frame` narrow the delete to the partitions concerned.
+    """
+    values = sorted(set(values))
+    if not values:
+        return
+    data = spec.conform(frame)
+    stray = data.filter(~pl.col(by).is_in(values))
+    if not stray.is_empty():
+        raise ValueError(f"{spec.name}: rows outside the replaced {by} set")
+    arrow = data.to_arrow()
+    predicate = in_predicate(by, values)
+
+    def attempt() -> None:
+        if _create_or_append(lake, spec, arrow):
+            return
+        write_deltalake(
+            spec.uri(lake),
+            arrow,
+            mode="overwrite",
+            predicate=predicate,
+            partition_by=list(spec.partition_by) or None,
+            storage_options=lake.storage_options,
+        )
+
+    with_commit_retry(attempt, what=f"replace rows of {spec.name}")
+
+
+def delete_rows(lake: Lake, spec: TableSpec, predicate: str) -> None:
+    dt = open_table(lake, spec)
+    if dt is None:
+        return
+    with_commit_retry(
+        lambda: DeltaTable(spec.uri(lake), storage_options=lake.storage_options).delete(predicate),
+        what=f"delete from {spec.name}",
+    )

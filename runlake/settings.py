@@ -1,0 +1,97 @@
+"""The one place where runlake reads its configuration.
+
+`Settings()` is built at the edge (the CLI, a flow's entry, the dashboard) and passed down; no
+module reads the environment at import time. Every field maps to a `RUNLAKE_<NAME>` environment
+variable (case-insensitive). S3 endpoint and credentials use the standard AWS variables
+(`AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
+`AWS_REGION`), read only by `lake.storage`. docs/settings.md documents each setting.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Sources whose activities may appear in the public layer by default: the athlete's own watch
+#: files. Strava's API terms allow showing a user's Strava data only to that user.
+DEFAULT_PUBLIC_SOURCES = ("fit",)
+
+
+def default_home() -> Path:
+    """The per-user data folder (follows XDG_DATA_HOME on Linux)."""
+    return Path(platformdirs.user_data_dir("runlake", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """All runlake settings. See docs/settings.md."""
+
+    model_config = SettingsConfigDict(env_prefix="RUNLAKE_", extra="ignore", case_sensitive=False)
+
+    # --- where things live -------------------------------------------------------------------
+    home: Path = Field(default_factory=default_home, description="Local state folder.")
+    lake_uri: str | None = Field(None, description="Lake root: a folder or s3://bucket/prefix.")
+    inbox_uri: str | None = Field(None, description="Where new FIT files arrive: folder or S3 prefix.")
+    athlete_id: str = Field("me", min_length=1, description="Owner of every private row.")
+    timezone: str = Field("UTC", description="Athlete's home IANA zone, used where a file has no local time.")
+
+    # --- lake maintenance -----------------------------------------------------------------------
+    vacuum_retention_hours: int = Field(168, ge=0, description="Vacuum keeps files newer than this.")
+    ingest_batch_files: int = Field(500, ge=1, description="Files decoded per Delta commit.")
+
+    # --- athlete physiology (defaults for the athlete_profile table) ------------------------------
+    hr_rest_bpm: int = Field(45, description="Resting heart rate.")
+    hr_max_bpm: int = Field(190, description="Maximum heart rate.")
+    athlete_sex: str = Field("m", pattern="^[mfMF]$", description="m or f (Banister TRIMP k).")
+    threshold_hr_bpm: int | None = Field(None, description="Lactate-threshold HR; default from max.")
+    threshold_pace_s_per_km: float = Field(210.0, gt=0, description="Threshold pace, s per km.")
+
+    # --- public layer -------------------------------------------------------------------------------
+    privacy_zones: str = Field("", description="'lat,lon,radius_m;...' zones hidden from routes.")
+    privacy_trim_m: float = Field(200.0, ge=0, description="Route length hidden at start and end.")
+    public_id_salt: SecretStr | None = Field(None, description="HMAC key for public ids.")
+    private_activities: str = Field("", description="Comma-separated activity ids never published.")
+    public_sources: str = Field(",".join(DEFAULT_PUBLIC_SOURCES), description="Sources published.")
+
+    # --- Strava -----------------------------------------------------------------------------------------
+    strava_url: str = Field("https://www.strava.com", description="Strava base URL.")
+    strava_client_id: str | None = None
+    strava_client_secret: SecretStr | None = None
+    strava_refresh_token: SecretStr | None = None
+    strava_secret_block: str | None = Field(None, description="Prefect Secret block with tokens.")
+    aws_credentials_block: str | None = Field(None, description="prefect-aws AwsCredentials block.")
+
+    @field_validator("lake_uri", "inbox_uri")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @model_validator(mode="after")
+    def _check_physiology(self) -> "Settings":
+        if not 20 <= self.hr_rest_bpm <= 120:
+            raise ValueError(f"RUNLAKE_HR_REST_BPM={self.hr_rest_bpm} is not a plausible resting HR (20-120)")
+        if not 100 <= self.hr_max_bpm <= 250:
+            raise ValueError(f"RUNLAKE_HR_MAX_BPM={self.hr_max_bpm} is not a plausible maximum HR (100-250)")
+        if self.hr_rest_bpm >= self.hr_max_bpm:
+            raise ValueError("RUNLAKE_HR_REST_BPM must be below RUNLAKE_HR_MAX_BPM")
+        return self
+
+    # --- derived ------------------------------------------------------------------------------------
+    @property
+    def lake(self) -> str:
+        """The lake root URI (a local absolute path or an s3:// URI)."""
+        return self.lake_uri or str(self.home / "lake")
+
+    @property
+    def inbox(self) -> str:
+        return self.inbox_uri or str(self.home / "inbox")
+
+    @property
+    def public_source_set(self) -> frozenset[str]:
+        return frozenset(s.strip().lower() for s in self.public_sources.split(",") if s.strip())
+
+    @property
+    def private_activity_ids(self) -> frozenset[str]:
+        return frozenset(s.strip() for s in self.private_activities.replace(";", ",").split(",") if s.strip())
