@@ -1,0 +1,76 @@
+"""What every CLI command shares: building settings at the edge and failing with one line."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from collections.abc import Iterator
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from flows.errors import RunlakeError
+from lake.storage import Lake, LakeConfigError
+from runlake.settings import Settings
+
+console = Console(stderr=True)
+log = logging.getLogger("runlake")
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print one error line and exit."""
+    console.print(f"[bold red]runlake:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        parts = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err.get("loc", ()))
+            name = f"RUNLAKE_{loc.upper()}" if loc else "settings"
+            parts.append(f"{name}: {err.get('msg')}")
+        return "invalid settings: " + "; ".join(parts)
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the errors a user can fix into one line and exit code 1 (2 for bad settings)."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except (ValidationError, LakeConfigError) as exc:
+        fail(_one_line(exc), 2)
+    except (RunlakeError, OSError) as exc:
+        fail(_one_line(exc), 1)
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from the environment, with command-line overrides (None = not given)."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        fail(_one_line(exc), 2)
+        raise  # unreachable: fail() exits
+
+
+def lake_from(settings: Settings) -> Lake:
+    from flows.lake_access import open_lake
+
+    with user_errors():
+        return open_lake(settings)
+
+
+def verbose_logging(verbose: bool) -> None:
+    if verbose:
+        logging.getLogger().setLevel(logging.INFO)
+
+
+def is_tty() -> bool:
+    return sys.stderr.isatty()

@@ -1,0 +1,5 @@
+"""User-facing errors: what the CLI prints as one line (no traceback) before a non-zero exit."""
+
+
+class RunlakeError(Exception):
+    """A run that cannot proceed for a reason the user can fix (bad path, bad setting, …)."""
