@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flows.errors import RunlakeError
+from runlake.errors import RunlakeError
 from lake.storage import Lake, LakeConfigError, normalize_uri
 from runlake.settings import Settings
 

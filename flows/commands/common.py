@@ -11,7 +11,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from flows.errors import RunlakeError
+from runlake.errors import RunlakeError
 from lake.storage import Lake, LakeConfigError
 from runlake.settings import Settings
 

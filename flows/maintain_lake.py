@@ -1,0 +1,22 @@
+"""Flow `maintain-lake`: compaction and vacuum of every table (weekly in production)."""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger
+
+from flows.lake_access import open_lake
+from lake.maintenance import maintain_lake as maintain_all_tables
+from runlake.settings import Settings
+
+
+@flow(name="maintain-lake")
+def maintain_lake(lake_uri: str | None = None, retention_hours: int | None = None) -> list[dict]:
+    """Compact and vacuum every table of the lake."""
+    logger = get_run_logger()
+    overrides = {k: v for k, v in dict(lake_uri=lake_uri, vacuum_retention_hours=retention_hours).items() if v is not None}
+    settings = Settings(**overrides)
+    lake = open_lake(settings)
+    results = maintain_all_tables(lake, retention_hours=settings.vacuum_retention_hours)
+    for r in results:
+        logger.info("%s: compacted %d → %d files, vacuumed %d", r.table, r.files_removed, r.files_added, r.vacuumed)
+    return [r.__dict__ for r in results]
