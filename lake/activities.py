@@ -42,6 +42,7 @@ SPEC = TableSpec(
             "is_private": pl.Boolean,
             "is_deleted": pl.Boolean,
             "updated_at": pl.Datetime("us", "UTC"),
+            "strava_external_id": pl.String,  # Strava's external_id: usually the uploaded file's name
         }
     ),
     key=("activity_id",),

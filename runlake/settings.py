@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     strava_refresh_token: SecretStr | None = None
     strava_secret_block: str | None = Field(None, description="Prefect Secret block with tokens.")
     aws_credentials_block: str | None = Field(None, description="prefect-aws AwsCredentials block.")
+    strava_redirect_uri: str = Field("http://localhost/exchange_token", description="OAuth redirect for `runlake strava auth`.")
+    strava_rate_share: float = Field(0.9, gt=0, le=1, description="Share of Strava's 15-min and daily budgets a sync may use.")
+    strava_max_wait_s: float = Field(900.0, ge=0, description="Longest pause for the 15-minute window before stopping.")
+    strava_full_listing_every: int = Field(1, ge=1, description="List all summaries every Nth sync (else from the checkpoint).")
+    strava_overlap_days: float = Field(14.0, ge=0, description="Incremental listing starts this long before the checkpoint.")
+    strava_commit_every: int = Field(50, ge=1, description="Activities fetched per Delta commit during a sync.")
+    strava_max_retries: int = Field(4, ge=0, description="Retries of one Strava request after a 5xx, timeout or lost connection.")
+    strava_timeout_s: float = Field(30.0, gt=0, description="Strava request timeout.")
 
     @field_validator("lake_uri", "inbox_uri")
     @classmethod

@@ -1,0 +1,351 @@
+"""A fake Strava API v3 + OAuth server for tests and the bench, on a free 127.0.0.1 port.
+
+`http.server.ThreadingHTTPServer` in a daemon thread of the test process. What it does like
+Strava:
+
+* OAuth: `POST /oauth/token` (refresh_token and authorization_code grants) with **rotating**
+  refresh tokens (the old one is invalid once a new one was issued), access tokens with an
+  expiry, Strava's error bodies for a bad client secret or an invalid refresh token;
+  `GET /oauth/authorize` redirects to the redirect_uri with a one-time code.
+* `GET /api/v3/athlete/activities` (paging, `before`/`after`, newest first unless `after`),
+  `/activities/{id}` (DetailedActivity with laps), `/activities/{id}/streams` (key_by_type),
+  `/activities/{id}/laps`, `/athlete`.
+* Rate limits: `X-RateLimit-Limit/Usage` and `X-ReadRateLimit-Limit/Usage` on every API
+  answer (optionally lower-case names), 429 past either limit; `new_day()` resets the daily
+  count, the 15-minute count follows the wall clock's quarter hours.
+* Faults: a share of API requests answered 500/502/503 (`fault_rate`, seeded), slow answers
+  (`slow_rate`, `slow_s`), pages answered with malformed JSON (`malformed_pages`).
+* Add, update (rename, distance edit, private flag) and delete activities between runs.
+
+Every request is logged (`requests`) so tests can count what a sync downloaded. The server
+never echoes a token in a body or a log line.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from tests.sources.strava.fake_data import STREAM_KEYS, FakeActivity
+
+
+@dataclass
+class Logged:
+    method: str
+    path: str
+    query: dict
+    status: int
+
+
+def _err(message: str, resource: str, field: str, code: str) -> dict:
+    return {"message": message, "errors": [{"resource": resource, "field": field, "code": code}]}
+
+
+class FakeStrava:
+    def __init__(
+        self,
+        activities: list[FakeActivity] | None = None,
+        *,
+        client_id: str = "4242",
+        client_secret: str | None = None,
+        short_limit: int = 600,
+        daily_limit: int = 30000,
+        read_short_limit: int = 300,
+        read_daily_limit: int = 15000,
+        fault_rate: float = 0.0,
+        slow_rate: float = 0.0,
+        slow_s: float = 1.0,
+        seed: int = 1,
+        lowercase_headers: bool = False,
+        laps_in_detail: bool = True,
+        rotate: bool = True,
+        access_ttl_s: int = 21600,
+        streams_404_for_manual: bool = True,
+    ):
+        self.activities: dict[int, FakeActivity] = {a.id: a for a in activities or []}
+        self.client_id = client_id
+        self.client_secret = client_secret or "cs_" + secrets.token_hex(16)
+        self.short_limit, self.daily_limit = short_limit, daily_limit
+        self.read_short_limit, self.read_daily_limit = read_short_limit, read_daily_limit
+        self.fault_rate, self.slow_rate, self.slow_s = fault_rate, slow_rate, slow_s
+        self.rng = random.Random(seed)
+        self.lowercase_headers = lowercase_headers
+        self.laps_in_detail = laps_in_detail
+        self.rotate = rotate
+        self.access_ttl_s = access_ttl_s
+        self.streams_404_for_manual = streams_404_for_manual
+        self.malformed_pages: set[int] = set()
+        self._stream_cache: dict[tuple, bytes] = {}
+        self.refresh_tokens: set[str] = set()
+        self.access_tokens: dict[str, float] = {}
+        self.codes: set[str] = set()
+        self.requests: list[Logged] = []
+        self.issued_tokens: list[str] = []  # every secret handed out, for leak greps
+        self.usage = {"short": 0, "daily": 0, "read_short": 0, "read_daily": 0}
+        self.quarter = int(time.time() // 900)
+        self.lock = threading.Lock()
+        self.server: ThreadingHTTPServer | None = None
+        self.thread: threading.Thread | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> "FakeStrava":
+        fake = self
+
+        class Handler(_Handler):
+            server_fake = fake
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, name="fake-strava", daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    def __enter__(self) -> "FakeStrava":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    # --- tokens and state the tests drive -------------------------------------------------------
+
+    def issue_refresh_token(self) -> str:
+        token = "rt_" + secrets.token_hex(20)
+        with self.lock:
+            self.refresh_tokens.add(token)
+            self.issued_tokens.append(token)
+        return token
+
+    def revoke_all(self) -> None:
+        with self.lock:
+            self.refresh_tokens.clear()
+            self.access_tokens.clear()
+
+    def new_day(self) -> None:
+        with self.lock:
+            self.usage = {k: 0 for k in self.usage}
+
+    def add(self, activity: FakeActivity) -> None:
+        self.activities[activity.id] = activity
+
+    def delete(self, activity_id: int) -> None:
+        del self.activities[activity_id]
+
+    def count(self, pattern: str, status: int | None = 200) -> int:
+        rx = re.compile(pattern)
+        return sum(1 for r in self.requests if rx.fullmatch(r.path) and (status is None or r.status == status))
+
+    def api_requests(self) -> list[Logged]:
+        return [r for r in self.requests if r.path.startswith("/api/")]
+
+    # --- request handling (called from handler threads) ---------------------------------------
+
+    def rate_headers(self) -> dict[str, str]:
+        u = self.usage
+        headers = {
+            "X-RateLimit-Limit": f"{self.short_limit},{self.daily_limit}",
+            "X-RateLimit-Usage": f"{u['short']},{u['daily']}",
+            "X-ReadRateLimit-Limit": f"{self.read_short_limit},{self.read_daily_limit}",
+            "X-ReadRateLimit-Usage": f"{u['read_short']},{u['read_daily']}",
+        }
+        return {k.lower(): v for k, v in headers.items()} if self.lowercase_headers else headers
+
+    def count_request(self, method: str) -> bool:
+        """Count an API request; False when it is over a limit (→ 429)."""
+        with self.lock:
+            quarter = int(time.time() // 900)
+            if quarter != self.quarter:
+                self.quarter = quarter
+                self.usage["short"] = self.usage["read_short"] = 0
+            self.usage["short"] += 1
+            self.usage["daily"] += 1
+            if method == "GET":
+                self.usage["read_short"] += 1
+                self.usage["read_daily"] += 1
+            u = self.usage
+            return not (
+                u["short"] > self.short_limit
+                or u["daily"] > self.daily_limit
+                or u["read_short"] > self.read_short_limit
+                or u["read_daily"] > self.read_daily_limit
+            )
+
+    def token(self, form: dict[str, str]) -> tuple[int, dict]:
+        if form.get("client_id") != self.client_id:
+            return 400, _err("Bad Request", "Application", "client_id", "invalid")
+        if form.get("client_secret") != self.client_secret:
+            return 401, _err("Authorization Error", "Application", "client_secret", "invalid")
+        grant = form.get("grant_type")
+        with self.lock:
+            if grant == "refresh_token":
+                old = form.get("refresh_token", "")
+                if old not in self.refresh_tokens:
+                    return 400, _err("Bad Request", "RefreshToken", "refresh_token", "invalid")
+                if self.rotate:
+                    self.refresh_tokens.discard(old)
+            elif grant == "authorization_code":
+                if form.get("code") not in self.codes:
+                    return 400, _err("Bad Request", "AuthorizationCode", "code", "invalid")
+                self.codes.discard(form["code"])
+                old = ""
+            else:
+                return 400, _err("Bad Request", "Grant", "grant_type", "invalid")
+            new_refresh = "rt_" + secrets.token_hex(20) if (self.rotate or grant != "refresh_token") else old
+            access = "at_" + secrets.token_hex(20)
+            self.refresh_tokens.add(new_refresh)
+            self.access_tokens[access] = time.time() + self.access_ttl_s
+            self.issued_tokens += [new_refresh, access]
+        expires_at = int(time.time() + self.access_ttl_s)
+        body = {"token_type": "Bearer", "access_token": access, "expires_at": expires_at, "expires_in": self.access_ttl_s, "refresh_token": new_refresh}
+        if grant == "authorization_code":
+            body["athlete"] = {"id": 1, "username": "fake"}
+        return 200, body
+
+    def authorized(self, header: str | None) -> bool:
+        if not header or not header.startswith("Bearer "):
+            return False
+        expires = self.access_tokens.get(header.removeprefix("Bearer "))
+        return expires is not None and expires > time.time()
+
+    def listing(self, query: dict[str, str]) -> list[dict]:
+        per_page = min(int(query.get("per_page", 30)), 200)
+        page = max(int(query.get("page", 1)), 1)
+        items = sorted(self.activities.values(), key=lambda a: a.start, reverse="after" not in query)
+        if "after" in query:
+            items = [a for a in items if a.start.timestamp() > float(query["after"])]
+        if "before" in query:
+            items = [a for a in items if a.start.timestamp() < float(query["before"])]
+        return [a.summary() for a in items[(page - 1) * per_page : page * per_page]]
+
+    def streams(self, activity: FakeActivity, query: dict[str, str]) -> tuple[int, object, bytes | None]:
+        if not activity.streams:
+            if self.streams_404_for_manual:
+                return 404, _err("Resource Not Found", "Activity", "streams", "not found"), None
+            return 200, {}, None
+        cache_key = (activity.id, query.get("keys", ""), query.get("key_by_type"))
+        cached = self._stream_cache.get(cache_key)
+        if cached is None:  # streams never change: serialise once (keeps the fake cheap)
+            status, body = self._streams_body(activity, query)
+            cached = self._stream_cache[cache_key] = json.dumps(body).encode()
+        return 200, None, cached
+
+    def _streams_body(self, activity: FakeActivity, query: dict[str, str]) -> tuple[int, object]:
+        keys = [k for k in query.get("keys", "").split(",") if k] or list(STREAM_KEYS)
+        n = len(activity.streams["time"])
+        out = {}
+        for key in keys:
+            if key in activity.streams:
+                out[key] = {"data": activity.streams[key], "series_type": "distance", "original_size": n, "resolution": "high"}
+        if query.get("key_by_type") != "true":
+            return 200, [{"type": k, **v} for k, v in out.items()]
+        return 200, out
+
+
+_ACTIVITY = re.compile(r"^/api/v3/activities/(\d+)(/streams|/laps)?/?$")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_fake: FakeStrava
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args) -> None:  # quiet, and never log a request line
+        pass
+
+    def _send(self, status: int, body: object, *, headers: dict[str, str] | None = None, raw: bytes | None = None) -> None:
+        data = raw if raw is not None else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _log(self, path: str, query: dict, status: int) -> None:
+        self.server_fake.requests.append(Logged(self.command, path, query, status))
+
+    def do_POST(self) -> None:
+        fake = self.server_fake
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+        if parts.path != "/oauth/token":
+            self._log(parts.path, {}, 404)
+            return self._send(404, _err("Resource Not Found", "Path", "path", "not found"))
+        status, body = fake.token(form)
+        self._log(parts.path, {"grant_type": form.get("grant_type")}, status)
+        self._send(status, body)
+
+    def do_GET(self) -> None:
+        fake = self.server_fake
+        parts = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        path = parts.path
+        if path == "/oauth/authorize":
+            code = "code_" + secrets.token_hex(8)
+            fake.codes.add(code)
+            target = query.get("redirect_uri", "http://localhost/") + "?" + urlencode({"state": query.get("state", ""), "code": code, "scope": query.get("scope", "")})
+            self._log(path, query, 302)
+            self.send_response(302)
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if not path.startswith("/api/v3/"):
+            self._log(path, query, 404)
+            return self._send(404, _err("Resource Not Found", "Path", "path", "not found"))
+        if fake.rng.random() < fake.fault_rate:
+            status = fake.rng.choice([500, 502, 503])
+            self._log(path, query, status)
+            return self._send(status, {"message": "Internal Server Error", "errors": []})
+        if fake.rng.random() < fake.slow_rate:
+            time.sleep(fake.slow_s)
+        if not fake.authorized(self.headers.get("Authorization")):
+            self._log(path, query, 401)
+            return self._send(401, _err("Authorization Error", "Athlete", "access_token", "invalid"))
+        allowed = fake.count_request("GET")
+        headers = fake.rate_headers()
+        if not allowed:
+            self._log(path, query, 429)
+            return self._send(429, {"message": "Rate Limit Exceeded", "errors": [{"resource": "Application", "field": "rate limit", "code": "exceeded"}]}, headers=headers)
+        status, body, raw = self._route(path, query)
+        self._log(path, query, status)
+        self._send(status, body, headers=headers, raw=raw)
+
+    def _route(self, path: str, query: dict) -> tuple[int, object, bytes | None]:
+        fake = self.server_fake
+        if path == "/api/v3/athlete":
+            return 200, {"id": 1, "username": "fake", "resource_state": 3}, None
+        if path.rstrip("/") == "/api/v3/athlete/activities":
+            if int(query.get("page", 1)) in fake.malformed_pages:
+                return 200, None, b'[{"id": 1, "name": "truncated'
+            return 200, fake.listing(query), None
+        m = _ACTIVITY.match(path)
+        if not m:
+            return 404, _err("Resource Not Found", "Path", "path", "not found"), None
+        activity = fake.activities.get(int(m.group(1)))
+        if activity is None:
+            return 404, _err("Resource Not Found", "Activity", "id", "not found"), None
+        if m.group(2) == "/streams":
+            return fake.streams(activity, query)
+        if m.group(2) == "/laps":
+            return 200, activity.laps, None
+        return 200, activity.detail(with_laps=fake.laps_in_detail), None
