@@ -182,6 +182,7 @@ class StravaApi:
         self.adapter = adapter
         self.reauthorize = reauthorize
         self.raw: dict[str, bytes] = {}
+        self.laps_inline = True  # until a DetailedActivity comes without its laps
 
     def _keep(self, name: str) -> None:
         self.raw[name] = self.adapter.last_body

@@ -146,6 +146,8 @@ class RateLimiter:
                     self.on_wait(wait, "15-minute")
                 self.sleep(wait)
                 self.waited_s += wait
+                for waited in self._applicable(method):  # a new 15-minute window has begun
+                    waited.quarter, waited.short_usage = int((now + wait) // QUARTER_S), 0
                 return self._check(method, cost)
         return None
 

@@ -143,6 +143,7 @@ def _fetch(api: StravaApi, lake: Lake, pending: Pending, *, watch_backed: bool, 
     if not watch_backed:
         streams = api.streams(pending.strava_id)
         if raw_laps is None:  # DetailedActivity normally carries its laps
+            api.laps_inline = False
             raw_laps = api.laps(pending.strava_id)
     out.raw_uri = archive_raw(lake, pending.strava_id, {k: api.raw.get(k) for k in ("activity", "streams", "laps")})
     try:
@@ -234,7 +235,8 @@ def sync_strava(
         step("fetching", 0, len(plan.pending))
         for pending in plan.pending:
             backed = pending.strava_id in watch_backed
-            limiter.ensure_budget(1 if backed else 2)
+            # do not start an activity whose requests do not fit: detail, streams, laps if separate
+            limiter.ensure_budget(1 if backed else (2 if api.laps_inline else 3))
             tokens.ensure_fresh()
             batch.append(_fetch(api, lake, pending, watch_backed=backed, athlete_id=athlete, now=datetime.now(UTC)))
             if len(batch) >= settings.strava_commit_every:

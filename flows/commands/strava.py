@@ -1,0 +1,90 @@
+"""`runlake sync strava` and `runlake strava auth`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from flows.commands.common import console, fail, lake_from, load_settings, user_errors, verbose_logging
+from sources.strava.errors import StravaError
+
+sync_app = typer.Typer(no_args_is_help=True)
+strava_app = typer.Typer(no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(sync_app, name="sync", help="Bring data from connected services into the lake.")
+    app.add_typer(strava_app, name="strava", help="Connect runlake to Strava.")
+
+
+def _bar() -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+@sync_app.command("strava")
+def sync_strava_command(
+    lake_uri: Annotated[str | None, typer.Option("--lake", help="Lake root (default: RUNLAKE_LAKE_URI).")] = None,
+    full: Annotated[bool, typer.Option("--full", help="List every summary this run (deletions are noticed).")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Sync Strava activities. Exit 0 also when a rate limit stopped the run cleanly."""
+    from sources.strava.sync import sync_strava
+
+    verbose_logging(verbose)
+    settings = load_settings(lake_uri=lake_uri, strava_full_listing_every=1 if full else None)
+    lake = lake_from(settings)
+    with user_errors():
+        try:
+            with _bar() as bar:
+                tasks: dict[str, int] = {}
+
+                def progress(phase: str, done: int, total: int) -> None:
+                    label = "listing Strava activities" if phase == "listing" else "fetching new and changed"
+                    if phase not in tasks:
+                        tasks[phase] = bar.add_task(label, total=None if phase == "listing" else total)
+                    bar.update(tasks[phase], completed=done, total=None if phase == "listing" else total)
+
+                report = sync_strava(lake, settings, progress=progress)
+        except StravaError as error:
+            fail(" ".join(str(error).split()))
+    console.print(report.summary(), highlight=False, soft_wrap=True)
+    for strava_id, reason in report.skipped:
+        console.print(f"  [yellow]skipped[/] Strava activity {strava_id}: {reason}", highlight=False)
+    for strava_id, reason in report.without_streams:
+        console.print(f"  [dim]summary only[/] Strava activity {strava_id}: {reason}", highlight=False)
+
+
+@strava_app.command("auth")
+def auth_command(
+    code: Annotated[str | None, typer.Option("--code", help="The code (or the whole redirect URL); asked for when absent.")] = None,
+) -> None:
+    """Authorize runlake to read your Strava activities (scope activity:read_all)."""
+    from sources.strava.auth import authorize_url, code_from, exchange_code, token_store
+    from sources.strava.client import make_client
+    from sources.strava.ratelimit import RateLimiter
+
+    settings = load_settings()
+    try:
+        url = authorize_url(settings)
+        if code is None:
+            console.print("1. Open this URL in a browser signed in to Strava and approve access:", highlight=False)
+            typer.echo(url)
+            console.print(
+                "2. Strava redirects to a page that may not load; copy its address (it holds code=…).", highlight=False
+            )
+            code = typer.prompt("Paste the redirect URL or the code")
+        store = token_store(settings)
+        client, _ = make_client(settings.strava_url, RateLimiter(), max_retries=settings.strava_max_retries, timeout_s=settings.strava_timeout_s)
+        exchange_code(settings, store, client, code_from(code))
+    except StravaError as error:
+        fail(" ".join(str(error).split()))
+    console.print(f"Saved the Strava refresh token to {store.where}. Next: runlake sync strava", highlight=False)
