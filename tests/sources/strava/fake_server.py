@@ -68,6 +68,7 @@ class FakeStrava:
         rotate: bool = True,
         access_ttl_s: int = 21600,
         streams_404_for_manual: bool = True,
+        advertised_read_daily_limit: int | None = None,
     ):
         self.activities: dict[int, FakeActivity] = {a.id: a for a in activities or []}
         self.client_id = client_id
@@ -81,6 +82,9 @@ class FakeStrava:
         self.rotate = rotate
         self.access_ttl_s = access_ttl_s
         self.streams_404_for_manual = streams_404_for_manual
+        # headers claiming a larger read budget than enforced (another app shares the limit):
+        # the client cannot see the 429 coming
+        self.advertised_read_daily_limit = advertised_read_daily_limit
         self.malformed_pages: set[int] = set()
         self._stream_cache: dict[tuple, bytes] = {}
         self.refresh_tokens: set[str] = set()
@@ -163,7 +167,7 @@ class FakeStrava:
         headers = {
             "X-RateLimit-Limit": f"{self.short_limit},{self.daily_limit}",
             "X-RateLimit-Usage": f"{u['short']},{u['daily']}",
-            "X-ReadRateLimit-Limit": f"{self.read_short_limit},{self.read_daily_limit}",
+            "X-ReadRateLimit-Limit": f"{self.read_short_limit},{self.advertised_read_daily_limit or self.read_daily_limit}",
             "X-ReadRateLimit-Usage": f"{u['read_short']},{u['read_daily']}",
         }
         return {k.lower(): v for k, v in headers.items()} if self.lowercase_headers else headers
