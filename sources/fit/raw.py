@@ -36,6 +36,7 @@ RAW_SCHEMAS: dict[str, pl.Schema] = {
             "product": _I,
             "garmin_product": _S,
             "favero_product": _S,
+            "product_name": _S,
             "serial_number": _I,
             "time_created": _I,
             "number": _I,
