@@ -10,10 +10,9 @@ reads the stream → `normalize`. Decoders, in order:
 3. fitdecode; 4. fitparse.
 
 A decoder failing is not a broken file: the next one is tried (a valid file that one decoder
-rejects is not broken). Only when every decoder fails is the file `BrokenFitFile`, with the
-first reference decoder's message. Nothing else escapes: an unexpected error in our own
-normalisation is reported as `BrokenFitFile` too, naming the exception, so one odd file can
-never stop a batch.
+rejects is not broken); so is a decoder whose output cannot be normalised. Only when every
+reference decoder fails is the file `BrokenFitFile`, with the first one's message. Nothing
+else escapes, so one odd file can never stop a batch.
 """
 
 from __future__ import annotations
@@ -69,14 +68,23 @@ def check_timezone(default_tz: str) -> ZoneInfo:
         raise ValueError(f"unknown time zone {default_tz!r}") from error
 
 
-def decode_raw(data: bytes, *, use_fast: bool = True) -> tuple[str, RawMessages]:
-    """Validate, then return (decoder name, raw messages) from the first decoder that reads `data`."""
+def decode_fit(data: bytes, *, default_tz: str = "UTC", use_fast: bool = True) -> DecodedFile:
+    """Decode one FIT byte stream (possibly chained files) into its activity sessions.
+
+    Raises `NotAnActivity` for a valid FIT file without an activity session, `BrokenFitFile`
+    (one line) for anything unreadable, and ValueError only for an unknown `default_tz`
+    (a configuration error, checked before any file is read).
+    """
+    check_timezone(default_tz)
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"decode_fit takes bytes, not {type(data).__name__}")
+    data = bytes(data)
     chunks = validate_fit(data)
-    failures: list[str] = []
     fast = _fast_module() if use_fast else None
+    failures: list[str] = []
     for name, decoder in decoders(fast):
         try:
-            return name, decoder(data, chunks)
+            raw = decoder(data, chunks)
         except Exception as error:  # noqa: BLE001 - every decoder failure means: try the next one
             if fast is not None and name == "fast" and isinstance(error, fast.Unsupported):
                 log.debug("fast decoder declined: %s", error)
@@ -85,27 +93,16 @@ def decode_raw(data: bytes, *, use_fast: bool = True) -> tuple[str, RawMessages]
             log.info("decoder %s failed, trying the next one: %s", name, message)
             if name != "fast":
                 failures.append(message)
+            continue
+        try:
+            return normalize(raw, decoder=name, default_tz=default_tz)
+        except NotAnActivity:
+            raise
+        except Exception as error:  # noqa: BLE001 - odd raw output: let the next decoder try
+            log.warning("normalising %s output failed, trying the next decoder", name, exc_info=True)
+            if name != "fast":
+                failures.append(f"{name}: cannot normalise: {_one_line(error)}")
     raise BrokenFitFile(f"undecodable by all {len(failures)} reference decoders; first: {failures[0]}")
-
-
-def decode_fit(data: bytes, *, default_tz: str = "UTC", use_fast: bool = True) -> DecodedFile:
-    """Decode one FIT byte stream (possibly chained files) into its activity sessions.
-
-    Raises `NotAnActivity` for a valid FIT file without an activity session, `BrokenFitFile`
-    (one line) for anything unreadable, and ValueError only for an unknown `default_tz`.
-    """
-    check_timezone(default_tz)
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError(f"decode_fit takes bytes, not {type(data).__name__}")
-    data = bytes(data)
-    name, raw = decode_raw(data, use_fast=use_fast)
-    try:
-        return normalize(raw, decoder=name, default_tz=default_tz)
-    except NotAnActivity:
-        raise
-    except Exception as error:  # noqa: BLE001 - a file we cannot normalise goes to quarantine
-        log.exception("normalising a FIT file decoded by %s failed", name)
-        raise BrokenFitFile(f"cannot normalise ({name}): {_one_line(error)}") from error
 
 
 def _one_line(error: BaseException) -> str:

@@ -98,12 +98,13 @@ def fit_time(seconds: int | None) -> datetime | None:
 
 
 def _frame(raw: RawMessages, kind: str) -> pl.DataFrame:
+    """The `kind` frame with exactly the `RAW_SCHEMAS` columns (absent ones null, extra dropped)."""
     schema = pl.Schema({**RAW_SCHEMAS[kind], FILE_INDEX: pl.Int32})
     frame = raw.get(kind)
     if frame is None:
         return pl.DataFrame(schema=schema)
     missing = [pl.lit(None, dtype).alias(name) for name, dtype in schema.items() if name not in frame.columns]
-    return frame.with_columns(missing).select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
+    return frame.with_columns(missing).select([pl.col(name).cast(dtype, strict=False) for name, dtype in schema.items()])
 
 
 def identity_from(file_id: pl.DataFrame) -> FileIdentity:
