@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from flows.commands.common import console, lake_from, load_settings, user_errors
+from flows.commands.common import console, lake_from, out, load_settings, user_errors
 from lake.maintenance import maintain_lake
 
 app = typer.Typer(no_args_is_help=True)
@@ -22,4 +22,4 @@ def maintain_command(
     with user_errors():
         results = maintain_lake(lake, retention_hours=settings.vacuum_retention_hours)
     for r in results:
-        console.print(f"{r.table}: compacted {r.files_removed} → {r.files_added} files, vacuumed {r.vacuumed} files", highlight=False)
+        out.print(f"{r.table}: compacted {r.files_removed} → {r.files_added} files, vacuumed {r.vacuumed} files", highlight=False)
