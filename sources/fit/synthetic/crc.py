@@ -27,6 +27,7 @@ def _byte_table() -> np.ndarray:
 _TABLE = _byte_table()
 _TABLE_LIST = [int(v) for v in _TABLE]
 _SMALL = 4096  # below this a plain byte loop is faster than the vectorised path
+_CHUNK = 256
 
 
 def crc16_slow(data: bytes, crc: int = 0) -> int:
@@ -72,8 +73,8 @@ def crc16(data: bytes | bytearray | memoryview) -> int:
     n = len(data)
     if n < _SMALL:
         return crc16_slow(bytes(data))
-    chunks = 1 << max(4, min(10, int(np.log2(n) / 2)))
-    length = -(-n // chunks)
+    length = _CHUNK  # fixed, so the combine maps (spans 256·2^k bytes) stay cached across files
+    chunks = 1 << int(np.ceil(np.log2(-(-n // length))))
     padded = np.zeros(chunks * length, dtype=np.uint8)
     padded[chunks * length - n :] = np.frombuffer(bytes(data), dtype=np.uint8)
     matrix = padded.reshape(chunks, length)

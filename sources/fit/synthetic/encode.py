@@ -109,30 +109,59 @@ PROFILE: dict[str, MessageDef] = {
 }
 
 
-_INFO = {dtype: np.iinfo(np.dtype(dtype)) for _, dtype, _ in BASE_TYPES.values()}
+_LIMITS = {name: (int(np.iinfo(np.dtype(dtype)).min), int(np.iinfo(np.dtype(dtype)).max))
+           for name, (_, dtype, _) in BASE_TYPES.items()}
+_STRUCT = {"u1": "B", "i1": "b", "<u2": "H", "<i2": "h", "<u4": "I", "<i4": "i"}
+_FIELDS = {m.name: {f.name: f for f in m.fields} for m in PROFILE.values()}
+
+
+def _raw_scalar(field: FieldDef, value: Any) -> int:
+    """One physical value -> its raw integer (the invalid value for None/NaN)."""
+    invalid = BASE_TYPES[field.base][2]
+    value = float(value) if value is not None else math.nan
+    if not math.isfinite(value):
+        return invalid
+    raw = round((value + field.offset) * field.scale)
+    lo, hi = _LIMITS[field.base]
+    if raw < lo or raw > hi or (raw == 0 and field.base == "uint32z"):
+        raise ValueError(f"{field.name}: value {value} out of range for {field.base}")
+    return raw
 
 
 def _raw(field: FieldDef, values: Any, rows: int) -> np.ndarray:
     """Physical values -> raw integers of the field's base type (invalid where NaN/None)."""
     _, dtype, invalid = BASE_TYPES[field.base]
-    info = _INFO[dtype]
-    if rows == 1 and np.ndim(values) == 0:  # scalar fast path: summaries are many small messages
-        value = float(values) if values is not None else math.nan
-        if not math.isfinite(value):
-            return np.array([invalid], dtype=dtype)
-        raw = round((value + field.offset) * field.scale)
-        if raw < info.min or raw > info.max or (raw == 0 and field.base == "uint32z"):
-            raise ValueError(f"{field.name}: value {value} out of range for {field.base}")
-        return np.array([raw], dtype=dtype)
+    lo, hi = _LIMITS[field.base]
     arr = np.asarray(values, dtype=np.float64) if values is not None else np.array(np.nan)
     arr = np.broadcast_to(arr, (rows,))
     scaled = np.round((arr + field.offset) * field.scale)
-    bad = ~np.isfinite(scaled) | (scaled < info.min) | (scaled > info.max)
+    bad = ~np.isfinite(scaled) | (scaled < lo) | (scaled > hi)
     if field.base == "uint32z":
         bad |= scaled == 0
     if np.any(bad & np.isfinite(arr)):
         raise ValueError(f"{field.name}: value out of range for {field.base}")
     return np.where(bad, invalid, scaled).astype(dtype)
+
+
+@dataclass
+class Packed:
+    """Many messages of one layout, already converted to raw values (a structured array)."""
+
+    message: MessageDef
+    fields: list[FieldDef]
+    table: np.ndarray
+
+
+def pack(message_name: str, columns: Mapping[str, Any], rows: int) -> Packed:
+    """Convert columns (physical units; None = field absent) to a structured array of raw rows."""
+    fields = _FIELDS[message_name]
+    present = [(fields[name], value) for name, value in columns.items() if value is not None]
+    present.sort(key=lambda fv: fv[0].number == 253, reverse=True)  # timestamp first, as devices do
+    dtype = np.dtype([("_header", "u1")] + [(f.name, BASE_TYPES[f.base][1]) for f, _ in present])
+    table = np.empty(rows, dtype=dtype)
+    for field, value in present:
+        table[field.name] = _raw(field, value, rows)
+    return Packed(PROFILE[message_name], [f for f, _ in present], table)
 
 
 class FitWriter:
@@ -153,27 +182,36 @@ class FitWriter:
         self._layouts[key] = local
         return local, True
 
+    def _define(self, message: MessageDef, fields: list[FieldDef]) -> int:
+        local, new = self._local_type(message, tuple(f.name for f in fields))
+        if new:
+            head = struct.pack("<BBBHB", 0x40 | local, 0, 0, message.number, len(fields))
+            defs = b"".join(struct.pack("<BBB", f.number, np.dtype(BASE_TYPES[f.base][1]).itemsize,
+                                        BASE_TYPES[f.base][0]) for f in fields)
+            self._parts.append(head + defs)
+        return local
+
     def add(self, message_name: str, columns: Mapping[str, Any], rows: int = 1) -> None:
         """Write `rows` messages; `columns` maps field name -> scalar or array (physical units).
 
         A column whose value is None is left out of the layout (the field is absent, not invalid).
         """
-        message = PROFILE[message_name]
-        present = [(message.field(name), value) for name, value in columns.items() if value is not None]
-        present.sort(key=lambda fv: fv[0].number == 253, reverse=True)  # timestamp first, as devices do
-        names = tuple(field.name for field, _ in present)
-        local, new = self._local_type(message, names)
-        if new:
-            head = struct.pack("<BBBHB", 0x40 | local, 0, 0, message.number, len(present))
-            defs = b"".join(struct.pack("<BBB", f.number, np.dtype(BASE_TYPES[f.base][1]).itemsize,
-                                        BASE_TYPES[f.base][0]) for f, _ in present)
-            self._parts.append(head + defs)
-        dtype = np.dtype([("_header", "u1")] + [(f.name, BASE_TYPES[f.base][1]) for f, _ in present])
-        table = np.empty(rows, dtype=dtype)
-        table["_header"] = local
-        for field, value in present:
-            table[field.name] = _raw(field, value, rows)
-        self._parts.append(table.tobytes())
+        if rows == 1 and all(np.ndim(v) == 0 for v in columns.values()):  # many one-row summaries
+            fields = _FIELDS[message_name]
+            present = [(fields[name], value) for name, value in columns.items() if value is not None]
+            present.sort(key=lambda fv: fv[0].number == 253, reverse=True)  # timestamp first
+            local = self._define(PROFILE[message_name], [f for f, _ in present])
+            fmt = "<B" + "".join(_STRUCT[BASE_TYPES[f.base][1]] for f, _ in present)
+            self._parts.append(struct.pack(fmt, local, *(_raw_scalar(f, v) for f, v in present)))
+            return
+        self.add_packed(pack(message_name, columns, rows))
+
+    def add_packed(self, packed: Packed, start: int = 0, stop: int | None = None) -> None:
+        """Write rows `start:stop` of a packed table (its definition is written once)."""
+        local = self._define(packed.message, packed.fields)
+        rows = packed.table[start:stop]
+        rows["_header"] = local
+        self._parts.append(rows.tobytes())
 
     def to_bytes(self) -> bytes:
         body = b"".join(self._parts)

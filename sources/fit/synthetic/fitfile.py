@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from sources.fit.synthetic.activity import Activity, moving_seconds, summarise
-from sources.fit.synthetic.encode import FitWriter, fit_time, semicircles
+from sources.fit.synthetic.encode import FitWriter, fit_time, pack, semicircles
 
 SPORT = {"running": 1, "cycling": 2}
 SUB_SPORT = {"generic": 0, "treadmill": 1, "trail": 3, "track": 4, "indoor_cycling": 6, "road": 7}
@@ -89,16 +89,14 @@ def encode_activity(activity: Activity) -> bytes:
                         "data": trigger, "event_group": 0})
 
     event(t0_fit, START, TIMER_MANUAL)
-    records = _record_columns(activity, t0_fit)
+    records = pack("record", _record_columns(activity, t0_fit), len(s))
     pauses = set(np.flatnonzero(np.diff(s.elapsed_s) > 1).tolist())
     lap_ends = {lap.end: i for i, lap in enumerate(activity.laps[:-1])}
     cuts = sorted(pauses | set(lap_ends)) + [len(s) - 1]
     begin = 0
     for cut in cuts:
         if cut >= begin:
-            block = {k: (v[begin : cut + 1] if isinstance(v, np.ndarray) and v.ndim else v)
-                     for k, v in records.items()}
-            w.add("record", block, rows=cut + 1 - begin)
+            w.add_packed(records, begin, cut + 1)
             begin = cut + 1
         if cut in lap_ends:
             w.add("lap", _lap_columns(activity, lap_ends[cut], t0_fit))
