@@ -68,7 +68,11 @@ def moto_server() -> Iterator[dict[str, str]]:
 
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-c", _MOTO_MAIN, str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", _MOTO_MAIN, str(port)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # its request log
+        text=True,
     )
     try:
         if proc.stdout.readline().strip() != "ready":
