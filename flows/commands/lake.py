@@ -23,3 +23,20 @@ def maintain_command(
         results = maintain_lake(lake, retention_hours=settings.vacuum_retention_hours)
     for r in results:
         out.print(f"{r.table}: compacted {r.files_removed} → {r.files_added} files, vacuumed {r.vacuumed} files", highlight=False)
+
+
+@app.command("rebuild")
+def rebuild_command(
+    workers: Annotated[int | None, typer.Option(help="Decoding processes (default: all cores).")] = None,
+) -> None:
+    """Re-derive activities, laps and records from the raw FIT archive (after a decoder change)."""
+    from flows.commands.ingest import progress_bar
+    from flows.steps.rebuild import rebuild_from_raw
+
+    settings = load_settings()
+    lake = lake_from(settings)
+    with user_errors():
+        with progress_bar() as bar:
+            task = bar.add_task("decoding raw files", total=None)
+            report = rebuild_from_raw(lake, settings, workers=workers, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    out.print(report.summary(), highlight=False)
