@@ -104,6 +104,22 @@ def test_records_decode_exactly_to_what_was_generated(interval):
     assert sum(r["heart_rate"] is None for r in fp["record"]) == 20  # the dropout is invalid, not 0
 
 
+def test_fitdecode_and_fit_tool_read_it_too(interval):
+    import fitdecode
+    from fit_tool.fit_file import FitFile
+
+    _, data, fp, _ = interval
+    with fitdecode.FitReader(data, check_crc=fitdecode.CrcCheck.ENABLED) as reader:
+        records = [{f.name: f.value for f in frame.fields}
+                   for frame in reader if isinstance(frame, fitdecode.FitDataMessage) and frame.name == "record"]
+    assert len(records) == len(fp["record"])
+    for a, b in zip(fp["record"][::50], records[::50]):
+        b["timestamp"] = b["timestamp"].replace(tzinfo=None)  # fitdecode returns aware UTC datetimes
+        assert a == {k: b[k] for k in a}
+    short = activity_bytes(run_spec(datetime(2025, 6, 1, 6, 0, tzinfo=AMS), 300.0, 240.0))
+    assert FitFile.from_bytes(short).crc is not None  # fit-tool parses it (it checks the CRC)
+
+
 def test_laps_session_activity_and_events(interval):
     activity, _, fp, gm = interval
     laps = fp["lap"]
@@ -141,6 +157,17 @@ def test_heart_rate_follows_effort(interval):
     ok = ~np.isnan(hr)
     assert np.corrcoef(lagged[ok], hr[ok])[0, 1] > 0.7
     assert np.corrcoef(speed[ok], hr[ok])[0, 1] < np.corrcoef(lagged[ok], hr[ok])[0, 1]  # lag, not instant
+
+
+def test_heart_rate_drifts_in_a_long_steady_run():
+    activity = build_activity(run_spec(datetime(2025, 10, 5, 8, 30, tzinfo=AMS), 30000.0, 220.0, seed=5))
+    hr = activity.samples.hr_bpm
+    minute = 60
+    early, late = np.nanmean(hr[20 * minute : 40 * minute]), np.nanmean(hr[-20 * minute :])
+    assert late - early >= 3  # cardiac drift at a steady pace
+    laps = activity.laps
+    assert all(990 <= activity.samples.distance_m[lap.end] - activity.samples.distance_m[lap.start] <= 1010
+               for lap in laps[:-1]) and len(laps) == 30  # 1 km autolaps
 
 
 def test_treadmill_run_has_no_positions():
