@@ -45,7 +45,7 @@ def test_crc_equals_the_fit_sdk_nibble_algorithm():
     from fit_tool.utils.crc import crc16 as reference
 
     rng = np.random.default_rng(1)
-    for size in (0, 1, 13, 4095, 4096, 4097, 65_537):
+    for size in (0, 1, 13, 4095, 4096, 4097, 30_001):
         data = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
         assert crc16(data) == reference(data), size
 
@@ -275,7 +275,8 @@ def test_generate_history_writes_valid_files_and_is_idempotent(tmp_path: Path):
     assert all(p.exists() and "2025-02-26" <= p.name[:10] <= "2025-03-09" for p in paths)
     kinds = {p.stem.split("_", 2)[2] for p in paths}
     assert {"easy", "intervals", "long"} <= kinds
-    for path in [next(p for p in paths if p.stem.endswith(k)) for k in ("intervals", "easy")]:
+    for path in [min((p for p in paths if p.stem.endswith(k)), key=lambda p: p.stat().st_size)
+                 for k in ("intervals", "easy")]:  # the smallest of each: decoding is the slow part
         data = path.read_bytes()
         assert fitparse_messages(data)["session"] and garmin_messages(data)["session_mesgs"]
     for path in paths:  # every file: header and file CRC valid
