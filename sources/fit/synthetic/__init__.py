@@ -19,9 +19,9 @@ from sources.fit.synthetic.fitfile import encode_activity
 from sources.fit.synthetic.history import file_name, generate_history, history_specs
 from sources.fit.synthetic.physiology import Physiology
 from sources.fit.synthetic.schedule import plan_history
-from sources.fit.synthetic.single import (activity_bytes, interval_segments, ride_spec, run_bytes, run_spec,
-                                          write_run)
+from sources.fit.synthetic.single import activity_bytes, ride_spec, run_bytes, run_spec, write_run
 from sources.fit.synthetic.spec import Segment, SessionSpec
+from sources.fit.synthetic.workouts import interval_segments
 
 __all__ = [
     "Activity", "Device", "HOME", "ITEN", "Lap", "Location", "Physiology", "Samples", "Segment", "SessionSpec",

@@ -11,7 +11,6 @@ from sources.fit.synthetic.activity import Activity, Lap, Samples
 from sources.fit.synthetic.physiology import Physiology
 from sources.fit.synthetic.spec import SessionSpec
 
-LAP_INTENSITY_ORDER = ("warmup", "active", "rest", "cooldown")
 
 
 def _laps(spec: SessionSpec, ends: list[int], distance_m: np.ndarray) -> list[Lap]:

@@ -112,12 +112,14 @@ def _normal_day(day: date, week_phase: str, weeks: int, rng: np.random.Generator
                 out.append(Draft(day, pm, "cycling"))
         else:
             out.append(easy(am, 1.0, 16.0))
+            if doubles and week_phase != "taper" and rng.random() < 0.6:
+                out.append(easy(pm, 0.6, 10.0))
     elif wd == 5:
         if week_phase in ("base", "build") and rng.random() < 0.5:
             out.append(Draft(day, am + 1, "fartlek", workouts.fartlek(int(rng.integers(8, 13)), form)))
         else:
             out.append(easy(am + 1, 1.3))
-        if doubles and rng.random() < 0.6:
+        if doubles and rng.random() < 0.8:
             out.append(easy(pm, 0.7, 12.0))
     else:
         long_km = {"base": rng.uniform(24, 30), "build": rng.uniform(30, 38), "taper": 22.0 + 3 * (weeks - 1)}

@@ -27,9 +27,9 @@ def _seed(seed: int, day: date, slot: int) -> int:
 
 
 def _start(day: date, hour: float, zone: str) -> datetime:
-    minutes = int(round(hour * 60))
-    return datetime.combine(day, time(0, 0)).replace(tzinfo=ZoneInfo(zone)) + timedelta(minutes=minutes) \
-        if minutes >= 24 * 60 else datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=ZoneInfo(zone))
+    """The aware local start time (hours < 24; no session is planned in a DST gap at 02:00-03:00)."""
+    minutes = min(int(round(hour * 60)), 24 * 60 - 1)
+    return datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=ZoneInfo(zone))
 
 
 def to_spec(draft: Draft, seed: int, slot: int) -> SessionSpec:

@@ -17,27 +17,13 @@ def activity_bytes(spec: SessionSpec) -> bytes:
     return encode_activity(build_activity(spec))
 
 
-def interval_segments(reps: int = 10, rep_m: float = 400.0, rep_pace_s_per_km: float = 152.0,
-                      rest_s: float = 90.0, *, standing_rest: bool = False, warmup_m: float = 2000.0,
-                      cooldown_m: float = 2000.0, easy_pace_s_per_km: float = 240.0) -> tuple[Segment, ...]:
-    """Warm-up lap, `reps` active laps with rest laps between, cool-down lap (manual laps)."""
-    segs = [Segment(distance_m=warmup_m, pace_s_per_km=easy_pace_s_per_km, intensity="warmup", lap=True)]
-    for i in range(reps):
-        segs.append(Segment(distance_m=rep_m, pace_s_per_km=rep_pace_s_per_km, intensity="active", lap=True))
-        if i < reps - 1:
-            segs.append(Segment(duration_s=rest_s, pace_s_per_km=None if standing_rest else 330.0,
-                                intensity="rest", lap=True))
-    segs.append(Segment(distance_m=cooldown_m, pace_s_per_km=easy_pace_s_per_km, intensity="cooldown", lap=True))
-    return tuple(segs)
-
-
 def run_spec(start: datetime, distance_m: float = 5000.0, pace_s_per_km: float = 240.0, *,
              segments: tuple[Segment, ...] | None = None, gps: bool = True, heart_rate: bool = True,
              power: bool = True, location: Location | None = None, sub_sport: str | None = None,
              pauses: tuple[tuple[float, float], ...] = (), kind: str | None = None, seed: int = 0) -> SessionSpec:
     """A run starting at the aware local `start` (its zone gives the file's UTC offset).
 
-    `segments` (e.g. `interval_segments()`) replace the steady `distance_m` at `pace_s_per_km`;
+    `segments` (e.g. `workouts.interval_segments()`) replace the steady `distance_m` at `pace_s_per_km`;
     `gps=False` makes a treadmill run (no positions); `pauses` are (at elapsed s, duration s).
     """
     if start.utcoffset() is None:
@@ -75,4 +61,4 @@ def ride_spec(start: datetime, duration_s: float = 3600.0, speed_mps: float = 9.
                        location=HOME if gps else None, seed=seed)
 
 
-__all__ = ["activity_bytes", "interval_segments", "ride_spec", "run_bytes", "run_spec", "write_run"]
+__all__ = ["activity_bytes", "ride_spec", "run_bytes", "run_spec", "write_run"]

@@ -31,18 +31,27 @@ def easy(distance_m: float, pace: float) -> tuple[Segment, ...]:
     return (Segment(distance_m=distance_m, pace_s_per_km=pace),)
 
 
-def track(name: str, form: float, warmup_m: float = 3000.0, cooldown_m: float = 3000.0) -> tuple[Segment, ...]:
-    _, reps, rep_m, rec_s, standing = next(s for s in TRACK_SESSIONS if s[0] == name)
-    pace = PACE_S_PER_KM[str(int(rep_m))] * form
-    segs = [Segment(distance_m=warmup_m, pace_s_per_km=PACE_S_PER_KM["easy"] * form, intensity="warmup", lap=True)]
+def interval_segments(reps: int = 10, rep_m: float = 400.0, rep_pace_s_per_km: float = 152.0,
+                      rest_s: float = 90.0, *, standing_rest: bool = False, warmup_m: float = 2000.0,
+                      cooldown_m: float = 2000.0, easy_pace_s_per_km: float = 240.0) -> tuple[Segment, ...]:
+    """Warm-up lap, `reps` active laps with rest laps (jogged or standing) between, cool-down lap."""
+    segs = [Segment(distance_m=warmup_m, pace_s_per_km=easy_pace_s_per_km, intensity="warmup", lap=True)]
     for i in range(reps):
-        segs.append(Segment(distance_m=rep_m, pace_s_per_km=pace, intensity="active", lap=True))
+        segs.append(Segment(distance_m=rep_m, pace_s_per_km=rep_pace_s_per_km, intensity="active", lap=True))
         if i < reps - 1:
-            segs.append(Segment(duration_s=rec_s, pace_s_per_km=None if standing else PACE_S_PER_KM["jog"],
+            segs.append(Segment(duration_s=rest_s, pace_s_per_km=None if standing_rest else PACE_S_PER_KM["jog"],
                                 intensity="rest", lap=True))
-    segs.append(Segment(distance_m=cooldown_m, pace_s_per_km=PACE_S_PER_KM["easy"] * form * 1.05,
-                        intensity="cooldown", lap=True))
+    segs.append(Segment(distance_m=cooldown_m, pace_s_per_km=easy_pace_s_per_km * 1.05, intensity="cooldown",
+                        lap=True))
     return tuple(segs)
+
+
+def track(name: str, form: float, warmup_m: float = 3000.0, cooldown_m: float = 3000.0) -> tuple[Segment, ...]:
+    """One of `TRACK_SESSIONS` at the day's form."""
+    _, reps, rep_m, rec_s, standing = next(s for s in TRACK_SESSIONS if s[0] == name)
+    return interval_segments(reps, rep_m, PACE_S_PER_KM[str(int(rep_m))] * form, rec_s, standing_rest=standing,
+                             warmup_m=warmup_m, cooldown_m=cooldown_m,
+                             easy_pace_s_per_km=PACE_S_PER_KM["easy"] * form)
 
 
 def tempo(tempo_m: float, form: float, rng: np.random.Generator) -> tuple[Segment, ...]:
