@@ -1,131 +1,16 @@
-"""Flow `ingest-fit`: FIT files from a folder, a list of paths or an S3 prefix into the lake.
+"""Flow `ingest-fit`: FIT files from the inbox (or given paths) into the lake.
 
-`ingest_fit_files` is the plain function the CLI and the flow share. Files already in the lake
-(by sha256) are skipped; new ones are archived, decoded (in worker processes for big batches)
-and committed a batch at a time (one commit per table per batch). Bad files are quarantined with
-their error and the rest go on.
+A thin wrapper: the work is `flows.steps.ingest_fit.ingest_fit_files`, which the CLI calls too.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from multiprocessing import get_context
-
 from prefect import flow, get_run_logger
 
-from flows.lake_access import lake_at, open_lake
-from lake import fit_batch, raw
-from lake.storage import Lake
+from flows.lake_access import open_lake
+from flows.steps.ingest_fit import IngestReport, ingest_fit_files, resolve_inputs
 from runlake.settings import Settings
 from sources.fit import inbox
-from sources.fit.outcome import INGESTED, QUARANTINED, SKIPPED, FileOutcome, decode_to_outcome, sha256_of
-
-log = logging.getLogger(__name__)
-
-#: Below this many files to decode, worker processes cost more than they save.
-PARALLEL_MIN_FILES = 24
-
-
-@dataclass
-class IngestReport:
-    files: int = 0
-    ingested: int = 0
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
-    already_known: int = 0
-    quarantined: list[tuple[str, str]] = field(default_factory=list)  # (name, error)
-    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (uri, error)
-    activities: int = 0
-    records: int = 0
-    seconds: float = 0.0
-
-    def summary(self) -> str:
-        return (
-            f"{self.files} files: {self.ingested} ingested ({self.activities} activities, {self.records} records), "
-            f"{self.already_known} already in the lake, {len(self.skipped)} skipped (not activities), "
-            f"{len(self.quarantined)} quarantined, {len(self.unreadable)} unreadable, in {self.seconds:.1f} s"
-        )
-
-
-def _decode_all(jobs: list[dict], *, workers: int, on_done: Callable[[], None]) -> list[FileOutcome]:
-    if workers <= 1 or len(jobs) < PARALLEL_MIN_FILES:
-        outcomes = []
-        for job in jobs:
-            outcomes.append(decode_to_outcome(**job))
-            on_done()
-        return outcomes
-    # spawn, not fork: deltalake's Rust runtime panics in a forked child.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(decode_to_outcome, **job) for job in jobs]
-        outcomes = []
-        for future in futures:
-            outcomes.append(future.result())
-            on_done()
-        return outcomes
-
-
-def ingest_fit_files(
-    lake: Lake,
-    settings: Settings,
-    items: Sequence[inbox.FitInput],
-    *,
-    read_options: dict | None = None,
-    progress: Callable[[int], None] | None = None,
-    workers: int | None = None,
-) -> IngestReport:
-    """Ingest `items` into `lake`. `progress(n)` is called as files complete."""
-    started = time.perf_counter()
-    report = IngestReport(files=len(items))
-    step = progress or (lambda n: None)
-    workers = workers if workers is not None else (os.cpu_count() or 1)
-    for batch in inbox.iter_batches(items, settings.ingest_batch_files):
-        now = datetime.now(UTC)
-        loaded: dict[str, tuple[inbox.FitInput, bytes]] = {}
-        unreadable = 0
-        for item in batch:
-            try:
-                data = inbox.read_bytes(item, read_options)
-            except OSError as exc:
-                report.unreadable.append((item.uri, exc.strerror or str(exc)))
-                unreadable += 1
-                continue
-            loaded.setdefault(sha256_of(data), (item, data))
-        known = fit_batch.known_statuses(lake, list(loaded))
-        todo = {sha: v for sha, v in loaded.items() if known.get(sha) not in (INGESTED, SKIPPED)}
-        # Files already in the lake, and repeats of the same bytes within this batch.
-        already = len(batch) - unreadable - len(todo)
-        report.already_known += already
-        step(already + unreadable)
-        raw_paths = {sha: raw.archive_fit(lake, sha, data) for sha, (_, data) in todo.items()}
-        jobs = [
-            dict(data=data, sha256=sha, name=item.name, uri=item.uri, athlete_id=settings.athlete_id, default_tz=settings.timezone, now=now)
-            for sha, (item, data) in todo.items()
-        ]
-        outcomes = _decode_all(jobs, workers=workers, on_done=lambda: step(1))
-        report.activities += fit_batch.commit_batch(lake, outcomes, athlete_id=settings.athlete_id, now=now, raw_paths=raw_paths)
-        for o in outcomes:
-            if o.status == INGESTED:
-                report.ingested += 1
-                report.records += sum(f.height for f in o.rows.records)
-            elif o.status == SKIPPED:
-                report.skipped.append((o.name, o.reason or ""))
-            elif o.status == QUARANTINED:
-                report.quarantined.append((o.name, o.reason or ""))
-    report.seconds = time.perf_counter() - started
-    return report
-
-
-def resolve_inputs(settings: Settings, paths: Sequence[str] | None) -> tuple[list[inbox.FitInput], dict]:
-    """The files to ingest (the inbox when no paths are given) and how to read them."""
-    targets = list(paths) if paths else [settings.inbox]
-    locations = [lake_at(p, settings) for p in targets]
-    read_options = next((loc.fsspec_options() for loc in locations if loc.is_s3), {})
-    return inbox.discover(locations), read_options
 
 
 @flow(name="ingest-fit", log_prints=False)

@@ -47,3 +47,7 @@ SPEC = TableSpec(
     ),
     key=("activity_id",),
 )
+
+#: Columns a Strava activity contributes to a FIT activity it is merged with; a rebuild from the
+#: raw FIT archive keeps them.
+STRAVA_OWNED = ("strava_id", "name", "description", "gear_id", "is_private", "source")

@@ -27,7 +27,7 @@ def known_statuses(lake: Lake, shas: Sequence[str]) -> dict[str, str]:
     return dict(zip(known["sha256"], known["status"], strict=True))
 
 
-def _latest_per_activity(outcomes: Sequence[FileOutcome]):
+def latest_per_activity(outcomes: Sequence[FileOutcome]):
     """activity_id → (activity row, laps, records); a later file of the same recording wins."""
     chosen: dict[str, tuple[dict, pl.DataFrame, pl.DataFrame]] = {}
     for outcome in outcomes:
@@ -38,18 +38,18 @@ def _latest_per_activity(outcomes: Sequence[FileOutcome]):
     return chosen
 
 
-def _concat(frames: list[pl.DataFrame], spec) -> pl.DataFrame:
+def concat_conformed(frames: list[pl.DataFrame], spec) -> pl.DataFrame:
     frames = [spec.conform(f) for f in frames if f.height]
     return pl.concat(frames, how="vertical") if frames else spec.empty()
 
 
 def commit_batch(lake: Lake, outcomes: Sequence[FileOutcome], *, athlete_id: str, now: datetime, raw_paths: dict[str, str]) -> int:
     """Write a decoded batch. Returns the number of activities written."""
-    chosen = _latest_per_activity(outcomes)
+    chosen = latest_per_activity(outcomes)
     ids = list(chosen)
     if ids:
-        replace_rows(lake, records.SPEC, _concat([c[2] for c in chosen.values()], records.SPEC), by="activity_id", values=ids)
-        replace_rows(lake, laps.SPEC, _concat([c[1] for c in chosen.values()], laps.SPEC), by="activity_id", values=ids)
+        replace_rows(lake, records.SPEC, concat_conformed([c[2] for c in chosen.values()], records.SPEC), by="activity_id", values=ids)
+        replace_rows(lake, laps.SPEC, concat_conformed([c[1] for c in chosen.values()], laps.SPEC), by="activity_id", values=ids)
         upsert(lake, activities.SPEC, pl.DataFrame([c[0] for c in chosen.values()], schema_overrides=activities.SPEC.schema, strict=False))
     _record_quarantine(lake, [o for o in outcomes if o.status == QUARANTINED], athlete_id=athlete_id, now=now)
     cleared = [o.sha256 for o in outcomes if o.status != QUARANTINED]

@@ -120,20 +120,24 @@ def _is_commit_race(exc: Exception) -> bool:
     return any(s in text for s in ("version already exists", "already exists", "concurrent", "conflict", "transaction failed"))
 
 
-def overwrite(lake: Lake, spec: TableSpec, frame: pl.DataFrame) -> None:
-    """Replace the whole table with `frame` (one commit)."""
+def overwrite(lake: Lake, spec: TableSpec, frame: pl.DataFrame, *, predicate: str | None = None) -> None:
+    """Replace the whole table (or, with `predicate`, the rows matching it) with `frame`: one commit."""
     data = spec.conform(frame).to_arrow()
-    with_commit_retry(
-        lambda: write_deltalake(
+
+    def attempt() -> None:
+        if predicate is not None and _create_or_append(lake, spec, data):
+            return
+        write_deltalake(
             spec.uri(lake),
             data,
             mode="overwrite",
-            schema_mode="overwrite",
+            schema_mode=None if predicate else "overwrite",
+            predicate=predicate,
             partition_by=list(spec.partition_by) or None,
             storage_options=lake.storage_options,
-        ),
-        what=f"overwrite {spec.name}",
-    )
+        )
+
+    with_commit_retry(attempt, what=f"overwrite {spec.name}")
 
 
 def _create_or_append(lake: Lake, spec: TableSpec, data) -> bool:

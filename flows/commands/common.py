@@ -15,7 +15,8 @@ from runlake.errors import RunlakeError
 from lake.storage import Lake, LakeConfigError
 from runlake.settings import Settings
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # errors, progress
+out = Console(soft_wrap=True)  # results
 log = logging.getLogger("runlake")
 
 

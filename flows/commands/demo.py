@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from flows.commands.common import console, lake_from, load_settings, user_errors
+from flows.commands.common import console, lake_from, out, load_settings, user_errors
 from flows.commands.ingest import print_report, progress_bar
-from flows.demo import run_demo
+from flows.steps.demo import run_demo
 
 
 def register(app: typer.Typer) -> None:
@@ -31,5 +31,5 @@ def register(app: typer.Typer) -> None:
                 result = run_demo(lake, settings, years=years, seed=seed, progress=on_progress)
         print_report(result.ingest)
         for line in result.notes:
-            console.print(line, highlight=False)
-        console.print(f"lake: {lake.root}", highlight=False)
+            out.print(line, highlight=False)
+        out.print(f"lake: {lake.root}", highlight=False)

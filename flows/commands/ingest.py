@@ -7,20 +7,20 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from flows.commands.common import console, lake_from, load_settings, user_errors, verbose_logging
-from flows.ingest_fit import IngestReport, ingest_fit_files, resolve_inputs
+from flows.commands.common import console, lake_from, out, load_settings, user_errors, verbose_logging
+from flows.steps.ingest_fit import IngestReport, ingest_fit_files, resolve_inputs
 
 app = typer.Typer(no_args_is_help=True)
 
 
 def print_report(report: IngestReport) -> None:
-    console.print(report.summary(), highlight=False)
+    out.print(report.summary(), highlight=False)
     for name, error in report.quarantined:
-        console.print(f"  [yellow]quarantined[/] {name}: {error}", highlight=False)
+        out.print(f"  [yellow]quarantined[/] {name}: {error}", highlight=False)
     for name, reason in report.skipped:
-        console.print(f"  [dim]skipped[/] {name}: {reason}", highlight=False)
+        out.print(f"  [dim]skipped[/] {name}: {reason}", highlight=False)
     for uri, error in report.unreadable:
-        console.print(f"  [red]unreadable[/] {uri}: {error}", highlight=False)
+        out.print(f"  [red]unreadable[/] {uri}: {error}", highlight=False)
 
 
 def progress_bar() -> Progress:

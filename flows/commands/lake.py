@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from flows.commands.common import console, lake_from, load_settings, user_errors
+from flows.commands.common import console, lake_from, out, load_settings, user_errors
 from lake.maintenance import maintain_lake
 
 app = typer.Typer(no_args_is_help=True)
@@ -22,4 +22,21 @@ def maintain_command(
     with user_errors():
         results = maintain_lake(lake, retention_hours=settings.vacuum_retention_hours)
     for r in results:
-        console.print(f"{r.table}: compacted {r.files_removed} → {r.files_added} files, vacuumed {r.vacuumed} files", highlight=False)
+        out.print(f"{r.table}: compacted {r.files_removed} → {r.files_added} files, vacuumed {r.vacuumed} files", highlight=False)
+
+
+@app.command("rebuild")
+def rebuild_command(
+    workers: Annotated[int | None, typer.Option(help="Decoding processes (default: all cores).")] = None,
+) -> None:
+    """Re-derive activities, laps and records from the raw FIT archive (after a decoder change)."""
+    from flows.commands.ingest import progress_bar
+    from flows.steps.rebuild import rebuild_from_raw
+
+    settings = load_settings()
+    lake = lake_from(settings)
+    with user_errors():
+        with progress_bar() as bar:
+            task = bar.add_task("decoding raw files", total=None)
+            report = rebuild_from_raw(lake, settings, workers=workers, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    out.print(report.summary(), highlight=False)

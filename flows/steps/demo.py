@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flows.ingest_fit import IngestReport, ingest_fit_files, resolve_inputs
+from flows.steps.ingest_fit import IngestReport, ingest_fit_files, resolve_inputs
 from lake.storage import Lake
 from runlake.errors import RunlakeError
 from runlake.settings import Settings

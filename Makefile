@@ -1,0 +1,42 @@
+# runlake: `make demo` and `make test` are all a newcomer needs (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := $(PYTHON) -m uv
+endif
+BENCH_YEARS ?= 1
+PYTEST_ARGS ?=
+
+.PHONY: install demo test bench browser dashboard clean-demo help
+
+help:
+	@echo "make install  - create .venv with every dependency (installs uv when missing)"
+	@echo "make demo     - install, generate 2 years of synthetic training, run the pipeline, serve the dashboard"
+	@echo "make test     - install and run the whole test suite"
+	@echo "make bench    - benchmarks (BENCH_YEARS=$(BENCH_YEARS)); results in bench/RESULTS.md"
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+demo: install
+	$(BIN)/runlake demo
+
+test: install browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The dashboard's browser test drives Debian's Chromium; install it when we can (root), else it skips.
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "chromium could not be installed: the browser test will be skipped"; \
+	fi
+
+bench: install
+	BENCH_YEARS=$(BENCH_YEARS) $(BIN)/python -m bench

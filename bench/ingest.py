@@ -1,0 +1,111 @@
+"""Ingest benchmark (issues 4 and 9): `runlake ingest fit` against a plain fitparse decode.
+
+For each data set (the shared corpus's readable files; a synthetic history of BENCH_YEARS years)
+it measures, in the same run:
+  * fitparse: decoding every record message of the same files (values read), single process;
+  * start-up: `runlake ingest fit` of one small file into an empty lake (CLI start, imports);
+  * ingest: `runlake ingest fit` of all the files into an empty lake.
+and prints records/s and the ratio (ingest − start-up) / fitparse (issue 9: ≤ 1/20).
+Also times `runlake lake rebuild` of the synthetic lake.
+
+    python -m bench.ingest            # BENCH_YEARS=1 by default
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_FIT = REPO.parent / "shared" / "data" / "fit"
+
+
+def fitparse_decode_seconds(files: list[Path]) -> tuple[float, int]:
+    import fitparse
+
+    records = 0
+    started = time.perf_counter()
+    for path in files:
+        for message in fitparse.FitFile(str(path)).get_messages("record"):
+            message.get_values()
+            records += 1
+    return time.perf_counter() - started, records
+
+
+def fitparse_readable(files: list[Path]) -> list[Path]:
+    import fitparse
+
+    readable = []
+    for path in files:
+        try:
+            fitparse.FitFile(str(path)).parse()
+        except Exception:  # unreadable by fitparse: not part of the comparison
+            continue
+        readable.append(path)
+    return readable
+
+
+def runlake(args: list[str], env: dict) -> float:
+    started = time.perf_counter()
+    subprocess.run([str(REPO / ".venv" / "bin" / "runlake"), *args], env=env, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def ingest_seconds(files: list[Path], work: Path) -> tuple[float, float, Path]:
+    """(start-up seconds, ingest seconds, lake) for ingesting `files` into an empty lake."""
+    staged = work / "in"
+    staged.mkdir()
+    for i, path in enumerate(files):
+        target = staged / f"{i:05d}_{path.name}"
+        try:
+            os.link(path, target)  # cheap; same bytes
+        except OSError:
+            shutil.copy(path, target)
+    smallest = min(files, key=lambda p: p.stat().st_size)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNLAKE_")}
+    env["RUNLAKE_HOME"] = str(work / "home")
+    startup = runlake(["ingest", "fit", str(smallest)], {**env, "RUNLAKE_LAKE_URI": str(work / "startup-lake")})
+    lake = work / "lake"
+    seconds = runlake(["ingest", "fit", str(staged)], {**env, "RUNLAKE_LAKE_URI": str(lake)})
+    return startup, seconds, lake
+
+
+def report(name: str, files: list[Path], work: Path) -> Path:
+    fp_s, records = fitparse_decode_seconds(files)
+    startup, total, lake = ingest_seconds(files, work)
+    net = max(total - startup, 1e-9)
+    print(f"[ingest] {name}: {len(files)} files, {records:,} records")
+    print(f"  fitparse decode      {fp_s:8.2f} s  {records / fp_s:12,.0f} records/s")
+    print(f"  runlake ingest       {total:8.2f} s  (start-up {startup:.2f} s; net {net:.2f} s = {records / net:,.0f} records/s)")
+    print(f"  ratio net ingest / fitparse = 1/{fp_s / net:.1f}  (target ≤ 1/20)")
+    return lake
+
+
+def main() -> None:
+    years = float(os.environ.get("BENCH_YEARS", "1"))
+    with tempfile.TemporaryDirectory(prefix="runlake-bench-") as tmp:
+        work = Path(tmp)
+        if SHARED_FIT.is_dir():
+            corpus = fitparse_readable(sorted(p for p in SHARED_FIT.glob("*.fit")))
+            (work / "corpus").mkdir()
+            report("shared corpus (files fitparse reads)", corpus, work / "corpus")
+        else:
+            print("[ingest] shared corpus not found: skipped")
+        from bench.synthetic_cache import cached_history
+
+        history = sorted(cached_history(years).glob("*.fit"))
+        (work / "synthetic").mkdir()
+        lake = report(f"synthetic history, {years:g} years", history, work / "synthetic")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RUNLAKE_")}
+        env.update(RUNLAKE_HOME=str(work / "home"), RUNLAKE_LAKE_URI=str(lake))
+        seconds = runlake(["lake", "rebuild"], env)
+        print(f"  runlake lake rebuild {seconds:8.2f} s  (goal for 10 years: ≤ 60 s)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

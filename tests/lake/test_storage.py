@@ -1,0 +1,32 @@
+import pytest
+
+from lake.storage import Lake, LakeConfigError, normalize_uri, s3_storage_options
+
+
+def test_local_paths_become_absolute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert normalize_uri("lake") == str(tmp_path / "lake")
+    assert normalize_uri(f"file://{tmp_path}/x") == str(tmp_path / "x")
+
+
+def test_unknown_scheme_is_a_clear_error():
+    with pytest.raises(LakeConfigError, match="unsupported URI scheme 's4'"):
+        normalize_uri("s4://bucket/lake")
+
+
+def test_s3_uri_needs_a_bucket():
+    with pytest.raises(LakeConfigError, match="no bucket"):
+        normalize_uri("s3:///lake")
+
+
+def test_storage_options_come_from_standard_aws_variables():
+    env = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s", "AWS_DEFAULT_REGION": "eu-west-1"}
+    opts = s3_storage_options(env)
+    assert opts == {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s", "AWS_REGION": "eu-west-1", "AWS_ALLOW_HTTP": "true"}
+
+
+def test_lake_paths_are_relative_to_the_root():
+    lake = Lake.at("s3://bucket/prefix/", env={"AWS_ACCESS_KEY_ID": "AKIDSECRETVALUE"})
+    assert lake.uri("raw", "fit") == "s3://bucket/prefix/raw/fit"
+    assert lake.relative("s3://bucket/prefix/raw/fit/ab/x.fit") == "raw/fit/ab/x.fit"
+    assert "AKIDSECRETVALUE" not in repr(lake), "credentials must not show in reprs (logs)"
