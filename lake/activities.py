@@ -50,4 +50,4 @@ SPEC = TableSpec(
 
 #: Columns a Strava activity contributes to a FIT activity it is merged with; a rebuild from the
 #: raw FIT archive keeps them.
-STRAVA_OWNED = ("strava_id", "name", "description", "gear_id", "is_private", "source")
+STRAVA_OWNED = ("strava_id", "name", "description", "gear_id", "is_private", "source", "strava_external_id")

@@ -13,7 +13,7 @@ from datetime import datetime
 
 import polars as pl
 
-from lake import activities, fit_files, laps, quarantine, records
+from lake import activities, activity_merge, fit_files, laps, quarantine, records
 from lake.storage import Lake
 from lake.table import delete_rows, in_predicate, read, replace_rows, scan, upsert
 from sources.fit.outcome import INGESTED, QUARANTINED, FileOutcome
@@ -50,7 +50,9 @@ def commit_batch(lake: Lake, outcomes: Sequence[FileOutcome], *, athlete_id: str
     if ids:
         replace_rows(lake, records.SPEC, concat_conformed([c[2] for c in chosen.values()], records.SPEC), by="activity_id", values=ids)
         replace_rows(lake, laps.SPEC, concat_conformed([c[1] for c in chosen.values()], laps.SPEC), by="activity_id", values=ids)
-        upsert(lake, activities.SPEC, pl.DataFrame([c[0] for c in chosen.values()], schema_overrides=activities.SPEC.schema, strict=False))
+        # (strava) a re-ingested FIT activity keeps the Strava columns of its merged row
+        fit_owned = [c for c in activities.SPEC.schema if c not in activities.STRAVA_OWNED]
+        upsert(lake, activities.SPEC, pl.DataFrame([c[0] for c in chosen.values()], schema_overrides=activities.SPEC.schema, strict=False), update_columns=fit_owned)
     _record_quarantine(lake, [o for o in outcomes if o.status == QUARANTINED], athlete_id=athlete_id, now=now)
     cleared = [o.sha256 for o in outcomes if o.status != QUARANTINED]
     if cleared:  # a file that now decodes leaves the quarantine
@@ -77,6 +79,10 @@ def commit_batch(lake: Lake, outcomes: Sequence[FileOutcome], *, athlete_id: str
             schema=fit_files.SPEC.schema,
         ),
     )
+    if ids:  # (strava) a Strava-only copy of a run whose watch file just arrived merges into it,
+        # matched on the file names just recorded; a run killed before this is reconciled by the
+        # next ingest batch or Strava sync (see lake/activity_merge.py)
+        activity_merge.reconcile_sources(lake, athlete_id, now=now)
     return len(ids)
 
 

@@ -25,8 +25,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-#: Columns Strava owns on a merged row.
-STRAVA_FIELDS = ("strava_id", "name", "description", "gear_id", "is_private", "strava_external_id")
+from lake.activities import STRAVA_OWNED
+
+#: Columns Strava owns on a merged row (`source` is set by the merge itself).
+STRAVA_FIELDS = tuple(c for c in STRAVA_OWNED if c != "source")
 START_TOLERANCE_S = 60.0
 DISTANCE_TOLERANCE = 0.03
 SOURCE_FIT, SOURCE_STRAVA, SOURCE_BOTH = "fit", "strava", "fit+strava"

@@ -231,6 +231,7 @@ def sync_strava(
         plan = plan_sync(summaries, strava_state.synced(lake, athlete), full_listing=report.full_listing)
         report.unchanged = plan.unchanged
         _apply_deletions(lake, athlete, plan.deleted_ids, report)
+        activity_merge.reconcile_sources(lake, athlete, now=datetime.now(UTC))  # repairs an interrupted merge
         watch_backed = _watch_backed(lake, athlete, plan)
         step("fetching", 0, len(plan.pending))
         for pending in plan.pending:
