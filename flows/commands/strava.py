@@ -7,8 +7,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from flows.commands.common import console, fail, lake_from, load_settings, user_errors, verbose_logging
-from sources.strava.errors import StravaError
+from flows.commands.common import console, lake_from, load_settings, out, user_errors, verbose_logging
 
 sync_app = typer.Typer(no_args_is_help=True)
 strava_app = typer.Typer(no_args_is_help=True)
@@ -42,25 +41,21 @@ def sync_strava_command(
     verbose_logging(verbose)
     settings = load_settings(lake_uri=lake_uri, strava_full_listing_every=1 if full else None)
     lake = lake_from(settings)
-    with user_errors():
-        try:
-            with _bar() as bar:
-                tasks: dict[str, int] = {}
+    with user_errors(), _bar() as bar:  # a StravaError is one line and exit 1
+        tasks: dict[str, int] = {}
 
-                def progress(phase: str, done: int, total: int) -> None:
-                    label = "listing Strava activities" if phase == "listing" else "fetching new and changed"
-                    if phase not in tasks:
-                        tasks[phase] = bar.add_task(label, total=None if phase == "listing" else total)
-                    bar.update(tasks[phase], completed=done, total=None if phase == "listing" else total)
+        def progress(phase: str, done: int, total: int) -> None:
+            label = "listing Strava activities" if phase == "listing" else "fetching new and changed"
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(label, total=None if phase == "listing" else total)
+            bar.update(tasks[phase], completed=done, total=None if phase == "listing" else total)
 
-                report = sync_strava(lake, settings, progress=progress)
-        except StravaError as error:
-            fail(" ".join(str(error).split()))
-    console.print(report.summary(), highlight=False, soft_wrap=True)
+        report = sync_strava(lake, settings, progress=progress)
+    out.print(report.summary(), highlight=False)
     for strava_id, reason in report.skipped:
-        console.print(f"  [yellow]skipped[/] Strava activity {strava_id}: {reason}", highlight=False)
+        out.print(f"  [yellow]skipped[/] Strava activity {strava_id}: {reason}", highlight=False)
     for strava_id, reason in report.without_streams:
-        console.print(f"  [dim]summary only[/] Strava activity {strava_id}: {reason}", highlight=False)
+        out.print(f"  [dim]summary only[/] Strava activity {strava_id}: {reason}", highlight=False)
 
 
 @strava_app.command("auth")
@@ -73,18 +68,14 @@ def auth_command(
     from sources.strava.ratelimit import RateLimiter
 
     settings = load_settings()
-    try:
+    with user_errors():
         url = authorize_url(settings)
         if code is None:
             console.print("1. Open this URL in a browser signed in to Strava and approve access:", highlight=False)
-            typer.echo(url)
-            console.print(
-                "2. Strava redirects to a page that may not load; copy its address (it holds code=…).", highlight=False
-            )
-            code = typer.prompt("Paste the redirect URL or the code")
+            out.print(url, highlight=False, overflow="ignore", crop=False)
+            console.print("2. Strava redirects to a page that may not load; copy its address (it holds code=…).", highlight=False)
+            code = typer.prompt("Paste the redirect URL or the code", err=True)
         store = token_store(settings)
         client, _ = make_client(settings.strava_url, RateLimiter(), max_retries=settings.strava_max_retries, timeout_s=settings.strava_timeout_s)
         exchange_code(settings, store, client, code_from(code))
-    except StravaError as error:
-        fail(" ".join(str(error).split()))
-    console.print(f"Saved the Strava refresh token to {store.where}. Next: runlake sync strava", highlight=False)
+    out.print(f"Saved the Strava refresh token to {store.where}. Next: runlake sync strava", highlight=False)

@@ -7,8 +7,10 @@ and reports that it stopped.
 
 from __future__ import annotations
 
+from runlake.errors import RunlakeError
 
-class StravaError(Exception):
+
+class StravaError(RunlakeError):
     """A Strava sync that cannot proceed; the text is one line a user can act on."""
 
 

@@ -1,0 +1,82 @@
+"""`runlake sync strava` and `runlake strava auth` as a user meets them (real processes, no
+Prefect server), against the fake Strava server running in this test process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from tests.flows.test_cli_ingest import REPO, assert_one_clear_line, runlake
+from tests.sources.strava.fake_data import make_history
+from tests.sources.strava.fake_server import FakeStrava
+
+
+@pytest.fixture
+def fake():
+    with FakeStrava(make_history(10, duration_s=120)) as server:
+        yield server
+
+
+def strava_env(tmp_path, fake: FakeStrava, **extra) -> dict:
+    env = {
+        "RUNLAKE_HOME": str(tmp_path / "home"),
+        "RUNLAKE_LAKE_URI": str(tmp_path / "lake"),
+        "RUNLAKE_STRAVA_URL": fake.url,
+        "RUNLAKE_STRAVA_CLIENT_ID": fake.client_id,
+        "RUNLAKE_STRAVA_CLIENT_SECRET": fake.client_secret,
+        "COLUMNS": "200",
+    }
+    env.update(extra)
+    return env
+
+
+def test_sync_prints_a_summary(tmp_path, fake):
+    env = strava_env(tmp_path, fake, RUNLAKE_STRAVA_REFRESH_TOKEN=fake.issue_refresh_token())
+    first = runlake("sync", "strava", env=env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "10 listed" in first.stdout and "10 new" in first.stdout and "10 stored" in first.stdout
+    assert not any(s in first.stdout + first.stderr for s in fake.issued_tokens + [fake.client_secret])
+
+
+def test_a_rate_limit_stop_exits_0_and_says_so(tmp_path, fake):
+    fake.read_daily_limit = 9
+    env = strava_env(tmp_path, fake, RUNLAKE_STRAVA_REFRESH_TOKEN=fake.issue_refresh_token(), RUNLAKE_STRAVA_RATE_SHARE="1")
+    proc = runlake("sync", "strava", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "stopped cleanly: daily rate limit reached" in proc.stdout and "6 activities left for the next run" in proc.stdout
+
+
+def test_wrong_client_secret_is_one_line_and_exit_1(tmp_path, fake):
+    env = strava_env(tmp_path, fake, RUNLAKE_STRAVA_REFRESH_TOKEN=fake.issue_refresh_token(), RUNLAKE_STRAVA_CLIENT_SECRET="wrong-secret")
+    proc = runlake("sync", "strava", env=env)
+    assert_one_clear_line(proc, "runlake:", "client credentials", "RUNLAKE_STRAVA_CLIENT_SECRET")
+    assert "wrong-secret" not in proc.stderr
+
+
+def test_auth_walks_through_the_first_authorization(tmp_path, fake):
+    env = strava_env(tmp_path, fake)
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("RUNLAKE_", "AWS_"))} | env
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "strava", "auth"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env, cwd=REPO,
+    )
+    url = proc.stdout.readline().strip()
+    assert url.startswith(fake.url + "/oauth/authorize?")
+    assert parse_qs(urlsplit(url).query)["scope"] == ["activity:read_all"]
+    redirect = requests.get(url, allow_redirects=False, timeout=5).headers["Location"]  # the browser's part
+    stdout, stderr = proc.communicate(redirect + "\n", timeout=120)
+    assert proc.returncode == 0, stderr
+    assert "Saved the Strava refresh token" in stdout
+    assert not any(t in stdout + stderr for t in fake.issued_tokens)
+    synced = runlake("sync", "strava", env=env)  # no RUNLAKE_STRAVA_REFRESH_TOKEN needed now
+    assert synced.returncode == 0 and "10 stored" in synced.stdout, synced.stderr
+
+
+def test_auth_with_a_used_code_is_one_clear_line(tmp_path, fake):
+    proc = runlake("strava", "auth", "--code", "code_not_issued", env=strava_env(tmp_path, fake))
+    assert_one_clear_line(proc, "authorization code")
