@@ -131,10 +131,10 @@ def _not_an_activity_reason(identity: FileIdentity, n_sessions: int) -> str:
     return f"{kind}: no activity session"
 
 
-def _utc_offset(activity: pl.DataFrame, file_index: int, start: datetime, default_tz: ZoneInfo) -> tuple[int, str | None]:
+def _utc_offset(activity: pl.DataFrame, file_index: int | None, start: datetime, default_tz: ZoneInfo) -> tuple[int, str | None]:
     """Offset from the activity message of the session's chained file (else any), else the zone."""
     rows = activity.filter(pl.col("local_timestamp").is_not_null() & pl.col("timestamp").is_not_null())
-    same = rows.filter(pl.col(FILE_INDEX) == file_index)
+    same = rows.filter(pl.col(FILE_INDEX).eq_missing(file_index))
     candidates = same if same.height else rows
     warning = None
     for local, utc in zip(candidates["local_timestamp"], candidates["timestamp"], strict=True):
