@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import polars as pl
 
+from lake.laps import SPEC as LAPS
+from lake.records import SPEC as RECORDS
 from sources.fit.model import (
     DecodedFile,
     DecodedSession,
@@ -44,40 +46,10 @@ _LAP_TOLERANCE_S = 1
 STEP_SPORTS = frozenset({"running", "walking", "hiking", "mountaineering", "snowshoeing"})
 STEP_SUB_SPORTS = frozenset({"treadmill", "indoor_running", "indoor_walking", "trail", "track", "street"})
 
-RECORD_COLUMNS = pl.Schema(
-    {
-        "seq": pl.Int32,
-        "timestamp": pl.Datetime("us", "UTC"),
-        "lat_deg": pl.Float64,
-        "lon_deg": pl.Float64,
-        "distance_m": pl.Float64,
-        "speed_mps": pl.Float64,
-        "altitude_m": pl.Float64,
-        "hr_bpm": pl.Int32,
-        "cadence_spm": pl.Float64,
-        "power_w": pl.Int32,
-        "temperature_c": pl.Float64,
-    }
-)
-
-LAP_COLUMNS = pl.Schema(
-    {
-        "lap_index": pl.Int32,
-        "start_time": pl.Datetime("us", "UTC"),
-        "start_offset_s": pl.Float64,
-        "elapsed_s": pl.Float64,
-        "moving_s": pl.Float64,
-        "distance_m": pl.Float64,
-        "avg_speed_mps": pl.Float64,
-        "avg_hr_bpm": pl.Float64,
-        "max_hr_bpm": pl.Float64,
-        "avg_cadence_spm": pl.Float64,
-        "ascent_m": pl.Float64,
-        "descent_m": pl.Float64,
-        "intensity": pl.String,
-        "lap_trigger": pl.String,
-    }
-)
+_IDS = ("athlete_id", "activity_id", "year")
+#: the lake tables' columns minus the ids the ingest adds
+RECORD_COLUMNS = pl.Schema({name: dtype for name, dtype in RECORDS.schema.items() if name not in _IDS})
+LAP_COLUMNS = pl.Schema({name: dtype for name, dtype in LAPS.schema.items() if name not in _IDS})
 
 
 def cadence_spm_factor(sport: str | None, sub_sport: str | None) -> float:
@@ -190,8 +162,11 @@ def _records_for(records: pl.DataFrame, factor: float) -> pl.DataFrame:
 
 
 def _laps_for(laps: pl.DataFrame, session_start: int, sport: str | None, sub_sport: str | None) -> pl.DataFrame:
-    factor_sport = pl.coalesce(pl.col("sport"), pl.lit(sport))
-    step = factor_sport.is_in(list(STEP_SPORTS)) | pl.lit(sub_sport in STEP_SUB_SPORTS)
+    lap_sport = pl.coalesce(pl.col("sport"), pl.lit(sport, pl.String))
+    lap_sub_sport = pl.coalesce(pl.col("sub_sport"), pl.lit(sub_sport, pl.String))
+    step = lap_sport.is_in(list(STEP_SPORTS)).fill_null(False) | lap_sub_sport.is_in(list(STEP_SUB_SPORTS)).fill_null(
+        False
+    )
     factor = pl.when(step).then(2.0).otherwise(1.0)
     cadence = (pl.col("avg_cadence") + pl.col("avg_fractional_cadence").fill_null(0.0)) * factor
     return laps.select(
