@@ -69,6 +69,10 @@ def fit_time(seconds: int | None) -> datetime | None:
     return None if seconds is None else FIT_EPOCH + timedelta(seconds=int(seconds))
 
 
+def _utc_datetime(fit_seconds: pl.Expr) -> pl.Expr:
+    return pl.from_epoch(fit_seconds + int(FIT_EPOCH.timestamp()), time_unit="s").dt.replace_time_zone("UTC")
+
+
 def _frame(raw: RawMessages, kind: str) -> pl.DataFrame:
     """The `kind` frame with exactly the `RAW_SCHEMAS` columns (absent ones null, extra dropped)."""
     schema = pl.Schema({**RAW_SCHEMAS[kind], FILE_INDEX: pl.Int32})
@@ -76,7 +80,8 @@ def _frame(raw: RawMessages, kind: str) -> pl.DataFrame:
     if frame is None:
         return pl.DataFrame(schema=schema)
     missing = [pl.lit(None, dtype).alias(name) for name, dtype in schema.items() if name not in frame.columns]
-    return frame.with_columns(missing).select([pl.col(name).cast(dtype, strict=False) for name, dtype in schema.items()])
+    columns = [pl.col(name).cast(dtype, strict=False) for name, dtype in schema.items()]
+    return frame.with_columns(missing).select(columns)
 
 
 def identity_from(file_id: pl.DataFrame) -> FileIdentity:
@@ -103,7 +108,9 @@ def _not_an_activity_reason(identity: FileIdentity, n_sessions: int) -> str:
     return f"{kind}: no activity session"
 
 
-def _utc_offset(activity: pl.DataFrame, file_index: int | None, start: datetime, default_tz: ZoneInfo) -> tuple[int, str | None]:
+def _utc_offset(
+    activity: pl.DataFrame, file_index: int | None, start: datetime, default_tz: ZoneInfo
+) -> tuple[int, str | None]:
     """Offset from the activity message of the session's chained file (else any), else the zone."""
     rows = activity.filter(pl.col("local_timestamp").is_not_null() & pl.col("timestamp").is_not_null())
     same = rows.filter(pl.col(FILE_INDEX).eq_missing(file_index))
@@ -146,9 +153,7 @@ def _records_for(records: pl.DataFrame, factor: float) -> pl.DataFrame:
     cadence = (pl.col("cadence") + pl.col("fractional_cadence").fill_null(0.0)) * factor
     return records.select(
         seq=pl.int_range(pl.len(), dtype=pl.Int32),
-        timestamp=pl.from_epoch(pl.col("timestamp") + int(FIT_EPOCH.timestamp()), time_unit="s").dt.replace_time_zone(
-            "UTC"
-        ),
+        timestamp=_utc_datetime(pl.col("timestamp")),
         lat_deg=pl.col("position_lat") * _SEMICIRCLE_DEG,
         lon_deg=pl.col("position_long") * _SEMICIRCLE_DEG,
         distance_m=pl.col("distance"),
@@ -171,7 +176,7 @@ def _laps_for(laps: pl.DataFrame, session_start: int, sport: str | None, sub_spo
     cadence = (pl.col("avg_cadence") + pl.col("avg_fractional_cadence").fill_null(0.0)) * factor
     return laps.select(
         lap_index=pl.int_range(pl.len(), dtype=pl.Int32),
-        start_time=pl.from_epoch(pl.col("_start") + int(FIT_EPOCH.timestamp()), time_unit="s").dt.replace_time_zone("UTC"),
+        start_time=_utc_datetime(pl.col("_start")),
         start_offset_s=(pl.col("_start") - session_start).cast(pl.Float64),
         elapsed_s=pl.col("total_elapsed_time"),
         moving_s=pl.col("total_timer_time"),

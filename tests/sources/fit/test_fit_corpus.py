@@ -42,7 +42,14 @@ NOT_ACTIVITIES = {
     "muktihari__valid_only_contain_fileid.fit",
     "muktihari__TestEncode.fit",
 }
-BROKEN_PREFIXES = ("empty file", "not a FIT file", "truncated", "header CRC mismatch", "file CRC mismatch", "undecodable")
+BROKEN_PREFIXES = (
+    "empty file",
+    "not a FIT file",
+    "truncated",
+    "header CRC mismatch",
+    "file CRC mismatch",
+    "undecodable",
+)
 #: adapter agreement runs all three pure-Python decoders: small files, plus a chained one
 AGREEMENT_MAX_BYTES = 70_000
 AGREEMENT_EXTRA = {"fitparse__sample_mulitple_header.fit"}

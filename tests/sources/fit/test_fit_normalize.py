@@ -149,7 +149,8 @@ def test_untimed_records_before_any_timed_one_join_the_next() -> None:
     ("file_type", "sessions", "reason"),
     [("course", [], "course file: no activity session"),
      ("activity", [], "activity file: no activity session"),
-     (None, [{"avg_heart_rate": 100.0, "_file_index": 0}], "FIT file without a file type: no session with a start time")],
+     (None, [{"avg_heart_rate": 100.0, "_file_index": 0}],
+      "FIT file without a file type: no session with a start time")],
 )  # fmt: skip
 def test_not_an_activity(file_type, sessions, reason) -> None:
     frames = build_frames({"file_id": [FILE_ID | {"type": file_type}], "session": sessions, "record": [record(1)]})
