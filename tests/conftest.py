@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_FIT = REPO.parent / "shared" / "data" / "fit"
+from tests.shared_data import shared_data_dir, shared_fit_dir_or_none
 
 
 def free_port() -> int:
@@ -21,10 +20,11 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def shared_fit_dir() -> Path:
-    """`../shared/data/fit`; tests that need it skip cleanly when it is absent."""
-    if not SHARED_FIT.is_dir():
-        pytest.skip(f"shared FIT corpus not found at {SHARED_FIT}")
-    return SHARED_FIT
+    """`<repo>/../shared/data/fit`; tests that need it skip cleanly when it is absent."""
+    path = shared_fit_dir_or_none()
+    if path is None:
+        pytest.skip(f"shared FIT corpus not found at {shared_data_dir() / 'fit'}")
+    return path
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +33,7 @@ def _isolated_runlake_env(monkeypatch, tmp_path_factory) -> None:
     import os
 
     for name in list(os.environ):
-        if name.startswith(("RUNLAKE_", "AWS_")):
+        if name.startswith(("RUNLAKE_", "AWS_")) and name != "RUNLAKE_TEST_SHARED_DATA":
             monkeypatch.delenv(name)
     monkeypatch.setenv("RUNLAKE_HOME", str(tmp_path_factory.mktemp("home")))
 

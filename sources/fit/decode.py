@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sources.fit.model import BrokenFitFile, DecodedFile, NotAnActivity, RawMessages
 from sources.fit.normalize import normalize
-from sources.fit.reference import REFERENCE_DECODERS, DecoderError
+from sources.fit.reference import REFERENCE_DECODERS, DecoderError, one_line
 from sources.fit.validate import FitChunk, validate_fit
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def decode_fit(data: bytes, *, default_tz: str = "UTC", use_fast: bool = True) -
             if fast is not None and name == "fast" and isinstance(error, fast.Unsupported):
                 log.debug("fast decoder declined: %s", error)
                 continue
-            message = str(error) if isinstance(error, DecoderError) else f"{name}: {_one_line(error)}"
+            message = str(error) if isinstance(error, DecoderError) else f"{name}: {one_line(error)}"
             log.info("decoder %s failed, trying the next one: %s", name, message)
             if name != "fast":
                 failures.append(message)
@@ -101,11 +101,5 @@ def decode_fit(data: bytes, *, default_tz: str = "UTC", use_fast: bool = True) -
         except Exception as error:  # noqa: BLE001 - odd raw output: let the next decoder try
             log.warning("normalising %s output failed, trying the next decoder", name, exc_info=True)
             if name != "fast":
-                failures.append(f"{name}: cannot normalise: {_one_line(error)}")
+                failures.append(f"{name}: cannot normalise: {one_line(error)}")
     raise BrokenFitFile(f"undecodable by all {len(failures)} reference decoders; first: {failures[0]}")
-
-
-def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split()) or type(error).__name__
-    text = f"{type(error).__name__}: {text}" if not isinstance(error, (DecoderError,)) else text
-    return text if len(text) <= 300 else text[:297] + "..."

@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import polars as pl
 
+from lake.laps import SPEC as LAPS
+from lake.records import SPEC as RECORDS
 from sources.fit.model import (
     DecodedFile,
     DecodedSession,
@@ -44,40 +46,10 @@ _LAP_TOLERANCE_S = 1
 STEP_SPORTS = frozenset({"running", "walking", "hiking", "mountaineering", "snowshoeing"})
 STEP_SUB_SPORTS = frozenset({"treadmill", "indoor_running", "indoor_walking", "trail", "track", "street"})
 
-RECORD_COLUMNS = pl.Schema(
-    {
-        "seq": pl.Int32,
-        "timestamp": pl.Datetime("us", "UTC"),
-        "lat_deg": pl.Float64,
-        "lon_deg": pl.Float64,
-        "distance_m": pl.Float64,
-        "speed_mps": pl.Float64,
-        "altitude_m": pl.Float64,
-        "hr_bpm": pl.Int32,
-        "cadence_spm": pl.Float64,
-        "power_w": pl.Int32,
-        "temperature_c": pl.Float64,
-    }
-)
-
-LAP_COLUMNS = pl.Schema(
-    {
-        "lap_index": pl.Int32,
-        "start_time": pl.Datetime("us", "UTC"),
-        "start_offset_s": pl.Float64,
-        "elapsed_s": pl.Float64,
-        "moving_s": pl.Float64,
-        "distance_m": pl.Float64,
-        "avg_speed_mps": pl.Float64,
-        "avg_hr_bpm": pl.Float64,
-        "max_hr_bpm": pl.Float64,
-        "avg_cadence_spm": pl.Float64,
-        "ascent_m": pl.Float64,
-        "descent_m": pl.Float64,
-        "intensity": pl.String,
-        "lap_trigger": pl.String,
-    }
-)
+_IDS = ("athlete_id", "activity_id", "year")
+#: the lake tables' columns minus the ids the ingest adds
+RECORD_COLUMNS = pl.Schema({name: dtype for name, dtype in RECORDS.schema.items() if name not in _IDS})
+LAP_COLUMNS = pl.Schema({name: dtype for name, dtype in LAPS.schema.items() if name not in _IDS})
 
 
 def cadence_spm_factor(sport: str | None, sub_sport: str | None) -> float:
@@ -97,6 +69,10 @@ def fit_time(seconds: int | None) -> datetime | None:
     return None if seconds is None else FIT_EPOCH + timedelta(seconds=int(seconds))
 
 
+def _utc_datetime(fit_seconds: pl.Expr) -> pl.Expr:
+    return pl.from_epoch(fit_seconds + int(FIT_EPOCH.timestamp()), time_unit="s").dt.replace_time_zone("UTC")
+
+
 def _frame(raw: RawMessages, kind: str) -> pl.DataFrame:
     """The `kind` frame with exactly the `RAW_SCHEMAS` columns (absent ones null, extra dropped)."""
     schema = pl.Schema({**RAW_SCHEMAS[kind], FILE_INDEX: pl.Int32})
@@ -104,7 +80,8 @@ def _frame(raw: RawMessages, kind: str) -> pl.DataFrame:
     if frame is None:
         return pl.DataFrame(schema=schema)
     missing = [pl.lit(None, dtype).alias(name) for name, dtype in schema.items() if name not in frame.columns]
-    return frame.with_columns(missing).select([pl.col(name).cast(dtype, strict=False) for name, dtype in schema.items()])
+    columns = [pl.col(name).cast(dtype, strict=False) for name, dtype in schema.items()]
+    return frame.with_columns(missing).select(columns)
 
 
 def identity_from(file_id: pl.DataFrame) -> FileIdentity:
@@ -131,10 +108,12 @@ def _not_an_activity_reason(identity: FileIdentity, n_sessions: int) -> str:
     return f"{kind}: no activity session"
 
 
-def _utc_offset(activity: pl.DataFrame, file_index: int, start: datetime, default_tz: ZoneInfo) -> tuple[int, str | None]:
+def _utc_offset(
+    activity: pl.DataFrame, file_index: int | None, start: datetime, default_tz: ZoneInfo
+) -> tuple[int, str | None]:
     """Offset from the activity message of the session's chained file (else any), else the zone."""
     rows = activity.filter(pl.col("local_timestamp").is_not_null() & pl.col("timestamp").is_not_null())
-    same = rows.filter(pl.col(FILE_INDEX) == file_index)
+    same = rows.filter(pl.col(FILE_INDEX).eq_missing(file_index))
     candidates = same if same.height else rows
     warning = None
     for local, utc in zip(candidates["local_timestamp"], candidates["timestamp"], strict=True):
@@ -174,9 +153,7 @@ def _records_for(records: pl.DataFrame, factor: float) -> pl.DataFrame:
     cadence = (pl.col("cadence") + pl.col("fractional_cadence").fill_null(0.0)) * factor
     return records.select(
         seq=pl.int_range(pl.len(), dtype=pl.Int32),
-        timestamp=pl.from_epoch(pl.col("timestamp") + int(FIT_EPOCH.timestamp()), time_unit="s").dt.replace_time_zone(
-            "UTC"
-        ),
+        timestamp=_utc_datetime(pl.col("timestamp")),
         lat_deg=pl.col("position_lat") * _SEMICIRCLE_DEG,
         lon_deg=pl.col("position_long") * _SEMICIRCLE_DEG,
         distance_m=pl.col("distance"),
@@ -190,13 +167,16 @@ def _records_for(records: pl.DataFrame, factor: float) -> pl.DataFrame:
 
 
 def _laps_for(laps: pl.DataFrame, session_start: int, sport: str | None, sub_sport: str | None) -> pl.DataFrame:
-    factor_sport = pl.coalesce(pl.col("sport"), pl.lit(sport))
-    step = factor_sport.is_in(list(STEP_SPORTS)) | pl.lit(sub_sport in STEP_SUB_SPORTS)
+    lap_sport = pl.coalesce(pl.col("sport"), pl.lit(sport, pl.String))
+    lap_sub_sport = pl.coalesce(pl.col("sub_sport"), pl.lit(sub_sport, pl.String))
+    step = lap_sport.is_in(list(STEP_SPORTS)).fill_null(False) | lap_sub_sport.is_in(list(STEP_SUB_SPORTS)).fill_null(
+        False
+    )
     factor = pl.when(step).then(2.0).otherwise(1.0)
     cadence = (pl.col("avg_cadence") + pl.col("avg_fractional_cadence").fill_null(0.0)) * factor
     return laps.select(
         lap_index=pl.int_range(pl.len(), dtype=pl.Int32),
-        start_time=pl.from_epoch(pl.col("_start") + int(FIT_EPOCH.timestamp()), time_unit="s").dt.replace_time_zone("UTC"),
+        start_time=_utc_datetime(pl.col("_start")),
         start_offset_s=(pl.col("_start") - session_start).cast(pl.Float64),
         elapsed_s=pl.col("total_elapsed_time"),
         moving_s=pl.col("total_timer_time"),

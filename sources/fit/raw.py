@@ -28,6 +28,27 @@ _S = pl.String
 #: message kind → global message number (FIT profile)
 MESG_NUMS: dict[str, int] = {"file_id": 0, "session": 18, "lap": 19, "record": 20, "activity": 34}
 
+#: fields shared by `session` and `lap` (both summarise a span of the recording)
+_SPAN = {
+    "message_index": _I,
+    "timestamp": _I,
+    "start_time": _I,
+    "total_elapsed_time": _F,
+    "total_timer_time": _F,
+    "total_distance": _F,
+    "sport": _S,
+    "sub_sport": _S,
+    "avg_heart_rate": _F,
+    "max_heart_rate": _F,
+    "total_ascent": _F,
+    "total_descent": _F,
+    "total_calories": _F,
+    "avg_cadence": _F,
+    "avg_fractional_cadence": _F,
+    "avg_speed": _F,
+    "enhanced_avg_speed": _F,
+}
+
 RAW_SCHEMAS: dict[str, pl.Schema] = {
     "file_id": pl.Schema(
         {
@@ -42,50 +63,8 @@ RAW_SCHEMAS: dict[str, pl.Schema] = {
             "number": _I,
         }
     ),
-    "session": pl.Schema(
-        {
-            "message_index": _I,
-            "timestamp": _I,
-            "start_time": _I,
-            "total_elapsed_time": _F,
-            "total_timer_time": _F,
-            "total_distance": _F,
-            "sport": _S,
-            "sub_sport": _S,
-            "avg_heart_rate": _F,
-            "max_heart_rate": _F,
-            "total_ascent": _F,
-            "total_descent": _F,
-            "total_calories": _F,
-            "avg_cadence": _F,
-            "avg_fractional_cadence": _F,
-            "avg_speed": _F,
-            "enhanced_avg_speed": _F,
-            "first_lap_index": _I,
-            "num_laps": _I,
-        }
-    ),
-    "lap": pl.Schema(
-        {
-            "message_index": _I,
-            "timestamp": _I,
-            "start_time": _I,
-            "total_elapsed_time": _F,
-            "total_timer_time": _F,
-            "total_distance": _F,
-            "avg_speed": _F,
-            "enhanced_avg_speed": _F,
-            "avg_heart_rate": _F,
-            "max_heart_rate": _F,
-            "avg_cadence": _F,
-            "avg_fractional_cadence": _F,
-            "total_ascent": _F,
-            "total_descent": _F,
-            "intensity": _S,
-            "lap_trigger": _S,
-            "sport": _S,
-        }
-    ),
+    "session": pl.Schema({**_SPAN, "first_lap_index": _I, "num_laps": _I}),
+    "lap": pl.Schema({**_SPAN, "intensity": _S, "lap_trigger": _S}),
     "record": pl.Schema(
         {
             "timestamp": _I,

@@ -23,7 +23,7 @@ Choices that keep the adapters in agreement (tested on the shared corpus):
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -75,7 +75,7 @@ def decode_garmin(data: bytes, chunks: list[FitChunk]) -> RawMessages:
             merge_heart_rates=False,
         )
         if errors:
-            raise DecoderError(f"garmin-fit-sdk: {_one_line(errors[0])}")
+            raise DecoderError(f"garmin-fit-sdk: {one_line(errors[0])}")
         for kind, schema in RAW_SCHEMAS.items():
             for message in messages.get(f"{kind}_mesgs", ()):
                 row: dict[str, Any] = {FILE_INDEX: chunk.index}
@@ -85,40 +85,48 @@ def decode_garmin(data: bytes, chunks: list[FitChunk]) -> RawMessages:
     return build_frames(rows)
 
 
-def decode_fitdecode(data: bytes, chunks: list[FitChunk]) -> RawMessages:
-    """fitdecode → RawMessages (CRC and format errors raise)."""
+def _fitdecode_messages(stream: bytes) -> Iterator[tuple[int, Iterable[Any]]]:
+    with fitdecode.FitReader(
+        io.BytesIO(stream), check_crc=fitdecode.CrcCheck.RAISE, error_handling=fitdecode.ErrorHandling.RAISE
+    ) as reader:
+        for frame in reader:
+            if frame.frame_type == fitdecode.FIT_FRAME_DATA:
+                yield frame.global_mesg_num, frame.fields
+
+
+def _fitparse_messages(stream: bytes) -> Iterator[tuple[int, Iterable[Any]]]:
+    for message in fitparse.FitFile(stream, check_crc=True).get_messages():
+        yield message.mesg_num, message.fields
+
+
+def _decode_fields(
+    name: str,
+    messages: Callable[[bytes], Iterator[tuple[int, Iterable[Any]]]],
+    is_dev: Callable[[Any], bool],
+    data: bytes,
+    chunks: list[FitChunk],
+) -> RawMessages:
+    """Shared loop of the fitdecode and fitparse adapters (same FieldData shape)."""
     rows: dict[str, list[dict[str, Any]]] = {kind: [] for kind in RAW_SCHEMAS}
     for chunk in chunks:
         try:
-            with fitdecode.FitReader(
-                io.BytesIO(data[chunk.offset : chunk.end]),
-                check_crc=fitdecode.CrcCheck.RAISE,
-                error_handling=fitdecode.ErrorHandling.RAISE,
-            ) as reader:
-                for frame in reader:
-                    if frame.frame_type != fitdecode.FIT_FRAME_DATA:
-                        continue
-                    kind = _KIND_BY_NUM.get(frame.global_mesg_num)
-                    if kind is not None:
-                        rows[kind].append(_row(kind, chunk.index, frame.fields, _is_fitdecode_dev))
+            for mesg_num, fields in messages(data[chunk.offset : chunk.end]):
+                kind = _KIND_BY_NUM.get(mesg_num)
+                if kind is not None:
+                    rows[kind].append(_row(kind, chunk.index, fields, is_dev))
         except Exception as error:  # noqa: BLE001 - re-raised with the decoder's name
-            raise DecoderError(f"fitdecode: {_one_line(error)}") from error
+            raise DecoderError(f"{name}: {one_line(error)}") from error
     return build_frames(rows)
+
+
+def decode_fitdecode(data: bytes, chunks: list[FitChunk]) -> RawMessages:
+    """fitdecode → RawMessages (CRC and format errors raise)."""
+    return _decode_fields("fitdecode", _fitdecode_messages, _is_fitdecode_dev, data, chunks)
 
 
 def decode_fitparse(data: bytes, chunks: list[FitChunk]) -> RawMessages:
     """fitparse → RawMessages (CRC checked)."""
-    rows: dict[str, list[dict[str, Any]]] = {kind: [] for kind in RAW_SCHEMAS}
-    for chunk in chunks:
-        try:
-            fit = fitparse.FitFile(data[chunk.offset : chunk.end], check_crc=True)
-            for message in fit.get_messages():
-                kind = _KIND_BY_NUM.get(message.mesg_num)
-                if kind is not None:
-                    rows[kind].append(_row(kind, chunk.index, message.fields, _is_fitparse_dev))
-        except Exception as error:  # noqa: BLE001 - re-raised with the decoder's name
-            raise DecoderError(f"fitparse: {_one_line(error)}") from error
-    return build_frames(rows)
+    return _decode_fields("fitparse", _fitparse_messages, _is_fitparse_dev, data, chunks)
 
 
 #: name → adapter, in the order `decode_fit` tries them
@@ -168,6 +176,7 @@ def _put(row: dict[str, Any], kind: str, name: str, value: Any, dates: set[str])
         row[name] = value
 
 
-def _one_line(error: BaseException) -> str:
+def one_line(error: BaseException) -> str:
+    """An exception as one line of at most 300 characters (for quarantine messages)."""
     text = " ".join(str(error).split()) or type(error).__name__
     return text if len(text) <= 300 else text[:297] + "..."

@@ -14,6 +14,7 @@ CRC-16/ARC (poly 0x8005 reflected, init 0), the FIT SDK's nibble CRC.
 from __future__ import annotations
 
 import functools
+import math
 import struct
 from dataclasses import dataclass
 
@@ -77,14 +78,16 @@ def _shift_tables(n_bytes: int) -> tuple[list[int], list[int]]:
 def fit_crc(data: bytes | memoryview) -> int:
     """CRC-16 of `data` as FIT computes it, vectorised: 2.4 MB in a few tens of ms.
 
-    The stream is cut into ~sqrt(n) chunks of a power-of-two size; their CRCs are computed in
+    The stream is cut into chunks of a power-of-two size; their CRCs are computed in
     parallel with NumPy (one step per byte position, all chunks at once), then combined with
     the zero-feed shift above. Short inputs use the plain table loop.
     """
     view = memoryview(data)
     if len(view) < 4096:
         return _crc_loop(view)
-    chunk_size = 1 << max(8, min(12, (len(view).bit_length() + 1) // 2))
+    # ~sqrt(n/8) bytes per chunk balances NumPy call overhead (one call per byte position)
+    # against the Python loop combining chunk CRCs: 512 for 2.4 MB (measured ~30 ms).
+    chunk_size = 1 << max(6, min(10, round(math.log2(math.sqrt(len(view) / 8)))))
     n_chunks = len(view) // chunk_size
     shift_low, shift_high = _shift_tables(chunk_size)
     body = np.frombuffer(view[: n_chunks * chunk_size], dtype=np.uint8).reshape(n_chunks, chunk_size)
