@@ -9,6 +9,7 @@ Laps are 1 km splits. Field names and shapes are Strava's (see ../shared/data/st
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -46,6 +47,15 @@ class FakeActivity:
     trainer: bool = False
     manual: bool = False
     extra: dict = field(default_factory=dict)
+    #: regenerates the streams on demand (the bench's 1,000 activities would not fit in memory)
+    stream_factory: Callable[[], dict[str, list]] | None = None
+
+    def get_streams(self) -> dict[str, list] | None:
+        return self.streams if self.stream_factory is None else self.stream_factory()
+
+    @property
+    def has_streams(self) -> bool:
+        return bool(self.streams) or self.stream_factory is not None
 
     def summary(self) -> dict:
         s = self.streams or {}
@@ -82,6 +92,7 @@ class FakeActivity:
             out["max_heartrate"] = float(max(hr))
         if cad:
             out["average_cadence"] = round(float(np.mean(cad)), 1)
+        out.update(self.extra.get("stats", {}))
         return out
 
     def detail(self, *, with_laps: bool = True) -> dict:
@@ -186,19 +197,31 @@ def make_run(
     external_id: str | None = None,
     manual: bool = False,
     name: str | None = None,
+    lazy: bool = False,
 ) -> FakeActivity:
+    """A run with streams and 1 km laps; `lazy` keeps only what is needed to regenerate streams."""
     rng = np.random.default_rng(activity_id if seed is None else seed)
     duration = int(duration_s or rng.integers(1200, 2700))
     pace = float(rng.uniform(3.2, 4.6)) if sport_type in ("Run", "TrailRun", "VirtualRun") else float(rng.uniform(6.0, 9.0))
     if manual:
         distance = round(pace * duration, 1)
         return FakeActivity(activity_id, start, utc_offset_s, sport_type, name or "Manual entry", distance, duration, duration, None, [], external_id, manual=True, gear_id=None)
-    streams = generate_streams(rng, duration, pace, sport=sport_type, gps=sport_type != "VirtualRun")
+    stream_seed = int(rng.integers(0, 2**31))
+
+    def regenerate() -> dict[str, list]:
+        return generate_streams(np.random.default_rng(stream_seed), duration, pace, sport=sport_type, gps=sport_type != "VirtualRun")
+
+    streams = regenerate()
     distance = float(streams["distance"][-1])
     elapsed = int(streams["time"][-1]) + 1
     altitude = np.asarray(streams["altitude"])
     gain = float(np.clip(np.diff(altitude), 0, None).sum())
     laps = kilometre_laps(streams, start, utc_offset_s)
+    stats = {
+        "average_heartrate": round(float(np.mean(streams["heartrate"])), 1),
+        "max_heartrate": float(max(streams["heartrate"])),
+        "average_cadence": round(float(np.mean(streams["cadence"])), 1),
+    }
     return FakeActivity(
         activity_id,
         start,
@@ -208,19 +231,22 @@ def make_run(
         round(distance, 1),
         int(sum(streams["moving"])),
         elapsed,
-        streams,
+        None if lazy else streams,
         laps,
         external_id if external_id is not None else f"garmin_push_{activity_id}",
-        extra={"gain": round(gain, 1)},
+        extra={"gain": round(gain, 1), "stats": stats},
+        stream_factory=regenerate if lazy else None,
     )
 
 
-def make_history(count: int, *, first_id: int = 1000, start: datetime | None = None, seed: int = 7, duration_s: int | None = None) -> list[FakeActivity]:
+def make_history(
+    count: int, *, first_id: int = 1000, start: datetime | None = None, seed: int = 7, duration_s: int | None = None, lazy: bool = False
+) -> list[FakeActivity]:
     """`count` runs, one or two a day going back from `start` (default 2024-06-30)."""
     rng = np.random.default_rng(seed)
     t = start or datetime(2024, 6, 30, 6, 30, tzinfo=UTC)
     runs = []
     for i in range(count):
-        runs.append(make_run(first_id + i, t, duration_s=duration_s))
+        runs.append(make_run(first_id + i, t, duration_s=duration_s, lazy=lazy))
         t -= timedelta(hours=float(rng.choice([10.5, 24, 24, 26, 47])))
     return runs

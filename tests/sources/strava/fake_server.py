@@ -240,24 +240,27 @@ class FakeStrava:
         return [a.summary() for a in items[(page - 1) * per_page : page * per_page]]
 
     def streams(self, activity: FakeActivity, query: dict[str, str]) -> tuple[int, object, bytes | None]:
-        if not activity.streams:
+        if not activity.has_streams:
             if self.streams_404_for_manual:
                 return 404, _err("Resource Not Found", "Activity", "streams", "not found"), None
             return 200, {}, None
         cache_key = (activity.id, query.get("keys", ""), query.get("key_by_type"))
         cached = self._stream_cache.get(cache_key)
-        if cached is None:  # streams never change: serialise once (keeps the fake cheap)
+        if cached is None:
             status, body = self._streams_body(activity, query)
-            cached = self._stream_cache[cache_key] = json.dumps(body).encode()
+            cached = json.dumps(body).encode()
+            if activity.stream_factory is None:  # streams never change: serialise once
+                self._stream_cache[cache_key] = cached
         return 200, None, cached
 
     def _streams_body(self, activity: FakeActivity, query: dict[str, str]) -> tuple[int, object]:
         keys = [k for k in query.get("keys", "").split(",") if k] or list(STREAM_KEYS)
-        n = len(activity.streams["time"])
+        streams = activity.get_streams() or {}
+        n = len(streams["time"])
         out = {}
         for key in keys:
-            if key in activity.streams:
-                out[key] = {"data": activity.streams[key], "series_type": "distance", "original_size": n, "resolution": "high"}
+            if key in streams:
+                out[key] = {"data": streams[key], "series_type": "distance", "original_size": n, "resolution": "high"}
         if query.get("key_by_type") != "true":
             return 200, [{"type": k, **v} for k, v in out.items()]
         return 200, out
