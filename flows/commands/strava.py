@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from flows.commands.common import console, lake_from, load_settings, out, user_errors, verbose_logging
+from flows.commands.ingest import progress_bar
 
 sync_app = typer.Typer(no_args_is_help=True)
 strava_app = typer.Typer(no_args_is_help=True)
@@ -16,17 +16,6 @@ strava_app = typer.Typer(no_args_is_help=True)
 def register(app: typer.Typer) -> None:
     app.add_typer(sync_app, name="sync", help="Bring data from connected services into the lake.")
     app.add_typer(strava_app, name="strava", help="Connect runlake to Strava.")
-
-
-def _bar() -> Progress:
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
 
 
 @sync_app.command("strava")
@@ -41,7 +30,7 @@ def sync_strava_command(
     verbose_logging(verbose)
     settings = load_settings(lake_uri=lake_uri, strava_full_listing_every=1 if full else None)
     lake = lake_from(settings)
-    with user_errors(), _bar() as bar:  # a StravaError is one line and exit 1
+    with user_errors(), progress_bar() as bar:  # a StravaError is one line and exit 1
         tasks: dict[str, int] = {}
 
         def progress(phase: str, done: int, total: int) -> None:

@@ -100,13 +100,19 @@ def test_same_end_state_whichever_source_arrives_first(make_fake, settings_for, 
         assert again["activities"].equals(one["activities"]) and again["records"].height == one["records"].height
 
 
-def test_deleted_on_strava_a_merged_run_stays_without_its_strava_fields(make_fake, settings_for, tmp_path, watch_files):
+def merged_lake(make_fake, settings_for, watch_files):
+    """The watch files ingested, then Strava synced: (fake, settings, lake)."""
     fake = make_fake(0)
     strava_side(fake)
     settings = settings_for(fake, fake.issue_refresh_token())
     lake = Lake.at(settings.lake)
     ingest(lake, settings, watch_files)
     sync_strava(lake, settings, sleep=no_sleep)
+    return fake, settings, lake
+
+
+def test_deleted_on_strava_a_merged_run_stays_without_its_strava_fields(make_fake, settings_for, tmp_path, watch_files):
+    fake, settings, lake = merged_lake(make_fake, settings_for, watch_files)
     merged_id = read(lake, activities.SPEC).filter(pl.col("strava_id") == 501)["activity_id"].item()
     samples = read(lake, records.SPEC).filter(pl.col("activity_id") == merged_id).height
     fake.delete(501)
@@ -121,12 +127,7 @@ def test_deleted_on_strava_a_merged_run_stays_without_its_strava_fields(make_fak
 
 
 def test_reingesting_a_watch_file_keeps_the_strava_fields(make_fake, settings_for, tmp_path, watch_files):
-    fake = make_fake(0)
-    strava_side(fake)
-    settings = settings_for(fake, fake.issue_refresh_token())
-    lake = Lake.at(settings.lake)
-    ingest(lake, settings, watch_files)
-    sync_strava(lake, settings, sleep=no_sleep)
+    fake, settings, lake = merged_lake(make_fake, settings_for, watch_files)
     before = read(lake, activities.SPEC).filter(pl.col("strava_id") == 501).row(0, named=True)
     # the same recording exported again (other bytes, same file_id): the FIT columns update only
     copy = tmp_path / "again"
