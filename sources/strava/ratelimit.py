@@ -141,7 +141,11 @@ class RateLimiter:
                 wait = QUARTER_S - (now % QUARTER_S) + 1.0
                 if wait > self.max_wait_s or cost > short:
                     raise RateLimitReached(self._describe("15-minute", bucket, short), window="15-minute")
-                log.info("Strava 15-minute budget used (%s); waiting %.0f s for the next window", self._usage(bucket), wait)
+                log.warning(  # visible in the CLI: a pause of minutes must not look like a hang
+                    "Strava 15-minute budget used (%s): waiting %.0f s for the next window (what is fetched is kept if you stop)",
+                    self._usage(bucket),
+                    wait,
+                )
                 if self.on_wait:
                     self.on_wait(wait, "15-minute")
                 self.sleep(wait)

@@ -134,3 +134,21 @@ def test_lowercase_headers_and_laps_from_their_own_endpoint(make_fake, settings_
     assert fake.count(r"/api/v3/activities/\d+/laps") == 2
     assert fake.count(r".*", status=429) == 0
     assert read(lake, laps.SPEC).height == sum(len(fake.activities[i].laps) for i in read(lake, activities.SPEC)["strava_id"])
+
+
+@pytest.mark.slow
+def test_sync_into_an_s3_lake(make_fake, settings_for, s3_bucket):
+    from flows.lake_access import open_lake
+    from lake import raw
+
+    fake = make_fake(3, duration_s=60)
+    settings = settings_for(fake, fake.issue_refresh_token(), lake_uri=f"{s3_bucket}/lake")
+    lake = open_lake(settings)
+    assert lake.is_s3
+    report = sync_strava(lake, settings, sleep=no_sleep)
+    assert report.stored == 3
+    assert read(lake, activities.SPEC).height == 3
+    assert read(lake, records.SPEC).height == sum(len(a.streams["time"]) for a in fake.activities.values())
+    archived = raw.list_relative(lake, "raw/strava")
+    assert len(archived) == 3 and all(p.endswith(".json.gz") for p in archived)
+    assert sync_strava(lake, settings, sleep=no_sleep).unchanged == 3
