@@ -230,7 +230,7 @@ def sync_strava(
         report.listed = len({s["id"] for s in summaries})
         plan = plan_sync(summaries, strava_state.synced(lake, athlete), full_listing=report.full_listing)
         report.unchanged = plan.unchanged
-        _apply_deletions(lake, athlete, plan.deleted_ids, report)
+        _apply_deletions(lake, athlete, _confirmed_gone(api, limiter, plan.deleted_ids), report)
         activity_merge.reconcile_sources(lake, athlete, now=datetime.now(UTC))  # repairs an interrupted merge
         watch_backed = _watch_backed(lake, athlete, plan)
         step("fetching", 0, len(plan.pending))
@@ -260,6 +260,20 @@ def sync_strava(
         _save_checkpoint(lake, athlete, previous, plan, done, summaries, report, outcome)
         report.seconds = time.perf_counter() - started
     return report
+
+
+def _confirmed_gone(api: StravaApi, limiter: RateLimiter, candidates: list[int]) -> list[int]:
+    """Activities missing from the listing that Strava also answers 404 for. Paging is not a
+    snapshot: an activity deleted or uploaded while the pages are read shifts the others, so an
+    activity can be missed by a listing; one request each (deletions are rare) makes sure."""
+    gone = []
+    for strava_id in candidates:
+        limiter.ensure_budget(1)
+        if api.activity(strava_id) is None:
+            gone.append(strava_id)
+        else:
+            log.info("Strava activity %d was missing from the listing but still exists: kept", strava_id)
+    return gone
 
 
 def _apply_deletions(lake: Lake, athlete: str, deleted_ids: list[int], report: SyncReport) -> None:

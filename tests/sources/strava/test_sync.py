@@ -99,9 +99,21 @@ def test_add_update_delete_between_runs(make_fake, settings_for, lake):
     assert edited["distance_m"].max() == pytest.approx(fake.activities[ids[1]].distance, rel=1e-6)
     assert edited.height == len(fake.activities[ids[1]].streams["time"])  # replaced, not appended
     assert streams_fetched(fake, ids[4]) == 1 and streams_fetched(fake, ids[1]) == 2
-    # deleted, then listed again (e.g. made visible): it comes back
     state = read(lake, strava_state.ACTIVITIES).filter(pl.col("strava_id") == ids[3])
     assert state["status"][0] == "deleted"
+    assert fake.count(rf"/api/v3/activities/{ids[3]}", status=404) == 1  # the deletion was confirmed
+
+
+def test_an_activity_missed_by_the_listing_but_still_on_strava_is_not_deleted(make_fake, settings_for, lake):
+    fake = make_fake(3)
+    settings = settings_for(fake, fake.issue_refresh_token())
+    sync_strava(lake, settings, sleep=no_sleep)
+    missed = min(fake.activities)
+    fake.hidden_from_listing = {missed}  # pages shifted while they were read
+    report = sync_strava(lake, settings, sleep=no_sleep)
+    assert report.deleted == 0
+    row = read(lake, activities.SPEC).filter(pl.col("strava_id") == missed)
+    assert row["is_deleted"].to_list() == [False]
 
 
 def test_incremental_listing_from_the_checkpoint_catches_late_uploads(make_fake, settings_for, lake):
