@@ -69,7 +69,9 @@ class SyncReport:
             f"{self.merged} merged with watch files, {len(self.without_streams)} without streams, {len(self.skipped)} skipped; "
             f"{self.requests} requests{per}, {self.faults} faults retried, in {self.seconds:.1f} s"
         )
-        if self.stopped:
+        if self.stopped and not self.listed:
+            text += f"\nstopped cleanly while listing: {self.stopped}"
+        elif self.stopped:
             text += f"\nstopped cleanly: {self.stopped}; {self.left} activities left for the next run"
         return text
 

@@ -115,10 +115,17 @@ def test_deleted_on_strava_a_merged_run_stays_without_its_strava_fields(make_fak
     fake, settings, lake = merged_lake(make_fake, settings_for, watch_files)
     merged_id = read(lake, activities.SPEC).filter(pl.col("strava_id") == 501)["activity_id"].item()
     samples = read(lake, records.SPEC).filter(pl.col("activity_id") == merged_id).height
+    count = read(lake, activities.SPEC).height
     fake.delete(501)
     fake.delete(504)
+    fake.activities[502].name, fake.activities[502].private = "Renamed on Strava", True
+    before = fake.count(r"/api/v3/activities/\d+/streams")
     report = sync_strava(lake, settings, sleep=no_sleep)
-    assert report.deleted == 2
+    assert report.deleted == 2 and report.updated == 1
+    renamed = read(lake, activities.SPEC).filter(pl.col("strava_id") == 502).row(0, named=True)
+    assert (renamed["name"], renamed["is_private"], renamed["source"]) == ("Renamed on Strava", True, "fit+strava")
+    assert renamed["activity_id"].startswith("fit-") and read(lake, activities.SPEC).height == count
+    assert fake.count(r"/api/v3/activities/\d+/streams") == before  # the watch's samples stay
     row = read(lake, activities.SPEC).filter(pl.col("activity_id") == merged_id).row(0, named=True)
     assert (row["source"], row["strava_id"], row["name"], row["description"], row["is_private"], row["is_deleted"]) == ("fit", None, None, None, False, False)
     assert read(lake, records.SPEC).filter(pl.col("activity_id") == merged_id).height == samples
