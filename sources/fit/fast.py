@@ -1,0 +1,156 @@
+"""The fast FIT decoder: `decode_messages(data) -> RawMessages`, or `Unsupported`.
+
+Why: pure-Python decoders walk every field of every message (~10–20 k samples/s); a rebuild of
+years of history needs hundreds of times that. Here the byte stream is walked once over the
+record headers (`fast_walk`), then all data messages of each definition are decoded at once
+with NumPy (`fast_columns`), so the per-sample cost is a few vector operations.
+
+The result must equal garmin-fit-sdk's (and for compressed-timestamp files, which garmin-fit-sdk
+cannot read, fitparse's timestamps) value for value; whenever that cannot be proven the decoder
+raises `Unsupported` and `sources.fit.decode` falls back to a reference decoder. Any other
+exception inside is a bug of this module: it is re-raised as `Unsupported` (chained), so bad
+input never crashes an ingest. Frames: see `sources.fit.model.RawMessages`; columns are the
+profile names of every field the file defines (arrays kept as null), or exactly `schemas` when
+given (missing columns null, values cast as `sources.fit.raw` coerces them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from sources.fit.fast_columns import Column, decode_definition, read_raw
+from sources.fit.fast_profile import HR_MESG_NUM, KIND_MESG_NUMS, MESG_NUM_KINDS, TIMESTAMP_FIELD_NUM
+from sources.fit.fast_walk import Unsupported, Walk, walk
+from sources.fit.model import RawMessages
+
+__all__ = ["Unsupported", "decode_messages"]
+
+FILE_INDEX = "_file_index"
+_ORDER = "_order"
+_ARROW_TYPES = {"i": pa.int64(), "f": pa.float64(), "s": pa.string()}
+
+
+def decode_messages(data: bytes, schemas: Mapping[str, pl.Schema] | None = None) -> RawMessages:
+    """Decode the file_id, session, lap, record and activity messages of a FIT byte stream.
+
+    Raises `Unsupported` for anything the fast path cannot prove it decodes exactly.
+    """
+    try:
+        frames = _decode(bytes(data))
+    except Unsupported:
+        raise
+    except Exception as error:  # a bug here must not crash an ingest: fall back, with the cause
+        raise Unsupported(f"fast decoder error: {type(error).__name__}: {error}") from error
+    return frames if schemas is None else project(frames, schemas)
+
+
+def _decode(data: bytes) -> RawMessages:
+    structure = walk(data)
+    if any(d.global_num == HR_MESG_NUM for d in structure.definitions):
+        raise Unsupported("hr messages: the reference merges them into records")
+    buf = np.frombuffer(data, dtype=np.uint8)
+    groups = _group_by_definition(structure)
+    stamps = _compressed_timestamps(structure, buf, groups) if structure.has_compressed_timestamps else None
+    parts: dict[str, list[pl.DataFrame]] = {kind: [] for kind in KIND_MESG_NUMS}
+    for definition in structure.definitions:
+        kind = MESG_NUM_KINDS.get(definition.global_num)
+        index = groups[definition.def_id]
+        if kind is None or index.size == 0:
+            continue
+        columns = decode_definition(definition, buf, structure.positions[index])
+        if stamps is not None:
+            _add_compressed_timestamps(columns, structure, index, stamps)
+        table = {name: pa.array(c.values, type=_ARROW_TYPES[c.kind], mask=~c.valid) for name, c in columns.items()}
+        table[_ORDER] = pa.array(index, type=pa.int64())
+        table[FILE_INDEX] = pa.array(np.full(index.size, definition.file_index, dtype=np.int32))
+        parts[kind].append(pl.from_arrow(pa.table(table)))
+    return {kind: _assemble(frames) for kind, frames in parts.items()}
+
+
+def _group_by_definition(structure: Walk) -> list[np.ndarray]:
+    """For each definition, the indices (file order) of its data messages."""
+    order = np.argsort(structure.def_ids, kind="stable")
+    bounds = np.searchsorted(structure.def_ids[order], np.arange(len(structure.definitions) + 1))
+    return [order[bounds[i] : bounds[i + 1]] for i in range(len(structure.definitions))]
+
+
+def _assemble(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    if not frames:
+        return pl.DataFrame(schema={FILE_INDEX: pl.Int32})
+    frame = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed").sort(_ORDER)
+    return frame.drop(_ORDER)
+
+
+def _compressed_timestamps(structure: Walk, buf: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
+    """Timestamps of compressed-header messages (-1 elsewhere), as fitparse computes them.
+
+    The 5-bit offset in the header counts from the last full timestamp: field 253 of any
+    earlier message of the same chained file (when valid), or the previous compressed one.
+    """
+    count = len(structure.positions)
+    full = np.full(count, -1, dtype=np.int64)
+    for definition in structure.definitions:
+        if any(number == TIMESTAMP_FIELD_NUM for number, _, _ in definition.dev_fields):
+            raise Unsupported("developer field numbered 253 next to compressed timestamps")
+        field = definition.field(TIMESTAMP_FIELD_NUM)
+        index = groups[definition.def_id]
+        if field is None or index.size == 0:
+            continue
+        if (structure.time_offsets[index] >= 0).any():
+            raise Unsupported("compressed-timestamp message that also has a timestamp field")
+        if field.base_type != 0x06 or field.size != 4:
+            raise Unsupported("timestamp field that is not a uint32")
+        raw = read_raw(buf, structure.positions[index], field, definition.big_endian).astype(np.int64)
+        full[index] = np.where(raw != 0xFFFFFFFF, raw, -1)
+    offsets = structure.time_offsets.astype(np.int64)
+    file_of = np.searchsorted(structure.file_starts, np.arange(count), side="right") - 1
+    stamps = np.full(count, -1, dtype=np.int64)
+    events = np.flatnonzero((full >= 0) | (offsets >= 0))
+    accumulated, current_file = 0, -1
+    for i, offset, value, file_index in zip(
+        events.tolist(), offsets[events].tolist(), full[events].tolist(), file_of[events].tolist()
+    ):
+        if file_index != current_file:
+            accumulated, current_file = 0, file_index
+        if offset < 0:
+            accumulated = value
+            continue
+        base = offset + (accumulated & ~0x1F)
+        if offset < (accumulated & 0x1F):
+            base += 0x20
+        accumulated = stamps[i] = base
+    return stamps
+
+
+def _add_compressed_timestamps(
+    columns: dict[str, Column], structure: Walk, index: np.ndarray, stamps: np.ndarray
+) -> None:
+    compressed = structure.time_offsets[index] >= 0
+    if not compressed.any():
+        return
+    if "timestamp" in columns:
+        raise Unsupported("compressed-timestamp message that also has a timestamp field")
+    columns["timestamp"] = Column(np.where(compressed, stamps[index], 0), compressed, "i")
+
+
+def project(frames: RawMessages, schemas: Mapping[str, pl.Schema]) -> RawMessages:
+    """Exactly the columns of `schemas` (+ `_file_index`), cast as the reference adapters coerce.
+
+    Enum names cast to a number column become null (the reference's value is then a string),
+    numbers written as strings become numbers; absent columns are null.
+    """
+    projected: dict[str, pl.DataFrame] = {}
+    for kind, schema in schemas.items():
+        frame = frames.get(kind, pl.DataFrame(schema={FILE_INDEX: pl.Int32}))
+        full = {**dict(schema), FILE_INDEX: pl.Int32}
+        projected[kind] = frame.select(
+            [
+                (pl.col(name).cast(dtype, strict=False) if name in frame.columns else pl.lit(None, dtype)).alias(name)
+                for name, dtype in full.items()
+            ]
+        )
+    return projected
