@@ -5,7 +5,8 @@ years of history needs hundreds of times that. Here the byte stream is walked on
 record headers (`fast_walk`), then all data messages of each definition are decoded at once
 with NumPy (`fast_columns`), so the per-sample cost is a few vector operations.
 
-The result must equal garmin-fit-sdk's (and for compressed-timestamp files, which garmin-fit-sdk
+The result must equal garmin-fit-sdk's (run as `sources.fit.reference` runs it: per chained
+file, `merge_heart_rates=False`, so `hr` messages are not merged into records) (and for compressed-timestamp files, which garmin-fit-sdk
 cannot read, fitparse's timestamps) value for value; whenever that cannot be proven the decoder
 raises `Unsupported` and `sources.fit.decode` falls back to a reference decoder. Any other
 exception inside is a bug of this module: it is re-raised as `Unsupported` (chained), so bad
@@ -23,7 +24,7 @@ import polars as pl
 import pyarrow as pa
 
 from sources.fit.fast_columns import Column, decode_definition, read_raw
-from sources.fit.fast_profile import HR_MESG_NUM, KIND_MESG_NUMS, MESG_NUM_KINDS, TIMESTAMP_FIELD_NUM
+from sources.fit.fast_profile import KIND_MESG_NUMS, MESG_NUM_KINDS, TIMESTAMP_FIELD_NUM
 from sources.fit.fast_walk import Unsupported, Walk, walk
 from sources.fit.model import RawMessages
 
@@ -50,8 +51,6 @@ def decode_messages(data: bytes, schemas: Mapping[str, pl.Schema] | None = None)
 
 def _decode(data: bytes) -> RawMessages:
     structure = walk(data)
-    if any(d.global_num == HR_MESG_NUM for d in structure.definitions):
-        raise Unsupported("hr messages: the reference merges them into records")
     buf = np.frombuffer(data, dtype=np.uint8)
     groups = _group_by_definition(structure)
     stamps = _compressed_timestamps(structure, buf, groups) if structure.has_compressed_timestamps else None

@@ -17,8 +17,6 @@ from garmin_fit_sdk import Profile
 KIND_MESG_NUMS: dict[str, int] = {"file_id": 0, "session": 18, "lap": 19, "record": 20, "activity": 34}
 MESG_NUM_KINDS: dict[int, str] = {num: kind for kind, num in KIND_MESG_NUMS.items()}
 
-#: garmin-fit-sdk merges `hr` messages (132) into records: the fast path does not.
-HR_MESG_NUM = 132
 TIMESTAMP_FIELD_NUM = 253
 DATE_TYPES = frozenset({"date_time", "local_date_time"})
 #: the one named value of date_time / local_date_time ("min"): garmin-fit-sdk turns it into a string.

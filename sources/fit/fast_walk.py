@@ -140,6 +140,7 @@ def _walk_records(
     out: _Collector,
 ) -> None:
     local_defs: list[int] = [-1] * 16
+    known: dict[tuple, int] = {}  # layout -> def_id: devices that redefine before every message
     sizes: list[int] = [0] * 16
     p = start
     pos_append, def_append, off_append = out.pos.append, out.defs.append, out.offs.append
@@ -158,8 +159,12 @@ def _walk_records(
             if header & 0x10:
                 raise Unsupported(f"reserved bit set in definition header at byte {p}")
             definition, p = _read_definition(data, p, end, header, file_index, len(definitions))
-            definitions.append(definition)
-            local_defs[header & 0x0F] = definition.def_id
+            layout = (definition.global_num, definition.big_endian, definition.fields, definition.dev_fields)
+            def_id = known.get(layout)
+            if def_id is None:
+                def_id = known[layout] = definition.def_id
+                definitions.append(definition)
+            local_defs[header & 0x0F] = def_id
             sizes[header & 0x0F] = definition.size
         else:
             if header & 0x30:
