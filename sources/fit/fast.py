@@ -21,7 +21,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 
 from sources.fit.fast_columns import Column, decode_definition, read_raw
 from sources.fit.fast_profile import KIND_MESG_NUMS, MESG_NUM_KINDS, TIMESTAMP_FIELD_NUM
@@ -32,7 +31,7 @@ __all__ = ["Unsupported", "decode_messages"]
 
 FILE_INDEX = "_file_index"
 _ORDER = "_order"
-_ARROW_TYPES = {"i": pa.int64(), "f": pa.float64(), "s": pa.string()}
+_DTYPES = {"i": pl.Int64, "f": pl.Float64}
 
 
 def decode_messages(data: bytes, schemas: Mapping[str, pl.Schema] | None = None) -> RawMessages:
@@ -63,11 +62,21 @@ def _decode(data: bytes) -> RawMessages:
         columns = decode_definition(definition, buf, structure.positions[index])
         if stamps is not None:
             _add_compressed_timestamps(columns, structure, index, stamps)
-        table = {name: pa.array(c.values, type=_ARROW_TYPES[c.kind], mask=~c.valid) for name, c in columns.items()}
-        table[_ORDER] = pa.array(index, type=pa.int64())
-        table[FILE_INDEX] = pa.array(np.full(index.size, definition.file_index, dtype=np.int32))
-        parts[kind].append(pl.from_arrow(pa.table(table)))
+        series = [_series(name, column) for name, column in columns.items()]
+        series.append(pl.Series(_ORDER, index, dtype=pl.Int64))
+        series.append(pl.Series(FILE_INDEX, np.full(index.size, definition.file_index, dtype=np.int32)))
+        parts[kind].append(pl.DataFrame(series))
     return {kind: _assemble(frames) for kind, frames in parts.items()}
+
+
+def _series(name: str, column: Column) -> pl.Series:
+    """A polars column with nulls where the value is invalid (strings: None already)."""
+    if column.kind == "s":
+        return pl.Series(name, column.values.tolist(), dtype=pl.String)
+    series = pl.Series(name, column.values, dtype=_DTYPES[column.kind])
+    if not column.valid.all():
+        series = series.scatter(np.flatnonzero(~column.valid), None)
+    return series
 
 
 def _group_by_definition(structure: Walk) -> list[np.ndarray]:

@@ -140,7 +140,7 @@ def _walk_records(
     out: _Collector,
 ) -> None:
     local_defs: list[int] = [-1] * 16
-    known: dict[tuple, int] = {}  # layout -> def_id: devices that redefine before every message
+    known: dict[tuple[int, bytes], int] = {}  # definition bytes -> def_id (some devices redefine constantly)
     sizes: list[int] = [0] * 16
     p = start
     pos_append, def_append, off_append = out.pos.append, out.defs.append, out.offs.append
@@ -158,14 +158,15 @@ def _walk_records(
         elif header & 0x40:  # definition message
             if header & 0x10:
                 raise Unsupported(f"reserved bit set in definition header at byte {p}")
-            definition, p = _read_definition(data, p, end, header, file_index, len(definitions))
-            layout = (definition.global_num, definition.big_endian, definition.fields, definition.dev_fields)
-            def_id = known.get(layout)
-            if def_id is None:
-                def_id = known[layout] = definition.def_id
+            key = (header & 0x20, data[p + 1 : _definition_end(data, p, end, header)])
+            def_id = known.get(key, -1)
+            if def_id < 0:
+                definition, _ = _read_definition(data, p, end, header, file_index, len(definitions))
+                def_id = known[key] = definition.def_id
                 definitions.append(definition)
+            p += 1 + len(key[1])
             local_defs[header & 0x0F] = def_id
-            sizes[header & 0x0F] = definition.size
+            sizes[header & 0x0F] = definitions[def_id].size
         else:
             if header & 0x30:
                 raise Unsupported(f"reserved bits set in data header at byte {p}")
@@ -203,6 +204,20 @@ def _follow_run(buf: np.ndarray, p: int, end: int, length: int, header: int, def
         if run < n or n == fits:
             return p
         window *= 4
+
+
+def _definition_end(data: bytes, p: int, end: int, header: int) -> int:
+    """Where the definition message starting at `p` ends (checked against the data section)."""
+    if p + 6 > end:
+        raise Unsupported(f"definition at byte {p} runs past the data section")
+    q = p + 6 + 3 * data[p + 5]
+    if header & 0x20:
+        if q + 1 > end:
+            raise Unsupported(f"definition at byte {p} runs past the data section")
+        q += 1 + 3 * data[q]
+    if q > end:
+        raise Unsupported(f"definition at byte {p} runs past the data section")
+    return q
 
 
 def _read_definition(

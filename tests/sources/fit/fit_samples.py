@@ -89,7 +89,7 @@ def _crc(data: bytes) -> bytes:
     return struct.pack("<H", CrcCalculator.calculate_crc(data, 0, len(data)))
 
 
-def _fit_file(body: bytes) -> bytes:
+def fit_file(body: bytes) -> bytes:
     header = struct.pack("<BBHI4s", 14, 0x20, 2132, len(body), b".FIT")
     header += _crc(header)
     content = header + body
@@ -124,4 +124,4 @@ def compressed_timestamp_file(start: int = 1_000_000_000, samples: int = 200, ga
     for _ in range(40):
         t += 3
         body += bytes([0x80 | (1 << 5) | (t & 0x1F), 151]) + struct.pack("<I", 99)
-    return _fit_file(bytes(body))
+    return fit_file(bytes(body))

@@ -84,6 +84,14 @@ def _same(got: Any, expected: Any) -> bool:
     return got == expected
 
 
+def _reference_value(value: Any, is_string: bool) -> Any:
+    if isinstance(value, (list, tuple)):
+        return None
+    if is_string and isinstance(value, int):
+        return str(value)
+    return value
+
+
 def differences(frames: dict[str, pl.DataFrame], reference: dict[str, list[dict[str, Any]]]) -> list[str]:
     """Every value where the fast frames and the reference rows differ (both directions).
 
@@ -96,18 +104,16 @@ def differences(frames: dict[str, pl.DataFrame], reference: dict[str, list[dict[
         if frame.height != len(rows):
             diffs.append(f"{kind}: {frame.height} rows vs {len(rows)}")
             continue
-        columns = {name: frame[name].to_list() for name in frame.columns}
-        for i, row in enumerate(rows):
-            for name, value in row.items():
-                expected = None if isinstance(value, (list, tuple)) else value
-                if isinstance(expected, int) and frame.schema.get(name) == pl.String:
-                    expected = str(expected)
-                got = columns[name][i] if name in columns else None
-                if not _same(got, expected):
-                    diffs.append(f"{kind}[{i}].{name}: fast {got!r} vs reference {value!r}")
-            for name, values in columns.items():
-                if name not in row and values[i] is not None:
-                    diffs.append(f"{kind}[{i}].{name}: fast {values[i]!r}, reference has none")
+        names = set(frame.columns) | {name for row in rows for name in row}
+        for name in sorted(names):
+            is_string = frame.schema.get(name) == pl.String
+            got = frame[name].to_list() if name in frame.columns else [None] * len(rows)
+            expected = [_reference_value(row.get(name), is_string) for row in rows]
+            if got == expected:  # the common case, compared in C
+                continue
+            for i, (mine, theirs) in enumerate(zip(got, expected)):
+                if not _same(mine, theirs):
+                    diffs.append(f"{kind}[{i}].{name}: fast {mine!r} vs reference {rows[i].get(name)!r}")
     return diffs
 
 
