@@ -22,7 +22,7 @@ from collections.abc import Mapping
 import numpy as np
 import polars as pl
 
-from sources.fit.fast_columns import Column, decode_definition, read_raw
+from sources.fit.fast_columns import Column, decode_definition, needed_fields, read_raw
 from sources.fit.fast_profile import KIND_MESG_NUMS, MESG_NUM_KINDS, TIMESTAMP_FIELD_NUM
 from sources.fit.fast_walk import Unsupported, Walk, walk
 from sources.fit.model import RawMessages
@@ -30,17 +30,20 @@ from sources.fit.model import RawMessages
 __all__ = ["Unsupported", "decode_messages"]
 
 FILE_INDEX = "_file_index"
-_ORDER = "_order"
 _DTYPES = {"i": pl.Int64, "f": pl.Float64}
+_NP_TYPES = {"i": np.int64, "f": np.float64}
 
 
 def decode_messages(data: bytes, schemas: Mapping[str, pl.Schema] | None = None) -> RawMessages:
     """Decode the file_id, session, lap, record and activity messages of a FIT byte stream.
 
-    Raises `Unsupported` for anything the fast path cannot prove it decodes exactly.
+    With `schemas`, only those kinds and columns are returned (and only the fields they need
+    are decoded, which is what makes small files fast). Raises `Unsupported` for anything the
+    fast path cannot prove it decodes exactly.
     """
     try:
-        frames = _decode(bytes(data))
+        wanted = None if schemas is None else {kind: needed_fields(kind, schema) for kind, schema in schemas.items()}
+        frames = _decode(bytes(data), wanted)
     except Unsupported:
         raise
     except Exception as error:  # a bug here must not crash an ingest: fall back, with the cause
@@ -48,31 +51,63 @@ def decode_messages(data: bytes, schemas: Mapping[str, pl.Schema] | None = None)
     return frames if schemas is None else project(frames, schemas)
 
 
-def _decode(data: bytes) -> RawMessages:
+def _decode(data: bytes, wanted: Mapping[str, frozenset[str]] | None) -> RawMessages:
     structure = walk(data)
     buf = np.frombuffer(data, dtype=np.uint8)
     groups = _group_by_definition(structure)
     stamps = _compressed_timestamps(structure, buf, groups) if structure.has_compressed_timestamps else None
-    parts: dict[str, list[pl.DataFrame]] = {kind: [] for kind in KIND_MESG_NUMS}
+    kinds = KIND_MESG_NUMS if wanted is None else {kind: KIND_MESG_NUMS[kind] for kind in wanted}
+    parts: dict[str, list[tuple[np.ndarray, int, dict[str, Column]]]] = {kind: [] for kind in kinds}
     for definition in structure.definitions:
         kind = MESG_NUM_KINDS.get(definition.global_num)
         index = groups[definition.def_id]
-        if kind is None or index.size == 0:
+        if kind not in parts or index.size == 0:
             continue
-        columns = decode_definition(definition, buf, structure.positions[index])
+        fields = None if wanted is None else wanted[kind]
+        columns = decode_definition(definition, buf, structure.positions[index], fields)
         if stamps is not None:
             _add_compressed_timestamps(columns, structure, index, stamps)
-        series = [_series(name, column) for name, column in columns.items()]
-        series.append(pl.Series(_ORDER, index, dtype=pl.Int64))
-        series.append(pl.Series(FILE_INDEX, np.full(index.size, definition.file_index, dtype=np.int32)))
-        parts[kind].append(pl.DataFrame(series))
-    return {kind: _assemble(frames) for kind, frames in parts.items()}
+        parts[kind].append((index, definition.file_index, columns))
+    return {kind: _assemble(kind_parts) for kind, kind_parts in parts.items()}
+
+
+def _assemble(parts: list[tuple[np.ndarray, int, dict[str, Column]]]) -> pl.DataFrame:
+    """One frame per kind: the definitions' columns interleaved back into file order."""
+    if not parts:
+        return pl.DataFrame(schema={FILE_INDEX: pl.Int32})
+    index = np.concatenate([p[0] for p in parts])
+    order = np.argsort(index, kind="stable")
+    total = index.size
+    kinds: dict[str, set[str]] = {}
+    for _, _, columns in parts:
+        for name, column in columns.items():
+            kinds.setdefault(name, set()).add(column.kind)
+    series = []
+    for name, column_kinds in kinds.items():
+        if "s" in column_kinds and len(column_kinds) > 1:
+            raise Unsupported(f"field {name} is text in one definition and a number in another")
+        kind = "s" if "s" in column_kinds else "f" if "f" in column_kinds else "i"
+        values = np.empty(total, dtype=object) if kind == "s" else np.zeros(total, dtype=_NP_TYPES[kind])
+        valid = np.zeros(total, dtype=bool)
+        start = 0
+        for rows, _, columns in parts:
+            column = columns.get(name)
+            if column is not None:
+                values[start : start + rows.size] = column.values
+                valid[start : start + rows.size] = column.valid
+            start += rows.size
+        series.append(_series(name, Column(values[order], valid[order], kind)))
+    file_index = np.concatenate([np.full(rows.size, fi, dtype=np.int32) for rows, fi, _ in parts])
+    series.append(pl.Series(FILE_INDEX, file_index[order], dtype=pl.Int32))
+    return pl.DataFrame(series)
 
 
 def _series(name: str, column: Column) -> pl.Series:
-    """A polars column with nulls where the value is invalid (strings: None already)."""
+    """A polars column with nulls where the value is invalid."""
     if column.kind == "s":
-        return pl.Series(name, column.values.tolist(), dtype=pl.String)
+        values = column.values
+        values[~column.valid] = None
+        return pl.Series(name, values.tolist(), dtype=pl.String)
     series = pl.Series(name, column.values, dtype=_DTYPES[column.kind])
     if not column.valid.all():
         series = series.scatter(np.flatnonzero(~column.valid), None)
@@ -84,13 +119,6 @@ def _group_by_definition(structure: Walk) -> list[np.ndarray]:
     order = np.argsort(structure.def_ids, kind="stable")
     bounds = np.searchsorted(structure.def_ids[order], np.arange(len(structure.definitions) + 1))
     return [order[bounds[i] : bounds[i + 1]] for i in range(len(structure.definitions))]
-
-
-def _assemble(frames: list[pl.DataFrame]) -> pl.DataFrame:
-    if not frames:
-        return pl.DataFrame(schema={FILE_INDEX: pl.Int32})
-    frame = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed").sort(_ORDER)
-    return frame.drop(_ORDER)
 
 
 def _compressed_timestamps(structure: Walk, buf: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:

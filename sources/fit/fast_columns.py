@@ -22,6 +22,7 @@ components or subfields, strings holding several values, the date value named "m
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,7 @@ from sources.fit.fast_profile import (
     BASE_TYPES,
     DATE_TIME_MIN,
     DATE_TYPES,
+    KIND_MESG_NUMS,
     NUMERIC_TYPES,
     FieldProfile,
     field_by_name,
@@ -130,8 +132,33 @@ def _enum_names(profile: FieldProfile, raw: np.ndarray, valid: np.ndarray) -> np
     return values
 
 
-def decode_definition(definition: Definition, buf: np.ndarray, starts: np.ndarray) -> dict[str, Column]:
-    """Every profile field (and expanded subfield/component) of one definition's messages."""
+def needed_fields(kind: str, columns: Iterable[str]) -> frozenset[str]:
+    """The profile fields to decode so that `columns` come out exactly as the reference's.
+
+    A column needs its own field, the main field when it is a subfield, the sources that expand
+    into it (components), and for every needed field with subfields the fields they refer to.
+    """
+    fields = message_fields(KIND_MESG_NUMS[kind])
+    wanted = set(columns)
+    needed = {f.name for f in fields.values() if f.name in wanted}
+    for f in fields.values():
+        if any(sub.profile.name in wanted for sub in f.subfields):
+            needed.add(f.name)
+        if any(fields[c].name in wanted for c in f.components if c in fields):
+            needed.add(f.name)
+    for f in fields.values():
+        if f.name in needed:
+            needed.update(ref for sub in f.subfields for ref, _ in sub.map)
+    return frozenset(needed)
+
+
+def decode_definition(
+    definition: Definition, buf: np.ndarray, starts: np.ndarray, only: frozenset[str] | None = None
+) -> dict[str, Column]:
+    """Every profile field (and expanded subfield/component) of one definition's messages.
+
+    `only`: decode just these profile fields (see `needed_fields`).
+    """
     profiles = message_fields(definition.global_num)
     n = len(starts)
     raws: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> (raw, valid) of scalar fields
@@ -139,8 +166,8 @@ def decode_definition(definition: Definition, buf: np.ndarray, starts: np.ndarra
     expanded: dict[str, Column] = {}
     for field in definition.fields:
         profile = profiles.get(field.num)
-        if profile is None:
-            continue  # unknown to the profile: the reference keys it by number; not kept
+        if profile is None or (only is not None and profile.name not in only):
+            continue  # unknown to the profile (the reference keys it by number), or not asked for
         base = BASE_TYPES[field.base_type]
         if base.is_string or profile.type == "string":
             if not (base.is_string and profile.type == "string"):

@@ -222,3 +222,39 @@ def test_schema_projection_casts_like_the_reference_adapters() -> None:
     assert frames["record"].schema == pl.Schema({**schemas["record"], "_file_index": pl.Int32})
     assert frames["record"]["power"].null_count() == 20
     assert frames["file_id"].row(0) == ("garmin", 3113, 0)
+
+
+#: columns as `sources.fit.raw` keeps them, incl. subfields and component targets
+SELECTED = {
+    "file_id": pl.Schema(
+        {"type": pl.String, "manufacturer": pl.String, "product": pl.Int64, "garmin_product": pl.String,
+         "serial_number": pl.Int64, "time_created": pl.Int64}
+    ),
+    "session": pl.Schema(
+        {"sport": pl.String, "start_time": pl.Int64, "total_timer_time": pl.Float64, "avg_cadence": pl.Float64,
+         "avg_running_cadence": pl.Float64, "enhanced_avg_speed": pl.Float64, "message_index": pl.Int64}
+    ),
+    "record": pl.Schema(
+        {"timestamp": pl.Int64, "position_lat": pl.Int64, "distance": pl.Float64, "enhanced_speed": pl.Float64,
+         "enhanced_altitude": pl.Float64, "heart_rate": pl.Float64, "speed": pl.Float64}
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared FIT corpus absent")
+def test_selected_columns_equal_the_full_decode() -> None:
+    """Decoding only the fields some columns need gives exactly those columns of a full decode."""
+    from sources.fit.fast import project
+
+    checked = 0
+    for path in corpus_files():
+        data = path.read_bytes()
+        try:
+            full = project(decode_messages(data), SELECTED)
+        except Unsupported:
+            continue
+        selected = decode_messages(data, SELECTED)
+        for kind in SELECTED:
+            assert selected[kind].equals(full[kind]), f"{path.name} {kind}"
+        checked += 1
+    assert checked > 30
