@@ -64,43 +64,35 @@ class Walk:
 
 
 _HEADER_SIZES = (12, 14)
-#: Runs of this many identical headers are followed with NumPy; the window then grows.
+#: After this many identical headers in a row, the run is followed with NumPy (window grows).
+_RUN_TRIGGER = 8
 _RUN_WINDOW = 64
 
 
 class _Collector:
-    """Accumulates message starts as Python lists, flushed into NumPy chunks around runs."""
+    """Header positions of data messages (Python list, flushed into NumPy chunks around runs),
+    and the definition events: (header position, local type, def_id)."""
 
     def __init__(self) -> None:
-        self.parts_pos: list[np.ndarray] = []
-        self.parts_def: list[np.ndarray] = []
-        self.parts_off: list[np.ndarray] = []
-        self.pos: list[int] = []
-        self.defs: list[int] = []
-        self.offs: list[int] = []
+        self.parts: list[np.ndarray] = []
+        self.heads: list[int] = []
+        self.events: list[tuple[int, int, int]] = []
 
     def flush(self) -> None:
-        if self.pos:
-            self.parts_pos.append(np.asarray(self.pos, dtype=np.int64))
-            self.parts_def.append(np.asarray(self.defs, dtype=np.int64))
-            self.parts_off.append(np.asarray(self.offs, dtype=np.int16))
-            self.pos, self.defs, self.offs = [], [], []
+        if self.heads:
+            self.parts.append(np.asarray(self.heads, dtype=np.int64))
+            self.heads = []
 
-    def add_run(self, first: int, step: int, n: int, def_id: int) -> None:
+    def add_run(self, first: int, step: int, n: int) -> None:
         self.flush()
-        self.parts_pos.append(np.arange(first, first + step * n, step, dtype=np.int64))
-        self.parts_def.append(np.full(n, def_id, dtype=np.int64))
-        self.parts_off.append(np.full(n, -1, dtype=np.int16))
+        self.parts.append(np.arange(first, first + step * n, step, dtype=np.int64))
 
     def total(self) -> int:
-        return sum(len(part) for part in self.parts_pos) + len(self.pos)
+        return sum(len(part) for part in self.parts) + len(self.heads)
 
-    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def positions(self) -> np.ndarray:
         self.flush()
-        if not self.parts_pos:
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, empty.copy(), np.zeros(0, dtype=np.int16)
-        return np.concatenate(self.parts_pos), np.concatenate(self.parts_def), np.concatenate(self.parts_off)
+        return np.concatenate(self.parts) if self.parts else np.zeros(0, dtype=np.int64)
 
 
 def walk(data: bytes) -> Walk:
@@ -126,8 +118,31 @@ def walk(data: bytes) -> Walk:
         _walk_records(data, buf, start, end, file_index, definitions, out)
         pos = end + 2
         file_index += 1
-    positions, def_ids, offsets = out.arrays()
-    return Walk(definitions, positions, def_ids, offsets, np.asarray(file_starts, dtype=np.int64))
+    heads = out.positions()
+    header_bytes = buf[heads].astype(np.int64)
+    compressed = (header_bytes & 0x80) != 0
+    local = np.where(compressed, (header_bytes >> 5) & 0x03, header_bytes & 0x0F)
+    def_ids = _definition_of_messages(heads, local, out.events)
+    offsets = np.where(compressed, header_bytes & 0x1F, -1).astype(np.int16)
+    return Walk(definitions, heads + 1, def_ids, offsets, np.asarray(file_starts, dtype=np.int64))
+
+
+def _definition_of_messages(heads: np.ndarray, local: np.ndarray, events: list[tuple[int, int, int]]) -> np.ndarray:
+    """The definition in force for each message: the last one of its local type before it.
+
+    The walk only accepts a data message whose local type was defined earlier in the same
+    chained file, so the last event before it is always the right one.
+    """
+    def_ids = np.full(heads.size, -1, dtype=np.int64)
+    if not events:
+        return def_ids
+    ev = np.asarray(events, dtype=np.int64)
+    for lt in np.unique(local).tolist():
+        mask = local == lt
+        of_type = ev[ev[:, 1] == lt]
+        k = np.searchsorted(of_type[:, 0], heads[mask], side="right") - 1
+        def_ids[mask] = of_type[k, 2]
+    return def_ids
 
 
 def _walk_records(
@@ -139,23 +154,29 @@ def _walk_records(
     definitions: list[Definition],
     out: _Collector,
 ) -> None:
-    local_defs: list[int] = [-1] * 16
+    # step[header byte] = bytes to the next header for a data header whose local type is
+    # defined (normal and compressed headers), 0 for anything that needs the slow path.
+    step = [0] * 256
     known: dict[tuple[int, bytes], int] = {}  # definition bytes -> def_id (some devices redefine constantly)
-    sizes: list[int] = [0] * 16
     p = start
-    pos_append, def_append, off_append = out.pos.append, out.defs.append, out.offs.append
+    append = out.heads.append
+    last, repeats = -1, 0
     while p < end:
         header = data[p]
-        if header & 0x80:  # compressed-timestamp header: local type in bits 5-6
-            local = (header >> 5) & 0x03
-            def_id = local_defs[local]
-            if def_id < 0:
-                raise Unsupported(f"data message for undefined local type {local} at byte {p}")
-            pos_append(p + 1)
-            def_append(def_id)
-            off_append(header & 0x1F)
-            p += 1 + sizes[local]
-        elif header & 0x40:  # definition message
+        length = step[header]
+        if length:
+            append(p)
+            p += length
+            if header != last:
+                last, repeats = header, 0
+                continue
+            repeats += 1
+            if repeats >= _RUN_TRIGGER and not header & 0x80:
+                p = _follow_run(buf, p, end, length, header, out)
+                append = out.heads.append
+                last, repeats = -1, 0
+            continue
+        if header & 0xC0 == 0x40:  # definition message
             if header & 0x10:
                 raise Unsupported(f"reserved bit set in definition header at byte {p}")
             key = (header & 0x20, data[p + 1 : _definition_end(data, p, end, header)])
@@ -164,31 +185,27 @@ def _walk_records(
                 definition, _ = _read_definition(data, p, end, header, file_index, len(definitions))
                 def_id = known[key] = definition.def_id
                 definitions.append(definition)
+            local = header & 0x0F
+            out.events.append((p, local, def_id))
+            size = 1 + definitions[def_id].size
+            step[local] = size
+            if local < 4:
+                first = 0x80 | (local << 5)
+                step[first : first + 32] = [size] * 32
             p += 1 + len(key[1])
-            local_defs[header & 0x0F] = def_id
-            sizes[header & 0x0F] = definitions[def_id].size
+            last = -1
+        elif header & 0x80:
+            raise Unsupported(f"data message for undefined local type {(header >> 5) & 3} at byte {p}")
+        elif header & 0x30:
+            raise Unsupported(f"reserved bits set in data header at byte {p}")
         else:
-            if header & 0x30:
-                raise Unsupported(f"reserved bits set in data header at byte {p}")
-            def_id = local_defs[header]
-            if def_id < 0:
-                raise Unsupported(f"data message for undefined local type {header} at byte {p}")
-            length = 1 + sizes[header]
-            nxt = p + length
-            if nxt + length < end and data[nxt] == header and data[nxt + length] == header:
-                p = _follow_run(buf, p, end, length, header, def_id, out)
-                pos_append, def_append, off_append = out.pos.append, out.defs.append, out.offs.append
-                continue
-            pos_append(p + 1)
-            def_append(def_id)
-            off_append(-1)
-            p = nxt
+            raise Unsupported(f"data message for undefined local type {header} at byte {p}")
     if p != end:
         raise Unsupported(f"last message of FIT file {file_index} runs past its data section")
 
 
-def _follow_run(buf: np.ndarray, p: int, end: int, length: int, header: int, def_id: int, out: _Collector) -> int:
-    """Consume the run of data messages with the same header starting at `p`; return the next position."""
+def _follow_run(buf: np.ndarray, p: int, end: int, length: int, header: int, out: _Collector) -> int:
+    """Consume the run of data messages with header `header` starting at `p`; return the next position."""
     window = _RUN_WINDOW
     while True:
         fits = (end - p) // length  # messages that would end inside the data section
@@ -199,7 +216,7 @@ def _follow_run(buf: np.ndarray, p: int, end: int, length: int, header: int, def
         mismatch = np.flatnonzero(heads != header)
         run = int(mismatch[0]) if mismatch.size else n
         if run:
-            out.add_run(p + 1, length, run, def_id)
+            out.add_run(p, length, run)
             p += run * length
         if run < n or n == fits:
             return p
