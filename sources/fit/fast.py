@@ -42,7 +42,7 @@ def decode_messages(data: bytes, schemas: Mapping[str, pl.Schema] | None = None)
     fast path cannot prove it decodes exactly.
     """
     try:
-        wanted = None if schemas is None else {kind: needed_fields(kind, schema) for kind, schema in schemas.items()}
+        wanted = None if schemas is None else {kind: needed_fields(kind, tuple(schema)) for kind, schema in schemas.items()}
         frames = _decode(bytes(data), wanted)
     except Unsupported:
         raise
@@ -183,9 +183,12 @@ def project(frames: RawMessages, schemas: Mapping[str, pl.Schema]) -> RawMessage
     for kind, schema in schemas.items():
         frame = frames.get(kind, pl.DataFrame(schema={FILE_INDEX: pl.Int32}))
         full = {**dict(schema), FILE_INDEX: pl.Int32}
-        projected[kind] = frame.select(
+        # eager Series casts: a lazy `select` costs ~1 ms per frame, more than decoding a small file
+        projected[kind] = pl.DataFrame(
             [
-                (pl.col(name).cast(dtype, strict=False) if name in frame.columns else pl.lit(None, dtype)).alias(name)
+                frame[name].cast(dtype, strict=False)
+                if name in frame.columns
+                else pl.Series(name, [None] * frame.height, dtype=dtype)
                 for name, dtype in full.items()
             ]
         )

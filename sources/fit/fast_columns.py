@@ -22,8 +22,8 @@ components or subfields, strings holding several values, the date value named "m
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -132,7 +132,8 @@ def _enum_names(profile: FieldProfile, raw: np.ndarray, valid: np.ndarray) -> np
     return values
 
 
-def needed_fields(kind: str, columns: Iterable[str]) -> frozenset[str]:
+@lru_cache(maxsize=64)
+def needed_fields(kind: str, columns: tuple[str, ...]) -> frozenset[str]:
     """The profile fields to decode so that `columns` come out exactly as the reference's.
 
     A column needs its own field, the main field when it is a subfield, the sources that expand
