@@ -11,6 +11,7 @@ to a reference decoder.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -29,17 +30,47 @@ class FieldDef:
     offset: int  # byte offset inside the message content
 
 
-@dataclass(frozen=True)
+@dataclass
 class Definition:
-    """One definition message, as in force for the data messages that follow it."""
+    """One definition message, as in force for the data messages that follow it.
+
+    Field definitions are parsed (and checked) only when asked for: most definitions of a file
+    are of message kinds the fast path does not decode, and only their size matters.
+    """
 
     def_id: int
     file_index: int
     global_num: int
     big_endian: bool
-    fields: tuple[FieldDef, ...]
-    dev_fields: tuple[tuple[int, int, int], ...]  # (number, size, developer data index)
+    field_bytes: bytes  # 3 bytes per field: number, size, base type
+    dev_bytes: bytes  # 3 bytes per developer field: number, size, developer data index
     size: int  # content bytes of each data message (fields + developer fields)
+    position: int  # byte offset of the definition message, for error messages
+
+    @cached_property
+    def fields(self) -> tuple[FieldDef, ...]:
+        fields: list[FieldDef] = []
+        seen: set[int] = set()
+        offset = 0
+        raw = self.field_bytes
+        for i in range(0, len(raw), 3):
+            num, size, type_byte = raw[i], raw[i + 1], raw[i + 2]
+            base = BASE_TYPES[type_byte & 0x1F]
+            if size == 0 or size % base.size:
+                raise Unsupported(
+                    f"field {num} of size {size} is not a whole number of {base.name} at byte {self.position}"
+                )
+            if num in seen:
+                raise Unsupported(f"field {num} defined twice at byte {self.position}")
+            seen.add(num)
+            fields.append(FieldDef(num, size, base.code, offset))
+            offset += size
+        return tuple(fields)
+
+    @property
+    def dev_fields(self) -> tuple[tuple[int, int, int], ...]:
+        raw = self.dev_bytes
+        return tuple((raw[i], raw[i + 1], raw[i + 2]) for i in range(0, len(raw), 3))
 
     def field(self, num: int) -> FieldDef | None:
         for field in self.fields:
@@ -179,10 +210,11 @@ def _walk_records(
         if header & 0xC0 == 0x40:  # definition message
             if header & 0x10:
                 raise Unsupported(f"reserved bit set in definition header at byte {p}")
-            key = (header & 0x20, data[p + 1 : _definition_end(data, p, end, header)])
+            q = _definition_end(data, p, end, header)
+            key = (header & 0x20, data[p + 1 : q])
             def_id = known.get(key, -1)
             if def_id < 0:
-                definition, _ = _read_definition(data, p, end, header, file_index, len(definitions))
+                definition = _read_definition(data, p, q, header, file_index, len(definitions))
                 def_id = known[key] = definition.def_id
                 definitions.append(definition)
             local = header & 0x0F
@@ -237,47 +269,17 @@ def _definition_end(data: bytes, p: int, end: int, header: int) -> int:
     return q
 
 
-def _read_definition(
-    data: bytes, p: int, end: int, header: int, file_index: int, def_id: int
-) -> tuple[Definition, int]:
-    if p + 6 > end:
-        raise Unsupported(f"definition at byte {p} runs past the data section")
+def _read_definition(data: bytes, p: int, q: int, header: int, file_index: int, def_id: int) -> Definition:
+    """The definition message at `p` (ending at `q`, already bounds-checked)."""
     architecture = data[p + 2]
     if architecture not in (0, 1):
         raise Unsupported(f"unknown architecture {architecture} at byte {p}")
     big = architecture == 1
     global_num = int.from_bytes(data[p + 3 : p + 5], "big" if big else "little")
-    num_fields = data[p + 5]
-    q = p + 6
-    if q + 3 * num_fields > end:
-        raise Unsupported(f"definition at byte {p} runs past the data section")
-    fields: list[FieldDef] = []
-    seen: set[int] = set()
-    offset = 0
-    for _ in range(num_fields):
-        num, size, type_byte = data[q], data[q + 1], data[q + 2]
-        q += 3
-        if type_byte not in VALID_BASE_TYPE_BYTES:
-            raise Unsupported(f"unknown base type 0x{type_byte:02x} in definition at byte {p}")
-        base = BASE_TYPES[type_byte & 0x1F]
-        if size == 0 or size % base.size:
-            raise Unsupported(f"field {num} of size {size} is not a whole number of {base.name} at byte {p}")
-        if num in seen:
-            raise Unsupported(f"field {num} defined twice at byte {p}")
-        seen.add(num)
-        fields.append(FieldDef(num, size, base.code, offset))
-        offset += size
-    dev_fields: list[tuple[int, int, int]] = []
-    if header & 0x20:
-        if q + 1 > end:
-            raise Unsupported(f"definition at byte {p} runs past the data section")
-        num_dev = data[q]
-        q += 1
-        if q + 3 * num_dev > end:
-            raise Unsupported(f"definition at byte {p} runs past the data section")
-        for _ in range(num_dev):
-            dev_fields.append((data[q], data[q + 1], data[q + 2]))
-            offset += data[q + 1]
-            q += 3
-    definition = Definition(def_id, file_index, global_num, big, tuple(fields), tuple(dev_fields), offset)
-    return definition, q
+    fields_end = p + 6 + 3 * data[p + 5]
+    field_bytes = data[p + 6 : fields_end]
+    if not set(field_bytes[2::3]) <= VALID_BASE_TYPE_BYTES:
+        raise Unsupported(f"unknown base type in definition at byte {p}")
+    dev_bytes = data[fields_end + 1 : q] if header & 0x20 else b""
+    size = sum(field_bytes[1::3]) + sum(dev_bytes[1::3])
+    return Definition(def_id, file_index, global_num, big, field_bytes, dev_bytes, size, p)
