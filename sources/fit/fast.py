@@ -10,9 +10,10 @@ file, `merge_heart_rates=False`, so `hr` messages are not merged into records) (
 cannot read, fitparse's timestamps) value for value; whenever that cannot be proven the decoder
 raises `Unsupported` and `sources.fit.decode` falls back to a reference decoder. Any other
 exception inside is a bug of this module: it is re-raised as `Unsupported` (chained), so bad
-input never crashes an ingest. Frames: see `sources.fit.model.RawMessages`; columns are the
-profile names of every field the file defines (arrays kept as null), or exactly `schemas` when
-given (missing columns null, values cast as `sources.fit.raw` coerces them).
+input never crashes an ingest. Frames: see `sources.fit.model.RawMessages`. `decode_messages`
+returns exactly the ingest's columns (`sources.fit.raw.RAW_SCHEMAS`, or `schemas`; missing
+columns null, values cast as `sources.fit.raw` coerces them); `decode_all_fields` every profile
+field the file defines (arrays kept as null), as the agreement tests compare it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sources.fit.fast_profile import KIND_MESG_NUMS, MESG_NUM_KINDS, TIMESTAMP_F
 from sources.fit.fast_walk import Unsupported, Walk, walk
 from sources.fit.model import RawMessages
 
-__all__ = ["Unsupported", "decode_messages"]
+__all__ = ["Unsupported", "decode_all_fields", "decode_messages"]
 
 FILE_INDEX = "_file_index"
 _DTYPES = {"i": pl.Int64, "f": pl.Float64}
@@ -35,20 +36,45 @@ _NP_TYPES = {"i": np.int64, "f": np.float64}
 
 
 def decode_messages(data: bytes, schemas: Mapping[str, pl.Schema] | None = None) -> RawMessages:
-    """Decode the file_id, session, lap, record and activity messages of a FIT byte stream.
+    """Decode the columns the ingest keeps of a FIT byte stream's file_id/session/lap/record/activity.
 
-    With `schemas`, only those kinds and columns are returned (and only the fields they need
-    are decoded, which is what makes small files fast). Raises `Unsupported` for anything the
-    fast path cannot prove it decodes exactly.
+    The columns are `schemas`, by default `sources.fit.raw.RAW_SCHEMAS` (every profile field
+    while that module is absent); only the fields they need are decoded, which is what makes
+    small files fast. Raises `Unsupported` for anything the fast path cannot prove it decodes
+    exactly.
     """
+    if schemas is None:
+        schemas = _ingest_schemas()
+    if schemas is None:
+        return decode_all_fields(data)
     try:
-        wanted = None if schemas is None else {kind: needed_fields(kind, tuple(schema)) for kind, schema in schemas.items()}
-        frames = _decode(bytes(data), wanted)
+        wanted = {kind: needed_fields(kind, tuple(schema)) for kind, schema in schemas.items()}
+        return project(_decode(bytes(data), wanted), schemas)
     except Unsupported:
         raise
     except Exception as error:  # a bug here must not crash an ingest: fall back, with the cause
         raise Unsupported(f"fast decoder error: {type(error).__name__}: {error}") from error
-    return frames if schemas is None else project(frames, schemas)
+
+
+def decode_all_fields(data: bytes) -> RawMessages:
+    """Every profile field of the five kinds, typed as decoded (see the module docstring)."""
+    try:
+        return _decode(bytes(data), None)
+    except Unsupported:
+        raise
+    except Exception as error:  # a bug here must not crash an ingest: fall back, with the cause
+        raise Unsupported(f"fast decoder error: {type(error).__name__}: {error}") from error
+
+
+def _ingest_schemas() -> Mapping[str, pl.Schema] | None:
+    """The reference adapters' columns (`sources.fit.raw`), so both sides compare value for value."""
+    try:
+        from sources.fit.raw import RAW_SCHEMAS
+    except ModuleNotFoundError as error:
+        if error.name != "sources.fit.raw":
+            raise
+        return None
+    return RAW_SCHEMAS
 
 
 def _decode(data: bytes, wanted: Mapping[str, frozenset[str]] | None) -> RawMessages:

@@ -22,7 +22,7 @@ import pytest
 from fit_tool.endian import Endian
 from garmin_fit_sdk import Decoder, Stream
 
-from sources.fit.fast import Unsupported, decode_messages
+from sources.fit.fast import Unsupported, decode_all_fields, decode_messages
 from sources.fit.fast_walk import walk
 from tests.sources.fit.fit_samples import compressed_timestamp_file, fit_tool_activity
 
@@ -155,7 +155,7 @@ def corpus_files() -> list[Path]:
 def test_corpus_file_agrees_with_reference(path: Path) -> None:
     data = path.read_bytes()
     try:
-        frames = decode_messages(data)
+        frames = decode_all_fields(data)
     except Unsupported:
         assert path.name not in MUST_ACCEPT, f"{path.name} must be decoded by the fast path"
         pytest.skip("fast path declines this file (Unsupported): the reference decoders handle it")
@@ -176,14 +176,14 @@ def test_broken_corpus_files_never_decode_silently_wrong() -> None:
         if "crc-flipped" in path.name:
             continue
         with pytest.raises(Unsupported):
-            decode_messages(path.read_bytes())
+            decode_all_fields(path.read_bytes())
 
 
 @pytest.mark.parametrize("endian", [Endian.LITTLE, Endian.BIG], ids=["little", "big"])
 def test_fit_tool_file_agrees_with_garmin(endian: Endian) -> None:
     data = fit_tool_activity(300, endian=endian)
     assert {d.big_endian for d in walk(data).definitions} == {endian == Endian.BIG}
-    frames = decode_messages(data)
+    frames = decode_all_fields(data)
     assert frames["record"].height == 300
     assert frames["record"]["heart_rate"].null_count() > 0  # invalid sentinels became null
     assert differences(frames, garmin_rows(data)) == []
@@ -191,14 +191,14 @@ def test_fit_tool_file_agrees_with_garmin(endian: Endian) -> None:
 
 def test_chained_fit_tool_files_carry_file_index() -> None:
     data = fit_tool_activity(50) + fit_tool_activity(30, endian=Endian.BIG)
-    frames = decode_messages(data)
+    frames = decode_all_fields(data)
     assert frames["record"]["_file_index"].to_list() == [0] * 50 + [1] * 30
     assert differences(frames, garmin_rows(data)) == []
 
 
 def test_compressed_timestamps_agree_with_fitparse() -> None:
     data = compressed_timestamp_file()
-    frames = decode_messages(data)
+    frames = decode_all_fields(data)
     records = frames["record"]
     assert records["timestamp"].null_count() == 0
     assert records["timestamp"].is_sorted()
@@ -209,7 +209,7 @@ def test_compressed_timestamps_agree_with_fitparse() -> None:
 
 def test_chained_compressed_files_restart_the_timestamp() -> None:
     data = compressed_timestamp_file(start=1_000_000_000) + compressed_timestamp_file(start=900_000_007, samples=50)
-    frames = decode_messages(data)
+    frames = decode_all_fields(data)
     second = frames["record"].filter(pl.col("_file_index") == 1)["timestamp"]
     assert second[0] == 900_000_007 and second[1] == 900_000_008
 
@@ -252,7 +252,7 @@ def test_selected_columns_equal_the_full_decode() -> None:
     for path in corpus_files():
         data = path.read_bytes()
         try:
-            full = project(decode_messages(data), SELECTED)
+            full = project(decode_all_fields(data), SELECTED)
         except Unsupported:
             continue
         selected = decode_messages(data, SELECTED)
@@ -276,4 +276,4 @@ def test_odd_record_definitions_are_declined(field_bytes: bytes, reason: str) ->
     definition = bytes([0x40, 0, 0]) + struct.pack("<H", 20) + bytes([len(field_bytes) // 3]) + field_bytes
     message = bytes([0x00]) + bytes(sum(field_bytes[1::3]))
     with pytest.raises(Unsupported, match=reason):
-        decode_messages(fit_file(definition + message))
+        decode_all_fields(fit_file(definition + message))
