@@ -119,6 +119,8 @@ def _assemble(parts: list[tuple[np.ndarray, int, dict[str, Column]]]) -> pl.Data
         for rows, _, columns in parts:
             column = columns.get(name)
             if column is not None:
+                if kind == "f" and column.kind == "i" and (np.abs(column.values[column.valid]) >= 2**53).any():
+                    raise Unsupported(f"field {name} mixes floats and integers too large for float64")
                 values[start : start + rows.size] = column.values
                 valid[start : start + rows.size] = column.valid
             start += rows.size
