@@ -229,3 +229,26 @@ def delete_rows(lake: Lake, spec: TableSpec, predicate: str) -> None:
         lambda: DeltaTable(spec.uri(lake), storage_options=lake.storage_options).delete(predicate),
         what=f"delete from {spec.name}",
     )
+
+
+def replace_where(lake: Lake, spec: TableSpec, frame: pl.DataFrame, predicate: str) -> None:
+    """Atomically replace every row matching the SQL `predicate` with `frame` (one commit).
+
+    Used by the marts' incremental builds ("every day from D on"). Each row of `frame` must match
+    `predicate` (delta-rs checks it); an empty `frame` deletes the matching rows.
+    """
+    data = spec.conform(frame).to_arrow()
+
+    def attempt() -> None:
+        if _create_or_append(lake, spec, data):
+            return
+        write_deltalake(
+            spec.uri(lake),
+            data,
+            mode="overwrite",
+            predicate=predicate,
+            partition_by=list(spec.partition_by) or None,
+            storage_options=lake.storage_options,
+        )
+
+    with_commit_retry(attempt, what=f"replace rows of {spec.name} where {predicate}")

@@ -1,0 +1,119 @@
+"""Training load: per-activity Banister TRIMP, its no-HR fallback, and the per-activity frame
+the daily and weekly marts aggregate.
+
+TRIMP (Banister 1991), per sample interval:
+    dt_min * HRr * 0.64 * exp(k * HRr),  HRr = clip((HR - rest) / (max - rest), 0, 1),
+    k = 1.92 (men) / 1.67 (women).
+Gap rule: samples sorted by time, duplicate timestamps dropped (first by `seq` kept); each interval
+between consecutive samples counts with the HR of the sample at its end; an interval longer than
+30 s is a pause and counts 0; an interval whose end sample has no HR (null or <= 0) counts 0.
+
+No HR sample at all (never an error; `trimp_estimated` = true), in this order:
+  * `avg_hr`:   the session's average HR over its moving time, Banister's original form;
+  * `pace`:     rTSS-style for runs with distance: IF = threshold pace / moving pace, and
+                trimp = moving_h * IF^2 * T_thr, where T_thr = 60 * HRr_thr * 0.64 * exp(k HRr_thr)
+                is the TRIMP of one hour at threshold HR (so 1 h at threshold pace scores what 1 h
+                at threshold HR scores, like rTSS's 100 points per threshold hour). IF is capped
+                at 1.5 to contain bad distances;
+  * `duration`: anything else (no distance, other sports): IF = 0.7 over the moving time.
+Moving time is `moving_s`, else `elapsed_s`, else 0, so the load is never null or NaN.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from lake.marts import ZONE_COLUMNS
+from marts.zones import zone_index, zone_time_exprs
+
+MAX_INTERVAL_S = 30.0
+FALLBACK_IF_CAP = 1.5
+DURATION_FALLBACK_IF = 0.7
+RUNNING = "running"
+
+
+def local_date(start_time: str = "start_time", offset: str = "utc_offset_s") -> pl.Expr:
+    """The local calendar date of an instant: (UTC time + its UTC offset).date()."""
+    naive = pl.col(start_time).dt.replace_time_zone(None)
+    return (naive + pl.duration(seconds=pl.col(offset).fill_null(0))).dt.date()
+
+
+def banister(hrr: pl.Expr, k: pl.Expr) -> pl.Expr:
+    """Banister's weighted intensity per minute: HRr * 0.64 * exp(k * HRr)."""
+    return hrr * 0.64 * (k * hrr).exp()
+
+
+def hrr(hr: pl.Expr) -> pl.Expr:
+    """Heart-rate reserve fraction clipped to [0, 1], from joined physiology columns."""
+    return ((hr - pl.col("hr_rest_bpm")) / (pl.col("hr_max_bpm") - pl.col("hr_rest_bpm"))).clip(0.0, 1.0)
+
+
+def hr_intervals(records: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per sample: `activity_id`, `hr_bpm` (null when <= 0) and `counted_s`, the length
+    of the interval ending at that sample when it counts under the gap rule, else 0."""
+    return (
+        records.select("activity_id", "seq", "timestamp", "hr_bpm")
+        .filter(pl.col("timestamp").is_not_null())
+        .sort("activity_id", "timestamp", "seq")
+        .unique(subset=["activity_id", "timestamp"], keep="first", maintain_order=True)
+        .with_columns(
+            hr_bpm=pl.when(pl.col("hr_bpm") > 0).then(pl.col("hr_bpm").cast(pl.Float64)),
+            dt_s=(pl.col("timestamp").diff().over("activity_id").dt.total_microseconds() / 1e6),
+        )
+        .with_columns(
+            counted_s=pl.when(
+                pl.col("dt_s").is_not_null() & (pl.col("dt_s") <= MAX_INTERVAL_S) & pl.col("hr_bpm").is_not_null()
+            )
+            .then(pl.col("dt_s"))
+            .otherwise(0.0)
+        )
+        .select("activity_id", "hr_bpm", "counted_s")
+    )
+
+
+def hr_load(records: pl.LazyFrame, physiology: pl.LazyFrame) -> pl.LazyFrame:
+    """Per activity with HR samples: `trimp_hr`, zone times, `hr_samples`.
+
+    `physiology`: `activity_id`, `hr_rest_bpm`, `hr_max_bpm`, `k` (in force on its date).
+    """
+    iv = hr_intervals(records).join(physiology.select("activity_id", "hr_rest_bpm", "hr_max_bpm", "k"), on="activity_id")
+    iv = iv.with_columns(hrr=hrr(pl.col("hr_bpm")))
+    iv = iv.with_columns(
+        contribution=(pl.col("counted_s") / 60.0) * banister(pl.col("hrr"), pl.col("k")).fill_null(0.0),
+        zone=zone_index(pl.col("hrr")),
+    )
+    return iv.group_by("activity_id").agg(
+        pl.col("contribution").sum().alias("trimp_hr"),
+        pl.col("hr_bpm").is_not_null().sum().cast(pl.Int64).alias("hr_samples"),
+        *zone_time_exprs(pl.col("zone"), pl.col("counted_s")),
+    ).filter(pl.col("hr_samples") > 0)
+
+
+def activity_load(activities: pl.LazyFrame, hr: pl.LazyFrame) -> pl.LazyFrame:
+    """`activities` (with physiology columns) plus `trimp`, `trimp_estimated`, `trimp_method`
+    and zone times (0 without HR samples)."""
+    moving = pl.coalesce(pl.col("moving_s"), pl.col("elapsed_s"), pl.lit(0.0)).clip(0.0)
+    hrr_thr = hrr(pl.col("threshold_hr_bpm"))
+    per_hour_at_threshold = 60.0 * banister(hrr_thr, pl.col("k"))
+    has_pace = (pl.col("sport") == RUNNING) & (pl.col("distance_m").fill_null(0) > 0) & (moving > 0)
+    intensity = (
+        pl.col("threshold_pace_s_per_km") / (moving / (pl.col("distance_m") / 1000.0))
+    ).clip(0.0, FALLBACK_IF_CAP)
+    has_avg_hr = pl.col("avg_hr_bpm").fill_null(0) > 0
+    method = (
+        pl.when(pl.col("trimp_hr").is_not_null()).then(pl.lit("hr_samples"))
+        .when(has_avg_hr).then(pl.lit("avg_hr"))
+        .when(has_pace).then(pl.lit("pace"))
+        .otherwise(pl.lit("duration"))
+    )
+    out = activities.join(hr, on="activity_id", how="left").with_columns(trimp_method=method)
+    out = out.with_columns(
+        trimp=pl.when(pl.col("trimp_method") == "hr_samples").then(pl.col("trimp_hr"))
+        .when(pl.col("trimp_method") == "avg_hr").then((moving / 60.0) * banister(hrr(pl.col("avg_hr_bpm")), pl.col("k")))
+        .when(pl.col("trimp_method") == "pace").then((moving / 3600.0) * intensity.pow(2) * per_hour_at_threshold)
+        .otherwise((moving / 3600.0) * DURATION_FALLBACK_IF**2 * per_hour_at_threshold)
+        .fill_nan(0.0)
+        .fill_null(0.0),
+        trimp_estimated=pl.col("trimp_method") != "hr_samples",
+    )
+    return out.with_columns(pl.col(c).fill_null(0.0) for c in ZONE_COLUMNS).drop("trimp_hr", "hr_samples")
