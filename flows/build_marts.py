@@ -69,7 +69,7 @@ def _fingerprints(acts: pl.DataFrame) -> pl.Series:
     """A stable hash of each activity row plus its physiology (sha1 of the row's text)."""
     cols = sorted(acts.columns)
     texts = acts.select(pl.concat_str([pl.col(c).cast(pl.String).fill_null("∅") for c in cols], separator="|"))
-    return pl.Series("fingerprint", [hashlib.sha1(t.encode()).hexdigest() for t in texts.to_series()])
+    return pl.Series("fingerprint", [hashlib.sha1(t.encode()).hexdigest() for t in texts.to_series()], dtype=pl.String)
 
 
 def _load_activities(lake: Lake, settings: Settings) -> pl.DataFrame:
@@ -118,12 +118,7 @@ def build_marts(lake: Lake, settings: Settings, *, full: bool = False, today: dt
     state = BUILD_STATE.empty() if full else read(lake, BUILD_STATE).filter(pl.col("athlete_id") == athlete)
     summary = BuildSummary(mode="full" if full else "incremental", today=today, activities=acts.height)
 
-    known = dict(zip(state["activity_id"], state["fingerprint"]))
-    changed = acts.filter(
-        ~pl.col("activity_id").is_in(list(known)) | ~pl.struct("activity_id", "fingerprint").is_in(
-            state.select("activity_id", "fingerprint").to_struct().implode()
-        )
-    )
+    changed = acts.join(state.select("activity_id", "fingerprint"), on=["activity_id", "fingerprint"], how="anti")
     removed = state.filter(~pl.col("activity_id").is_in(acts["activity_id"].implode()))
     summary.recomputed, summary.removed = changed.height, removed.height
     log.info("marts: %s build, %d activities, %d to recompute, %d removed", summary.mode, acts.height, changed.height, removed.height)

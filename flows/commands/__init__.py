@@ -13,3 +13,7 @@ def register_all(app: typer.Typer) -> None:
     from flows.commands import demo
 
     demo.register(app)
+    from flows.commands import athlete, marts
+
+    app.add_typer(marts.app, name="marts", help="Build the marts (training load, weekly reports, best efforts).")
+    app.add_typer(athlete.app, name="athlete", help="Athlete physiology over time (athlete_profile).")
