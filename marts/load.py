@@ -21,10 +21,11 @@ Moving time is `moving_s`, else `elapsed_s`, else 0, so the load is never null o
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from lake.marts import ZONE_COLUMNS
-from marts.zones import zone_index, zone_time_exprs
+from marts.zones import zone_index
 
 MAX_INTERVAL_S = 30.0
 FALLBACK_IF_CAP = 1.5
@@ -67,7 +68,7 @@ def hr_intervals(records: pl.LazyFrame) -> pl.LazyFrame:
             .then(pl.col("dt_s"))
             .otherwise(0.0)
         )
-        .select("activity_id", "hr_bpm", "counted_s")
+        .select("activity_id", "timestamp", "hr_bpm", "counted_s")
     )
 
 
@@ -81,12 +82,32 @@ def hr_load(records: pl.LazyFrame, physiology: pl.LazyFrame) -> pl.LazyFrame:
     iv = iv.with_columns(
         contribution=(pl.col("counted_s") / 60.0) * banister(pl.col("hrr"), pl.col("k")).fill_null(0.0),
         zone=zone_index(pl.col("hrr")),
-    )
-    return iv.group_by("activity_id").agg(
-        pl.col("contribution").sum().alias("trimp_hr"),
-        pl.col("hr_bpm").is_not_null().sum().cast(pl.Int64).alias("hr_samples"),
-        *zone_time_exprs(pl.col("zone"), pl.col("counted_s")),
-    ).filter(pl.col("hr_samples") > 0)
+    ).sort("activity_id", "timestamp")
+    return iv.map_batches(_sum_per_activity, schema=HR_LOAD_SCHEMA, streamable=False)
+
+
+HR_LOAD_SCHEMA = pl.Schema(
+    {"activity_id": pl.String, "trimp_hr": pl.Float64, "hr_samples": pl.Int64, **{c: pl.Float64 for c in ZONE_COLUMNS}}
+)
+
+
+def _sum_per_activity(frame: pl.DataFrame) -> pl.DataFrame:
+    """Sequential per-activity sums in time order (numpy reduceat), so an activity's TRIMP is
+    bit-identical whichever other activities share the batch (full vs incremental builds)."""
+    if frame.height == 0:
+        return pl.DataFrame(schema=HR_LOAD_SCHEMA)
+    ids = frame["activity_id"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    counted = frame["counted_s"].to_numpy()
+    zone = frame["zone"].fill_null(0).to_numpy()
+    out = {
+        "activity_id": ids[starts],
+        "trimp_hr": np.add.reduceat(frame["contribution"].to_numpy(), starts),
+        "hr_samples": np.add.reduceat(frame["hr_bpm"].is_not_null().cast(pl.Int64).to_numpy(), starts),
+    }
+    for i, name in enumerate(ZONE_COLUMNS):
+        out[name] = np.add.reduceat(np.where(zone == i + 1, counted, 0.0), starts)
+    return pl.DataFrame(out, schema=HR_LOAD_SCHEMA).filter(pl.col("hr_samples") > 0)
 
 
 def activity_load(activities: pl.LazyFrame, hr: pl.LazyFrame) -> pl.LazyFrame:
