@@ -86,21 +86,22 @@ def _load_activities(lake: Lake, settings: Settings) -> pl.DataFrame:
 
 
 def _compute_activities(lake: Lake, acts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """activity_summary and best_efforts rows of `acts`, reading only their records and laps."""
-    if acts.is_empty():
-        return ACTIVITY_SUMMARY.empty(), BEST_EFFORTS.empty()
-    ids = acts["activity_id"].implode()
-    years = acts["start_time"].dt.year().unique().cast(pl.Int32).implode()
-    records = scan(lake, records_table.SPEC).filter(
-        (pl.col("athlete_id") == acts["athlete_id"][0]) & pl.col("year").is_in(years) & pl.col("activity_id").is_in(ids)
-    )
-    records = records.select("activity_id", "seq", "timestamp", "lat_deg", "distance_m", "altitude_m", "hr_bpm").collect().lazy()
-    laps = scan(lake, laps_table.SPEC).filter(pl.col("activity_id").is_in(ids))
-    lazy = acts.lazy()
-    summary = ACTIVITY_SUMMARY.conform(activity_summary(lazy, records, laps))
-    runs = lazy.filter(pl.col("sport") == "running")
-    efforts = BEST_EFFORTS.conform(best_efforts(records, runs))
-    return summary, efforts
+    """activity_summary and best_efforts rows of `acts`, reading only their records and laps,
+    one records partition (UTC year of the start) at a time to bound memory."""
+    summaries, efforts = [ACTIVITY_SUMMARY.empty()], [BEST_EFFORTS.empty()]
+    for (year,), batch in acts.with_columns(_year=pl.col("start_time").dt.year().cast(pl.Int32)).group_by("_year"):
+        batch = batch.drop("_year")
+        ids = batch["activity_id"].implode()
+        records = scan(lake, records_table.SPEC).filter(
+            (pl.col("athlete_id") == batch["athlete_id"][0]) & (pl.col("year") == year) & pl.col("activity_id").is_in(ids)
+        )
+        records = records.select("activity_id", "seq", "timestamp", "lat_deg", "distance_m", "altitude_m", "hr_bpm").collect().lazy()
+        laps = scan(lake, laps_table.SPEC).filter(pl.col("activity_id").is_in(ids))
+        lazy = batch.lazy()
+        summaries.append(ACTIVITY_SUMMARY.conform(activity_summary(lazy, records, laps)))
+        efforts.append(BEST_EFFORTS.conform(best_efforts(records, lazy.filter(pl.col("sport") == "running"))))
+        log.info("marts: %d activities of %d computed", len(batch), year)
+    return pl.concat(summaries), pl.concat(efforts)
 
 
 def _date_lit(day: dt.date) -> str:

@@ -26,6 +26,7 @@ import numpy as np
 import polars as pl
 
 from lake.marts import DAILY_LOAD, ZONE_COLUMNS
+from marts.groups import ordered_sum
 
 CTL_DAYS = 42
 ATL_DAYS = 7
@@ -42,15 +43,17 @@ def daily_totals(activities: pl.LazyFrame, athlete_id: str, first_day: dt.date, 
     is_run = pl.col("is_running")
     per_day = (
         activities.filter(pl.col("date").is_between(first_day, last_day))
-        .group_by("date")
+        .sort("date", "start_time", "activity_id")
+        .with_columns(
+            distance_m=pl.when(is_run).then(pl.col("distance_m").fill_null(0.0)).otherwise(0.0),
+            duration_s=pl.when(is_run).then(pl.col("moving_s").fill_null(0.0)).otherwise(0.0),
+        )
+        .group_by("date", maintain_order=True)
         .agg(
-            pl.col("distance_m").fill_null(0.0).filter(is_run).sum().alias("distance_m"),
-            pl.col("moving_s").fill_null(0.0).filter(is_run).sum().alias("duration_s"),
+            *[ordered_sum(c) for c in _SUMS],
             is_run.sum().cast(pl.Int32).alias("runs"),
             pl.len().cast(pl.Int32).alias("activities"),
-            pl.col("trimp").sum().alias("trimp"),
             pl.col("trimp_estimated").any().alias("trimp_estimated"),
-            *[pl.col(c).sum().alias(c) for c in ZONE_COLUMNS],
         )
     )
     days = pl.LazyFrame({"date": pl.date_range(first_day, last_day, "1d", eager=True)})

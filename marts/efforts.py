@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from lake.marts import BEST_EFFORTS, EFFORTS, RACE_PREDICTIONS
+from marts.groups import group_bounds
 
 RIEGEL_EXPONENT = 1.06
 PREDICTION_TARGETS = ("5k", "10k", "half", "marathon")
@@ -81,14 +82,13 @@ def best_efforts(records: pl.LazyFrame, runs: pl.LazyFrame) -> pl.LazyFrame:
         rows: dict[str, list] = {c: [] for c in BEST_EFFORTS.schema}
         if frame.height == 0:
             return BEST_EFFORTS.empty()
-        ids = frame["activity_id"].to_numpy()
-        bounds = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1], True])
+        bounds, ids = group_bounds(frame)
         t_all = frame["timestamp"].dt.epoch("us").to_numpy().astype(np.float64) / 1e6
         start_all = frame["start_time"].dt.epoch("us").to_numpy().astype(np.float64) / 1e6
         d_all = frame["distance_m"].to_numpy().astype(np.float64)
         athletes = frame["athlete_id"]
         dates = frame["date"]
-        for lo, hi in zip(bounds[:-1], bounds[1:]):
+        for g, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
             t = t_all[lo:hi]
             d = np.maximum.accumulate(d_all[lo:hi])
             t0 = start_all[lo] if not math.isnan(start_all[lo]) else t[0]
@@ -98,7 +98,7 @@ def best_efforts(records: pl.LazyFrame, runs: pl.LazyFrame) -> pl.LazyFrame:
                     continue
                 elapsed, start = found
                 rows["athlete_id"].append(athletes[int(lo)])
-                rows["activity_id"].append(ids[lo])
+                rows["activity_id"].append(ids[g])
                 rows["effort"].append(effort)
                 rows["distance_m"].append(target)
                 rows["elapsed_s"].append(elapsed)

@@ -25,6 +25,7 @@ import numpy as np
 import polars as pl
 
 from lake.marts import ZONE_COLUMNS
+from marts.groups import group_bounds
 from marts.zones import zone_index
 
 MAX_INTERVAL_S = 30.0
@@ -96,12 +97,12 @@ def _sum_per_activity(frame: pl.DataFrame) -> pl.DataFrame:
     bit-identical whichever other activities share the batch (full vs incremental builds)."""
     if frame.height == 0:
         return pl.DataFrame(schema=HR_LOAD_SCHEMA)
-    ids = frame["activity_id"].to_numpy()
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    bounds, ids = group_bounds(frame)
+    starts = bounds[:-1]
     counted = frame["counted_s"].to_numpy()
     zone = frame["zone"].fill_null(0).to_numpy()
     out = {
-        "activity_id": ids[starts],
+        "activity_id": ids,
         "trimp_hr": np.add.reduceat(frame["contribution"].to_numpy(), starts),
         "hr_samples": np.add.reduceat(frame["hr_bpm"].is_not_null().cast(pl.Int64).to_numpy(), starts),
     }

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from marts.groups import group_bounds
 from marts.load import MAX_INTERVAL_S
 
 GRADE_WINDOW_M = 50.0
@@ -87,16 +88,15 @@ def stream_metrics(records: pl.LazyFrame) -> pl.LazyFrame:
     def compute(frame: pl.DataFrame) -> pl.DataFrame:
         if frame.height == 0:
             return pl.DataFrame(schema=STREAM_SCHEMA)
-        ids = frame["activity_id"].to_numpy()
-        bounds = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1], True])
+        bounds, ids = group_bounds(frame)
         t_all = frame["timestamp"].dt.epoch("us").to_numpy().astype(np.float64) / 1e6
         d_all = frame["distance_m"].cast(pl.Float64).fill_null(np.nan).to_numpy()
         a_all = frame["altitude_m"].cast(pl.Float64).fill_null(np.nan).to_numpy()
         h_all = frame["hr_bpm"].cast(pl.Float64).fill_null(np.nan).to_numpy()
         out = {c: [] for c in STREAM_SCHEMA}
-        for lo, hi in zip(bounds[:-1], bounds[1:]):
+        for g, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
             ef, dec = _efficiency(t_all[lo:hi], d_all[lo:hi], h_all[lo:hi])
-            out["activity_id"].append(ids[lo])
+            out["activity_id"].append(ids[g])
             out["gap_factor"].append(_gap_factor(d_all[lo:hi], a_all[lo:hi]))
             out["efficiency_factor"].append(ef)
             out["aerobic_decoupling_pct"].append(dec)

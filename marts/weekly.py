@@ -12,6 +12,7 @@ from __future__ import annotations
 import polars as pl
 
 from lake.marts import ZONE_COLUMNS
+from marts.groups import ordered_sum
 
 
 def week_start(date: pl.Expr) -> pl.Expr:
@@ -27,15 +28,15 @@ def weekly_summary(daily: pl.LazyFrame, activities: pl.LazyFrame) -> pl.LazyFram
         .agg(pl.col("distance_m").fill_null(0.0).max().alias("longest_run_m"))
     )
     sd = pl.col("trimp").std(ddof=0)
-    weeks = daily.group_by("athlete_id", week_start(pl.col("date")).alias("week_start")).agg(
-        pl.col("distance_m").sum(),
-        pl.col("duration_s").sum(),
+    weeks = daily.sort("date").group_by("athlete_id", week_start(pl.col("date")).alias("week_start"), maintain_order=True).agg(
+        ordered_sum("distance_m"),
+        ordered_sum("duration_s"),
         pl.col("runs").sum().cast(pl.Int32),
         pl.col("activities").sum().cast(pl.Int32),
-        pl.col("trimp").sum(),
+        ordered_sum("trimp"),
         pl.col("trimp_estimated").any(),
         pl.when(sd > 0).then(pl.col("trimp").mean() / sd).alias("monotony"),
-        *[pl.col(c).sum() for c in ZONE_COLUMNS],
+        *[ordered_sum(c) for c in ZONE_COLUMNS],
     )
     return (
         weeks.join(longest, on="week_start", how="left")
