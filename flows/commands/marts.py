@@ -20,7 +20,7 @@ def build(
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Build daily_load, weekly_summary, activity_summary, best efforts, PBs and predictions."""
-    from flows.build_marts import build_marts
+    from flows.steps.build_marts import build_marts
 
     verbose_logging(verbose)
     settings = load_settings()
