@@ -21,6 +21,8 @@ Moving time is `moving_s`, else `elapsed_s`, else 0, so the load is never null o
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import polars as pl
 
@@ -38,11 +40,6 @@ def local_date(start_time: str = "start_time", offset: str = "utc_offset_s") -> 
     """The local calendar date of an instant: (UTC time + its UTC offset).date()."""
     naive = pl.col(start_time).dt.replace_time_zone(None)
     return (naive + pl.duration(seconds=pl.col(offset).fill_null(0))).dt.date()
-
-
-def banister(hrr: pl.Expr, k: pl.Expr) -> pl.Expr:
-    """Banister's weighted intensity per minute: HRr * 0.64 * exp(k * HRr)."""
-    return hrr * 0.64 * (k * hrr).exp()
 
 
 def hrr(hr: pl.Expr) -> pl.Expr:
@@ -79,17 +76,26 @@ def hr_load(records: pl.LazyFrame, physiology: pl.LazyFrame) -> pl.LazyFrame:
     `physiology`: `activity_id`, `hr_rest_bpm`, `hr_max_bpm`, `k` (in force on its date).
     """
     iv = hr_intervals(records).join(physiology.select("activity_id", "hr_rest_bpm", "hr_max_bpm", "k"), on="activity_id")
-    iv = iv.with_columns(hrr=hrr(pl.col("hr_bpm")))
-    iv = iv.with_columns(
-        contribution=(pl.col("counted_s") / 60.0) * banister(pl.col("hrr"), pl.col("k")).fill_null(0.0),
-        zone=zone_index(pl.col("hrr")),
-    ).sort("activity_id", "timestamp")
-    return iv.map_batches(_sum_per_activity, schema=HR_LOAD_SCHEMA, streamable=False)
+    iv = iv.with_columns(hrr=hrr(pl.col("hr_bpm"))).with_columns(zone=zone_index(pl.col("hrr")))
+    return iv.sort("activity_id", "timestamp").map_batches(_sum_per_activity, schema=HR_LOAD_SCHEMA, streamable=False)
 
 
 HR_LOAD_SCHEMA = pl.Schema(
     {"activity_id": pl.String, "trimp_hr": pl.Float64, "hr_samples": pl.Int64, **{c: pl.Float64 for c in ZONE_COLUMNS}}
 )
+
+
+def banister_weights(hrr_values: pl.Series, k: pl.Series) -> np.ndarray:
+    """HRr * 0.64 * exp(k * HRr) per row (0 where HRr is null), with `math.exp` on the distinct
+    (HRr, k) pairs: vectorised exp may differ in the last bit with an element's position in a
+    SIMD batch, and a full build must equal an incremental one exactly. HR is integer bpm, so
+    there are only a few hundred distinct pairs."""
+    pairs = pl.DataFrame({"hrr": hrr_values.cast(pl.Float64), "k": k.cast(pl.Float64)})
+    distinct = pairs.unique().drop_nulls()
+    weights = [h * 0.64 * math.exp(kk * h) for h, kk in distinct.iter_rows()]
+    lookup = distinct.with_columns(w=pl.Series(weights, dtype=pl.Float64))
+    joined = pairs.join(lookup, on=["hrr", "k"], how="left", maintain_order="left", nulls_equal=False)
+    return joined["w"].fill_null(0.0).to_numpy()
 
 
 def _sum_per_activity(frame: pl.DataFrame) -> pl.DataFrame:
@@ -101,9 +107,10 @@ def _sum_per_activity(frame: pl.DataFrame) -> pl.DataFrame:
     starts = bounds[:-1]
     counted = frame["counted_s"].to_numpy()
     zone = frame["zone"].fill_null(0).to_numpy()
+    contribution = (counted / 60.0) * banister_weights(frame["hrr"], frame["k"])
     out = {
         "activity_id": ids,
-        "trimp_hr": np.add.reduceat(frame["contribution"].to_numpy(), starts),
+        "trimp_hr": np.add.reduceat(contribution, starts),
         "hr_samples": np.add.reduceat(frame["hr_bpm"].is_not_null().cast(pl.Int64).to_numpy(), starts),
     }
     for i, name in enumerate(ZONE_COLUMNS):
@@ -115,12 +122,7 @@ def activity_load(activities: pl.LazyFrame, hr: pl.LazyFrame) -> pl.LazyFrame:
     """`activities` (with physiology columns) plus `trimp`, `trimp_estimated`, `trimp_method`
     and zone times (0 without HR samples)."""
     moving = pl.coalesce(pl.col("moving_s"), pl.col("elapsed_s"), pl.lit(0.0)).clip(0.0)
-    hrr_thr = hrr(pl.col("threshold_hr_bpm"))
-    per_hour_at_threshold = 60.0 * banister(hrr_thr, pl.col("k"))
     has_pace = (pl.col("sport") == RUNNING) & (pl.col("distance_m").fill_null(0) > 0) & (moving > 0)
-    intensity = (
-        pl.col("threshold_pace_s_per_km") / (moving / (pl.col("distance_m") / 1000.0))
-    ).clip(0.0, FALLBACK_IF_CAP)
     has_avg_hr = pl.col("avg_hr_bpm").fill_null(0) > 0
     method = (
         pl.when(pl.col("trimp_hr").is_not_null()).then(pl.lit("hr_samples"))
@@ -128,14 +130,31 @@ def activity_load(activities: pl.LazyFrame, hr: pl.LazyFrame) -> pl.LazyFrame:
         .when(has_pace).then(pl.lit("pace"))
         .otherwise(pl.lit("duration"))
     )
-    out = activities.join(hr, on="activity_id", how="left").with_columns(trimp_method=method)
-    out = out.with_columns(
-        trimp=pl.when(pl.col("trimp_method") == "hr_samples").then(pl.col("trimp_hr"))
-        .when(pl.col("trimp_method") == "avg_hr").then((moving / 60.0) * banister(hrr(pl.col("avg_hr_bpm")), pl.col("k")))
-        .when(pl.col("trimp_method") == "pace").then((moving / 3600.0) * intensity.pow(2) * per_hour_at_threshold)
-        .otherwise((moving / 3600.0) * DURATION_FALLBACK_IF**2 * per_hour_at_threshold)
-        .fill_nan(0.0)
-        .fill_null(0.0),
-        trimp_estimated=pl.col("trimp_method") != "hr_samples",
+    out = activities.join(hr, on="activity_id", how="left").with_columns(
+        trimp_method=method,
+        _moving_s=moving,
+        _hrr_avg=hrr(pl.col("avg_hr_bpm")),
+        _hrr_thr=hrr(pl.col("threshold_hr_bpm")),
+        _intensity=pl.when(has_pace).then(
+            (pl.col("threshold_pace_s_per_km") / (moving / (pl.col("distance_m") / 1000.0))).clip(0.0, FALLBACK_IF_CAP)
+        ).otherwise(DURATION_FALLBACK_IF),
     )
-    return out.with_columns(pl.col(c).fill_null(0.0) for c in ZONE_COLUMNS).drop("trimp_hr", "hr_samples")
+    schema = out.collect_schema()
+    schema = pl.Schema(dict(schema) | {"trimp": pl.Float64})
+
+    def compute(frame: pl.DataFrame) -> pl.DataFrame:
+        minutes = frame["_moving_s"].to_numpy() / 60.0
+        at_avg = minutes * banister_weights(frame["_hrr_avg"], frame["k"])
+        intensity = frame["_intensity"].to_numpy()
+        at_threshold = (minutes / 60.0) * (intensity * intensity) * (60.0 * banister_weights(frame["_hrr_thr"], frame["k"]))
+        method = frame["trimp_method"].to_numpy()
+        trimp = np.where(method == "avg_hr", at_avg, at_threshold)
+        trimp = np.where(method == "hr_samples", frame["trimp_hr"].fill_null(0.0).to_numpy(), trimp)
+        return frame.with_columns(trimp=pl.Series(np.nan_to_num(trimp, nan=0.0, posinf=0.0, neginf=0.0)))
+
+    out = out.map_batches(compute, schema=schema, streamable=False).with_columns(
+        trimp_estimated=pl.col("trimp_method") != "hr_samples"
+    )
+    return out.with_columns(pl.col(c).fill_null(0.0) for c in ZONE_COLUMNS).drop(
+        "trimp_hr", "hr_samples", "_moving_s", "_hrr_avg", "_hrr_thr", "_intensity"
+    )
