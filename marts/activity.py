@@ -6,6 +6,7 @@ efficiency factor, decoupling: marts/streams.py) and the session type (marts/ses
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from lake.marts import ACTIVITY_SUMMARY
@@ -31,23 +32,30 @@ def activity_summary(activities: pl.LazyFrame, records: pl.LazyFrame, laps: pl.L
     streams = stream_metrics(records.join(activities.filter(pl.col("sport") == RUNNING).select("activity_id"), on="activity_id"))
     loaded = loaded.join(per_record, on="activity_id", how="left")
     sessions = session_types(loaded, laps)
-    distance = pl.col("distance_m")
-    moving = pl.coalesce(pl.col("moving_s"), pl.col("elapsed_s"))
-    pace = pl.when((distance > 0) & (moving > 0)).then(moving / (distance / 1000.0))
     out = (
         loaded.join(streams, on="activity_id", how="left")
         .join(sessions, on="activity_id", how="left")
         .with_columns(
             is_running=pl.col("sport") == RUNNING,
-            moving_pace_s_per_km=pace,
             avg_hr_bpm=pl.coalesce(pl.col("avg_hr_bpm"), pl.col("records_hr_mean")),
             max_hr_bpm=pl.coalesce(pl.col("max_hr_bpm"), pl.col("records_hr_max")),
         )
-        .with_columns(
-            gap_s_per_km=pl.when(pl.col("is_running")).then(
-                pl.col("moving_pace_s_per_km") / pl.col("gap_factor").fill_null(1.0)
-            ),
-            is_private=pl.col("is_private").fill_null(False),
-        )
+        .with_columns(is_private=pl.col("is_private").fill_null(False))
     )
+    schema = pl.Schema(dict(out.collect_schema()) | {"moving_pace_s_per_km": pl.Float64, "gap_s_per_km": pl.Float64})
+    out = out.map_batches(_paces, schema=schema, streamable=False)
     return out.select(list(ACTIVITY_SUMMARY.schema)).sort("date", "start_time", "activity_id")
+
+
+def _paces(frame: pl.DataFrame) -> pl.DataFrame:
+    """Moving pace and GAP in numpy (element-wise IEEE division: batch-independent, so a full
+    build equals an incremental one exactly). Null without distance or time."""
+    moving = frame.select(pl.coalesce("moving_s", "elapsed_s").fill_null(0.0)).to_series().to_numpy()
+    distance = frame["distance_m"].fill_null(0.0).to_numpy()
+    ok = (moving > 0) & (distance > 0)
+    pace = np.divide(moving, distance / 1000.0, out=np.full(len(moving), np.nan), where=ok)
+    factor = frame["gap_factor"].fill_null(1.0).to_numpy()
+    gap = np.where(frame["is_running"].to_numpy(), pace / factor, np.nan)
+    return frame.with_columns(
+        moving_pace_s_per_km=pl.Series(pace).fill_nan(None), gap_s_per_km=pl.Series(gap).fill_nan(None)
+    )

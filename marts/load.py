@@ -135,17 +135,20 @@ def activity_load(activities: pl.LazyFrame, hr: pl.LazyFrame) -> pl.LazyFrame:
         _moving_s=moving,
         _hrr_avg=hrr(pl.col("avg_hr_bpm")),
         _hrr_thr=hrr(pl.col("threshold_hr_bpm")),
-        _intensity=pl.when(has_pace).then(
-            (pl.col("threshold_pace_s_per_km") / (moving / (pl.col("distance_m") / 1000.0))).clip(0.0, FALLBACK_IF_CAP)
-        ).otherwise(DURATION_FALLBACK_IF),
     )
     schema = out.collect_schema()
     schema = pl.Schema(dict(schema) | {"trimp": pl.Float64})
 
     def compute(frame: pl.DataFrame) -> pl.DataFrame:
+        # numpy, not polars expressions: polars may pick another kernel for a 1-row batch, and a
+        # full build must equal an incremental one to the last bit.
         minutes = frame["_moving_s"].to_numpy() / 60.0
         at_avg = minutes * banister_weights(frame["_hrr_avg"], frame["k"])
-        intensity = frame["_intensity"].to_numpy()
+        distance_km = frame["distance_m"].fill_null(0.0).to_numpy() / 1000.0
+        uses_pace = method_is(frame, "pace")  # moving > 0 and distance > 0 there
+        pace = np.divide(frame["_moving_s"].to_numpy(), distance_km, out=np.ones(frame.height), where=uses_pace)
+        pace_if = np.clip(frame["threshold_pace_s_per_km"].to_numpy() / pace, 0.0, FALLBACK_IF_CAP)
+        intensity = np.where(uses_pace, pace_if, DURATION_FALLBACK_IF)
         at_threshold = (minutes / 60.0) * (intensity * intensity) * (60.0 * banister_weights(frame["_hrr_thr"], frame["k"]))
         method = frame["trimp_method"].to_numpy()
         trimp = np.where(method == "avg_hr", at_avg, at_threshold)
@@ -156,5 +159,9 @@ def activity_load(activities: pl.LazyFrame, hr: pl.LazyFrame) -> pl.LazyFrame:
         trimp_estimated=pl.col("trimp_method") != "hr_samples"
     )
     return out.with_columns(pl.col(c).fill_null(0.0) for c in ZONE_COLUMNS).drop(
-        "trimp_hr", "hr_samples", "_moving_s", "_hrr_avg", "_hrr_thr", "_intensity"
+        "trimp_hr", "hr_samples", "_moving_s", "_hrr_avg", "_hrr_thr"
     )
+
+
+def method_is(frame: pl.DataFrame, method: str) -> np.ndarray:
+    return (frame["trimp_method"] == method).to_numpy()

@@ -9,6 +9,8 @@ when the standard deviation is 0 (e.g. a rest week): the ratio is undefined, nev
 
 from __future__ import annotations
 
+import math
+
 import polars as pl
 
 from lake.marts import ZONE_COLUMNS
@@ -27,7 +29,6 @@ def weekly_summary(daily: pl.LazyFrame, activities: pl.LazyFrame) -> pl.LazyFram
         .group_by(week_start(pl.col("date")).alias("week_start"))
         .agg(pl.col("distance_m").fill_null(0.0).max().alias("longest_run_m"))
     )
-    sd = pl.col("trimp").std(ddof=0)
     weeks = daily.sort("date").group_by("athlete_id", week_start(pl.col("date")).alias("week_start"), maintain_order=True).agg(
         ordered_sum("distance_m"),
         ordered_sum("duration_s"),
@@ -35,9 +36,12 @@ def weekly_summary(daily: pl.LazyFrame, activities: pl.LazyFrame) -> pl.LazyFram
         pl.col("activities").sum().cast(pl.Int32),
         ordered_sum("trimp"),
         pl.col("trimp_estimated").any(),
-        pl.when(sd > 0).then(pl.col("trimp").mean() / sd).alias("monotony"),
+        pl.col("trimp").alias("_daily_trimp"),
         *[ordered_sum(c) for c in ZONE_COLUMNS],
     )
+    weeks = weeks.with_columns(
+        monotony=pl.col("_daily_trimp").map_elements(foster_monotony, return_dtype=pl.Float64)
+    ).drop("_daily_trimp")
     return (
         weeks.join(longest, on="week_start", how="left")
         .with_columns(
@@ -46,3 +50,14 @@ def weekly_summary(daily: pl.LazyFrame, activities: pl.LazyFrame) -> pl.LazyFram
         )
         .sort("week_start")
     )
+
+
+def foster_monotony(daily_trimp: pl.Series) -> float | None:
+    """Mean / population SD of a week's daily loads; None when the SD is 0. Plain Python in day
+    order, so the value does not depend on how a build batched its rows."""
+    values = [float(v) for v in daily_trimp]
+    if not values:
+        return None
+    mean = sum(values) / len(values)
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+    return mean / sd if sd > 0 else None
