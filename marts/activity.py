@@ -23,7 +23,7 @@ def activity_summary(activities: pl.LazyFrame, records: pl.LazyFrame, laps: pl.L
     """`activity_summary` rows for `activities` (activities rows with `date` and the physiology
     in force, see marts/profile.py), from their `records` and `laps`."""
     hr = hr_load(records, activities.select("activity_id", "hr_rest_bpm", "hr_max_bpm", "k"))
-    loaded = activity_load(activities, hr)
+    loaded = activity_load(activities, hr).cache()  # used by three branches below
     per_record = records.group_by("activity_id").agg(
         pl.col("lat_deg").is_not_null().any().alias("has_gps"),
         pl.col("hr_bpm").filter(pl.col("hr_bpm") > 0).mean().alias("records_hr_mean"),

@@ -75,9 +75,10 @@ def hr_load(records: pl.LazyFrame, physiology: pl.LazyFrame) -> pl.LazyFrame:
 
     `physiology`: `activity_id`, `hr_rest_bpm`, `hr_max_bpm`, `k` (in force on its date).
     """
-    iv = hr_intervals(records).join(physiology.select("activity_id", "hr_rest_bpm", "hr_max_bpm", "k"), on="activity_id")
+    physiology = physiology.select("activity_id", "hr_rest_bpm", "hr_max_bpm", "k")
+    iv = hr_intervals(records).join(physiology, on="activity_id", maintain_order="left")  # stays in time order
     iv = iv.with_columns(hrr=hrr(pl.col("hr_bpm"))).with_columns(zone=zone_index(pl.col("hrr")))
-    return iv.sort("activity_id", "timestamp").map_batches(_sum_per_activity, schema=HR_LOAD_SCHEMA, streamable=False)
+    return iv.map_batches(_sum_per_activity, schema=HR_LOAD_SCHEMA, streamable=False)
 
 
 HR_LOAD_SCHEMA = pl.Schema(
