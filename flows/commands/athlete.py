@@ -10,6 +10,7 @@ import polars as pl
 import typer
 
 from flows.commands.common import fail, lake_from, load_settings, user_errors
+from flows.steps.build_marts import athlete_today
 from lake import athlete_profile
 from lake.table import read, upsert
 from marts.profile import Physiology, ProfileError, check_resolved, resolve
@@ -44,7 +45,7 @@ def set_values(
     threshold_hr: int = typer.Option(None, "--threshold-hr", help="Lactate-threshold HR, bpm."),
     threshold_pace: str = typer.Option(None, "--threshold-pace", help="Threshold pace per km, m:ss or seconds."),
     sex: str = typer.Option(None, "--sex", help="m or f (Banister TRIMP weighting)."),
-    valid_from: str = typer.Option(None, "--from", help="First local date these values hold (default today)."),
+    valid_from: str = typer.Option(None, "--from", help="First local date these values hold (default: today in RUNLAKE_TIMEZONE)."),
 ) -> None:
     """Record values that hold from a date on; values not given stay as they were."""
     settings = load_settings()
@@ -53,7 +54,7 @@ def set_values(
         if all(v is None for v in (hr_max, hr_rest, threshold_hr, threshold_pace, sex)):
             raise ProfileError("give at least one of --hr-max, --hr-rest, --threshold-hr, --threshold-pace, --sex")
         try:
-            day = dt.date.fromisoformat(valid_from) if valid_from else dt.date.today()
+            day = dt.date.fromisoformat(valid_from) if valid_from else athlete_today(settings)
         except ValueError:
             raise ProfileError(f"--from {valid_from!r} is not a date (YYYY-MM-DD)") from None
         existing = read(lake, athlete_profile.SPEC).filter(pl.col("athlete_id") == settings.athlete_id)
