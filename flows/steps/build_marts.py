@@ -20,7 +20,7 @@ import importlib
 import logging
 import time
 from dataclasses import asdict, dataclass, field
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
@@ -36,7 +36,7 @@ from lake.table import delete_rows, in_predicate, overwrite, read, replace_where
 from marts.activity import activity_summary, with_local_date
 from marts.daily import HISTORY_DAYS, daily_totals, fitness
 from marts.efforts import best_efforts, personal_bests, race_predictions
-from marts.profile import VALUE_COLUMNS, Physiology, check_resolved, in_force, resolve
+from marts.profile import Physiology, ProfileError, check_resolved, in_force, resolve
 from marts.weekly import weekly_summary
 from runlake.settings import Settings
 
@@ -62,7 +62,11 @@ class BuildSummary:
 
 def athlete_today(settings: Settings) -> dt.date:
     """Today's date in the athlete's zone (RUNLAKE_TIMEZONE)."""
-    return dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    try:
+        zone = ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ProfileError(f"RUNLAKE_TIMEZONE={settings.timezone!r} is not an IANA time zone (e.g. Europe/Paris)") from None
+    return dt.datetime.now(zone).date()
 
 
 def _fingerprints(acts: pl.DataFrame) -> pl.Series:
