@@ -42,6 +42,10 @@ from runlake.settings import Settings
 
 log = logging.getLogger(__name__)
 
+#: Part of every activity's fingerprint: bump it when a per-activity formula changes, so the next
+#: incremental build recomputes every activity (as a full build would).
+FORMULA_VERSION = "1"
+
 
 @dataclass
 class BuildSummary:
@@ -72,7 +76,8 @@ def athlete_today(settings: Settings) -> dt.date:
 def _fingerprints(acts: pl.DataFrame) -> pl.Series:
     """A stable hash of each activity row plus its physiology (sha1 of the row's text)."""
     cols = sorted(acts.columns)
-    texts = acts.select(pl.concat_str([pl.col(c).cast(pl.String).fill_null("∅") for c in cols], separator="|"))
+    parts = [pl.lit(FORMULA_VERSION)] + [pl.col(c).cast(pl.String).fill_null("∅") for c in cols]
+    texts = acts.select(pl.concat_str(parts, separator="|"))
     return pl.Series("fingerprint", [hashlib.sha1(t.encode()).hexdigest() for t in texts.to_series()], dtype=pl.String)
 
 
