@@ -26,6 +26,12 @@ PREDICTION_TARGETS = ("5k", "10k", "half", "marathon")
 RECENT_DAYS = 365
 #: Bests shorter than this are anaerobic and predict races poorly (Daniels' tables start at 1500 m).
 MIN_BASIS_M = 1500.0
+#: Men's world records (s), World Athletics, 2025. An "effort" faster than these is a GPS or
+#: foot-pod glitch (a distance jump), not a run: it is dropped rather than becoming a PB.
+WORLD_RECORD_S = {
+    "400m": 43.03, "1k": 131.96, "1mile": 223.13, "3k": 440.67,
+    "5k": 755.36, "10k": 1571.0, "half": 3451.0, "marathon": 7235.0,
+}
 
 
 def fastest_stretch(t_s: np.ndarray, d_m: np.ndarray, target_m: float) -> tuple[float, float] | None:
@@ -94,7 +100,7 @@ def best_efforts(records: pl.LazyFrame, runs: pl.LazyFrame) -> pl.LazyFrame:
             t0 = start_all[lo] if not math.isnan(start_all[lo]) else t[0]
             for effort, target in EFFORTS.items():
                 found = fastest_stretch(t, d, target)
-                if found is None:
+                if found is None or found[0] < WORLD_RECORD_S[effort]:
                     continue
                 elapsed, start = found
                 rows["athlete_id"].append(athletes[int(lo)])

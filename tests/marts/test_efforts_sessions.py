@@ -86,3 +86,13 @@ def test_session_types():
     assert classify(base | {"distance_m": 10000, "moving_s": 2050}, [])["session_type"] == "tempo"  # 205 s/km <= 216
     assert classify(base | {"distance_m": 8000, "moving_s": 2400, "has_gps": False}, [])["session_type"] == "treadmill"
     assert classify(base | {"sport": "cycling", "distance_m": 1, "moving_s": 1}, [])["session_type"] == "other"
+
+
+def test_a_gps_jump_faster_than_the_world_record_is_not_an_effort():
+    start = dt.datetime(2025, 5, 1, 6)
+    pts = [(t, 150, 4.0 * t + (500.0 if t >= 100 else 0.0)) for t in range(0, 400)]  # +500 m in 1 s at t=100
+    recs = records_frame(samples("r1", start, pts)).lazy()
+    runs = pl.LazyFrame({"activity_id": ["r1"], "athlete_id": ["me"], "start_time": [start.replace(tzinfo=dt.timezone.utc)], "date": [dt.date(2025, 5, 1)]})
+    eff = best_efforts(recs, runs).collect()
+    # 400 m inside the jump: ~1 s; 1 km across it: 500 m jump + 500 m at 4 m/s = ~126 s < 131.96 s
+    assert eff["effort"].to_list() == ["1mile"]
