@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 #: Part of every activity's fingerprint: bump it when a per-activity formula changes, so the next
 #: incremental build recomputes every activity (as a full build would).
-FORMULA_VERSION = "1"
+FORMULA_VERSION = "2"
 
 
 @dataclass
