@@ -96,3 +96,19 @@ def test_a_gps_jump_faster_than_the_world_record_is_not_an_effort():
     eff = best_efforts(recs, runs).collect()
     # 400 m inside the jump: ~1 s; 1 km across it: 500 m jump + 500 m at 4 m/s = ~126 s < 131.96 s
     assert eff["effort"].to_list() == ["1mile"]
+
+
+def test_race_and_tempo_by_heart_rate_reserve():
+    base = {"activity_id": "x", "sport": "running", "sub_sport": "generic", "threshold_pace_s_per_km": 200.0,
+            "has_gps": True, "hr_rest_bpm": 40, "hr_max_bpm": 190}
+    # 10 km at 215 s/km (slower than threshold) but average HRR (170-40)/150 = 0.867 >= 0.82: a race
+    assert classify(base | {"distance_m": 10000, "moving_s": 2150, "avg_hr_bpm": 170}, [])["session_type"] == "race"
+    # 10 km at 190 s/km (faster than threshold) at HRR 0.6: HR says it was not a race effort
+    easy_hr = base | {"distance_m": 10000, "moving_s": 1900, "avg_hr_bpm": 130}
+    assert classify(easy_hr, [])["session_type"] == "easy"
+    # laps: 2 km warm-up, 4 x 5 min at HRR 0.8 (= 20 min block), cool-down: tempo
+    laps = [_lap(0, 2000, 500) | {"avg_hr_bpm": 130}] + [
+        _lap(i, 1500, 300) | {"avg_hr_bpm": 160} for i in range(1, 5)
+    ] + [_lap(5, 2000, 500) | {"avg_hr_bpm": 135}]
+    tempo = classify(base | {"distance_m": 10000, "moving_s": 2200, "avg_hr_bpm": 150}, laps)
+    assert tempo["session_type"] == "tempo" and tempo["reps"] is None
