@@ -65,7 +65,7 @@ def test_shared_corpus_full_equals_incremental(tmp_path, shared_fit_dir):
 
 
 def test_synthetic_runs_full_equals_incremental(tmp_path):
-    synthetic = pytest.importorskip("sources.fit.synthetic.single")
+    synthetic = pytest.importorskip("sources.fit.synthetic")
     from zoneinfo import ZoneInfo
 
     start = dt.datetime(2025, 3, 10, 7, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
