@@ -32,7 +32,7 @@ from lake.marts import (
     ACTIVITY_SUMMARY, BEST_EFFORTS, BUILD_STATE, DAILY_LOAD, PERSONAL_BESTS, RACE_PREDICTIONS, WEEKLY_SUMMARY,
 )
 from lake.storage import Lake
-from lake.table import delete_rows, in_predicate, overwrite, read, replace_where, scan, table_exists, upsert
+from lake.table import delete_rows, in_predicate, read, replace_where, scan, table_exists, upsert
 from marts.activity import activity_summary, with_local_date
 from marts.daily import HISTORY_DAYS, daily_totals, fitness
 from marts.efforts import best_efforts, personal_bests, race_predictions
@@ -117,6 +117,13 @@ def _date_lit(day: dt.date) -> str:
     return f"'{day.isoformat()}'"
 
 
+def _replace_athlete(lake: Lake, spec, frame: pl.DataFrame, athlete: str, where: str | None = None) -> None:
+    """Replace this athlete's rows (those matching `where` too, when given) with `frame`: other
+    athletes' marts in the same lake are never touched."""
+    predicate = in_predicate("athlete_id", [athlete]) + (f" AND {where}" if where else "")
+    replace_where(lake, spec, frame, predicate)
+
+
 def build_marts(lake: Lake, settings: Settings, *, full: bool = False, today: dt.date | None = None) -> BuildSummary:
     """Build every private mart, then the public layer when it is installed. See module doc."""
     started = time.perf_counter()
@@ -126,6 +133,7 @@ def build_marts(lake: Lake, settings: Settings, *, full: bool = False, today: dt
     mart_tables = (DAILY_LOAD, WEEKLY_SUMMARY, ACTIVITY_SUMMARY, BEST_EFFORTS, BUILD_STATE)
     full = full or not all(table_exists(lake, spec) for spec in mart_tables)
     state = BUILD_STATE.empty() if full else read(lake, BUILD_STATE).filter(pl.col("athlete_id") == athlete)
+    full = full or state.is_empty()  # this athlete's first build
     summary = BuildSummary(mode="full" if full else "incremental", today=today, activities=acts.height)
 
     changed = acts.join(state.select("activity_id", "fingerprint"), on=["activity_id", "fingerprint"], how="anti")
@@ -136,8 +144,8 @@ def build_marts(lake: Lake, settings: Settings, *, full: bool = False, today: dt
     new_summary, new_efforts = _compute_activities(lake, changed)
     touched = set(changed["activity_id"]) | set(removed["activity_id"])
     if full:
-        overwrite(lake, ACTIVITY_SUMMARY, new_summary)
-        overwrite(lake, BEST_EFFORTS, new_efforts)
+        _replace_athlete(lake, ACTIVITY_SUMMARY, new_summary, athlete)
+        _replace_athlete(lake, BEST_EFFORTS, new_efforts, athlete)
     elif touched:
         upsert(lake, ACTIVITY_SUMMARY, new_summary)
         if removed.height:
@@ -149,12 +157,12 @@ def build_marts(lake: Lake, settings: Settings, *, full: bool = False, today: dt
     _build_daily_weekly(lake, athlete, all_summary, changed, removed, state, today, full, summary)
 
     efforts_all = read(lake, BEST_EFFORTS).filter(pl.col("athlete_id") == athlete)
-    overwrite(lake, PERSONAL_BESTS, personal_bests(efforts_all.lazy()).collect())
-    overwrite(lake, RACE_PREDICTIONS, race_predictions(efforts_all.lazy(), today).collect())
+    _replace_athlete(lake, PERSONAL_BESTS, personal_bests(efforts_all.lazy()).collect(), athlete)
+    _replace_athlete(lake, RACE_PREDICTIONS, race_predictions(efforts_all.lazy(), today).collect(), athlete)
 
     new_state = changed.select("athlete_id", "activity_id", "fingerprint", "date")
     if full:
-        overwrite(lake, BUILD_STATE, new_state)
+        _replace_athlete(lake, BUILD_STATE, new_state, athlete)
     else:
         upsert(lake, BUILD_STATE, new_state)
         if removed.height:
@@ -167,8 +175,8 @@ def build_marts(lake: Lake, settings: Settings, *, full: bool = False, today: dt
 
 def _build_daily_weekly(lake, athlete, all_summary, changed, removed, state, today, full, summary) -> None:
     if all_summary.is_empty():
-        overwrite(lake, DAILY_LOAD, DAILY_LOAD.empty())
-        overwrite(lake, WEEKLY_SUMMARY, WEEKLY_SUMMARY.empty())
+        _replace_athlete(lake, DAILY_LOAD, DAILY_LOAD.empty(), athlete)
+        _replace_athlete(lake, WEEKLY_SUMMARY, WEEKLY_SUMMARY.empty(), athlete)
         return
     first_day = all_summary["date"].min()
     last_day = max(today, all_summary["date"].max())
@@ -191,18 +199,18 @@ def _build_daily_weekly(lake, athlete, all_summary, changed, removed, state, tod
         daily = DAILY_LOAD.empty()
     summary.days = daily.height
     if rebuild_all:
-        overwrite(lake, DAILY_LOAD, daily)
+        _replace_athlete(lake, DAILY_LOAD, daily, athlete)
     else:
-        replace_where(lake, DAILY_LOAD, daily, f"athlete_id = '{athlete}' AND date >= {_date_lit(d0)}")
+        _replace_athlete(lake, DAILY_LOAD, daily, athlete, f"date >= {_date_lit(d0)}")
     # Weeks from d0's week onward, from the stored days of that week plus the new ones.
     w0 = d0 - dt.timedelta(days=d0.weekday())
     week_days = daily if rebuild_all else pl.concat([stored.filter((pl.col("date") >= w0) & (pl.col("date") < d0)), daily])
     weeks = WEEKLY_SUMMARY.conform(weekly_summary(week_days.lazy(), all_summary.lazy().filter(pl.col("date") >= w0)))
     summary.weeks = weeks.height
     if rebuild_all:
-        overwrite(lake, WEEKLY_SUMMARY, weeks)
+        _replace_athlete(lake, WEEKLY_SUMMARY, weeks, athlete)
     else:
-        replace_where(lake, WEEKLY_SUMMARY, weeks, f"athlete_id = '{athlete}' AND week_start >= {_date_lit(w0)}")
+        _replace_athlete(lake, WEEKLY_SUMMARY, weeks, athlete, f"week_start >= {_date_lit(w0)}")
 
 
 def _build_public(lake: Lake, settings: Settings, today: dt.date) -> dict:

@@ -128,3 +128,21 @@ def test_profile_history_and_bad_values(tmp_path):
     upsert(lake, athlete_profile.SPEC, pl.DataFrame({"athlete_id": ["me"], "valid_from": [dt.date(2025, 2, 1)], "hr_rest_bpm": [200]}))
     with pytest.raises(ProfileError, match="resting HR 200"):
         build_marts(lake, settings, today=TODAY)
+
+
+def test_two_athletes_in_one_lake_keep_their_own_marts(tmp_path):
+    lake = Lake.at(str(tmp_path))
+    me, you = Settings(lake_uri=str(tmp_path)), Settings(lake_uri=str(tmp_path), athlete_id="you")
+    theirs = _run("y1", dt.datetime(2025, 1, 5, 7), 30, 150)
+    theirs[0]["athlete_id"] = "you"
+    for r in theirs[1]:
+        r["athlete_id"] = "you"
+    _write(lake, _history() + [theirs])
+    build_marts(lake, me, today=TODAY)
+    first = build_marts(lake, you, today=TODAY)
+    assert first.mode == "full" and first.activities == 1
+    build_marts(lake, me, full=True, today=TODAY)
+    daily = read(lake, DAILY_LOAD)
+    assert daily.filter(pl.col("athlete_id") == "you")["date"].min() == dt.date(2025, 1, 5)
+    assert daily.filter(pl.col("athlete_id") == "me")["date"].min() == dt.date(2025, 1, 1)
+    assert read(lake, ACTIVITY_SUMMARY).filter(pl.col("athlete_id") == "you")["activity_id"].to_list() == ["y1"]

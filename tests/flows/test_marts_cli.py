@@ -39,7 +39,9 @@ def test_marts_build_on_an_empty_lake_then_with_a_run(lake_env):
     assert "0 activities" in result.output
     upsert(lake_env, A.SPEC, activities_frame([activity("a", dt.datetime(2025, 1, 8, 7), avg_hr=150.0)]))
     result = run("marts", "build", "--today", "2025-01-10")
-    assert result.exit_code == 0 and "incremental" in result.output
+    assert result.exit_code == 0 and "marts full: 1 activities" in result.output  # first data: full
+    result = run("marts", "build", "--today", "2025-01-10")
+    assert result.exit_code == 0 and "incremental: 1 activities (0 recomputed" in result.output
     assert read(lake_env, DAILY_LOAD).sort("date")["date"].to_list() == [dt.date(2025, 1, 8), dt.date(2025, 1, 9), dt.date(2025, 1, 10)]
     assert run("marts", "build", "--full", "--today", "2025-01-10").exit_code == 0
 
