@@ -32,7 +32,9 @@ from lake.marts import (
     ACTIVITY_SUMMARY, BEST_EFFORTS, BUILD_STATE, DAILY_LOAD, PERSONAL_BESTS, RACE_PREDICTIONS, WEEKLY_SUMMARY,
 )
 from lake.storage import Lake
-from lake.table import delete_rows, in_predicate, read, replace_where, scan, table_exists, upsert
+from lake.table import (
+    delete_rows, in_predicate, open_table, overwrite, read, replace_where, scan, table_exists, upsert,
+)
 from marts.activity import activity_summary, with_local_date
 from marts.daily import HISTORY_DAYS, daily_totals, fitness
 from marts.efforts import best_efforts, personal_bests, race_predictions
@@ -117,9 +119,20 @@ def _date_lit(day: dt.date) -> str:
     return f"'{day.isoformat()}'"
 
 
+def _table_current(lake: Lake, spec) -> bool:
+    """The table exists with exactly the declared columns (else: a full build migrates it)."""
+    table = open_table(lake, spec)
+    return table is not None and [f.name for f in table.schema().fields] == list(spec.schema)
+
+
 def _replace_athlete(lake: Lake, spec, frame: pl.DataFrame, athlete: str, where: str | None = None) -> None:
     """Replace this athlete's rows (those matching `where` too, when given) with `frame`: other
-    athletes' marts in the same lake are never touched."""
+    athletes' marts in the same lake are never touched. A table written by an older version
+    (other columns) is rewritten whole in the declared schema, keeping other athletes' rows."""
+    if where is None and table_exists(lake, spec) and not _table_current(lake, spec):
+        others = read(lake, spec).filter(pl.col("athlete_id") != athlete)
+        overwrite(lake, spec, pl.concat([others, spec.conform(frame)]))
+        return
     predicate = in_predicate("athlete_id", [athlete]) + (f" AND {where}" if where else "")
     replace_where(lake, spec, frame, predicate)
 
@@ -131,7 +144,7 @@ def build_marts(lake: Lake, settings: Settings, *, full: bool = False, today: dt
     athlete = settings.athlete_id
     acts = _load_activities(lake, settings)
     mart_tables = (DAILY_LOAD, WEEKLY_SUMMARY, ACTIVITY_SUMMARY, BEST_EFFORTS, BUILD_STATE)
-    full = full or not all(table_exists(lake, spec) for spec in mart_tables)
+    full = full or not all(_table_current(lake, spec) for spec in mart_tables)
     state = BUILD_STATE.empty() if full else read(lake, BUILD_STATE).filter(pl.col("athlete_id") == athlete)
     full = full or state.is_empty()  # this athlete's first build
     summary = BuildSummary(mode="full" if full else "incremental", today=today, activities=acts.height)

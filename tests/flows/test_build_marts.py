@@ -146,3 +146,16 @@ def test_two_athletes_in_one_lake_keep_their_own_marts(tmp_path):
     assert daily.filter(pl.col("athlete_id") == "you")["date"].min() == dt.date(2025, 1, 5)
     assert daily.filter(pl.col("athlete_id") == "me")["date"].min() == dt.date(2025, 1, 1)
     assert read(lake, ACTIVITY_SUMMARY).filter(pl.col("athlete_id") == "you")["activity_id"].to_list() == ["y1"]
+
+
+def test_a_mart_written_by_an_older_schema_is_migrated_by_the_next_build(tmp_path):
+    from deltalake import write_deltalake
+
+    lake = Lake.at(str(tmp_path))
+    settings = Settings(lake_uri=str(tmp_path))
+    _write(lake, _history())
+    build_marts(lake, settings, today=TODAY)
+    old = read(lake, WEEKLY_SUMMARY).drop("strain").to_arrow()  # as if `strain` were added later
+    write_deltalake(WEEKLY_SUMMARY.uri(lake), old, mode="overwrite", schema_mode="overwrite")
+    assert build_marts(lake, settings, today=TODAY).mode == "full"
+    assert read(lake, WEEKLY_SUMMARY)["strain"].drop_nulls().len() > 0
