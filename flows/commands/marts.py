@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from flows.commands.common import console, lake_from, load_settings, user_errors, verbose_logging
 from flows.commands.athlete import profile_errors
+from flows.commands.common import console, is_tty, lake_from, load_settings, user_errors, verbose_logging
 from marts.profile import ProfileError
 
 app = typer.Typer(no_args_is_help=True, help="Derived tables: training load, weekly reports, best efforts.")
@@ -30,8 +31,16 @@ def build(
             day = dt.date.fromisoformat(today) if today else None
         except ValueError:
             raise ProfileError(f"--today {today!r} is not a date (YYYY-MM-DD)") from None
-        with console.status("building marts…"):
-            result = build_marts(lake, settings, full=full, today=day)
+        with Progress(
+            TextColumn("marts"), BarColumn(), MofNCompleteColumn(), TextColumn("activities"), TimeElapsedColumn(),
+            console=console, transient=True, disable=not is_tty(),
+        ) as bar:
+            task = bar.add_task("marts", total=None)
+
+            def advance(n: int, total: int) -> None:
+                bar.update(task, total=total, advance=n)
+
+            result = build_marts(lake, settings, full=full, today=day, progress=advance)
     print(
         f"marts {result.mode}: {result.activities} activities ({result.recomputed} recomputed, "
         f"{result.removed} removed), {result.days} days from {result.from_day or '-'}, {result.weeks} weeks, "

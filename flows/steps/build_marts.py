@@ -19,6 +19,7 @@ import hashlib
 import importlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -43,6 +44,7 @@ from marts.weekly import weekly_summary
 from runlake.settings import Settings
 
 log = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]
 
 #: Part of every activity's fingerprint: bump it when a per-activity formula changes, so the next
 #: incremental build recomputes every activity (as a full build would).
@@ -96,7 +98,7 @@ def _load_activities(lake: Lake, settings: Settings) -> pl.DataFrame:
     return acts.with_columns(_fingerprints(acts)).sort("activity_id")
 
 
-def _compute_activities(lake: Lake, acts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _compute_activities(lake: Lake, acts: pl.DataFrame, progress: Progress | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """activity_summary and best_efforts rows of `acts`, reading only their records and laps,
     one records partition (UTC year of the start) at a time to bound memory."""
     summaries, efforts = [ACTIVITY_SUMMARY.empty()], [BEST_EFFORTS.empty()]
@@ -112,6 +114,8 @@ def _compute_activities(lake: Lake, acts: pl.DataFrame) -> tuple[pl.DataFrame, p
         summaries.append(ACTIVITY_SUMMARY.conform(activity_summary(lazy, records, laps)))
         efforts.append(BEST_EFFORTS.conform(best_efforts(records, lazy.filter(pl.col("sport") == "running"))))
         log.info("marts: %d activities of %d computed", len(batch), year)
+        if progress is not None:
+            progress(len(batch), acts.height)
     return pl.concat(summaries), pl.concat(efforts)
 
 
@@ -137,8 +141,13 @@ def _replace_athlete(lake: Lake, spec, frame: pl.DataFrame, athlete: str, where:
     replace_where(lake, spec, frame, predicate)
 
 
-def build_marts(lake: Lake, settings: Settings, *, full: bool = False, today: dt.date | None = None) -> BuildSummary:
-    """Build every private mart, then the public layer when it is installed. See module doc."""
+def build_marts(
+    lake: Lake, settings: Settings, *, full: bool = False, today: dt.date | None = None, progress: Progress | None = None
+) -> BuildSummary:
+    """Build every private mart, then the public layer when it is installed. See module doc.
+
+    `progress(n, total)` is called as batches of the `total` activities to recompute finish.
+    """
     started = time.perf_counter()
     today = today or athlete_today(settings)
     athlete = settings.athlete_id
@@ -154,7 +163,7 @@ def build_marts(lake: Lake, settings: Settings, *, full: bool = False, today: dt
     summary.recomputed, summary.removed = changed.height, removed.height
     log.info("marts: %s build, %d activities, %d to recompute, %d removed", summary.mode, acts.height, changed.height, removed.height)
 
-    new_summary, new_efforts = _compute_activities(lake, changed)
+    new_summary, new_efforts = _compute_activities(lake, changed, progress)
     touched = set(changed["activity_id"]) | set(removed["activity_id"])
     if full:
         _replace_athlete(lake, ACTIVITY_SUMMARY, new_summary, athlete)

@@ -159,3 +159,11 @@ def test_a_mart_written_by_an_older_schema_is_migrated_by_the_next_build(tmp_pat
     write_deltalake(WEEKLY_SUMMARY.uri(lake), old, mode="overwrite", schema_mode="overwrite")
     assert build_marts(lake, settings, today=TODAY).mode == "full"
     assert read(lake, WEEKLY_SUMMARY)["strain"].drop_nulls().len() > 0
+
+
+def test_progress_reports_every_recomputed_activity(tmp_path):
+    lake = Lake.at(str(tmp_path))
+    _write(lake, _history())
+    seen: list[tuple[int, int]] = []
+    build_marts(lake, Settings(lake_uri=str(tmp_path)), today=TODAY, progress=lambda n, total: seen.append((n, total)))
+    assert sum(n for n, _ in seen) == 5 and {total for _, total in seen} == {5}
