@@ -9,7 +9,7 @@ Types, first match wins (thresholds relative to the threshold pace in force that
                  x 1.10 (>= 40 km);
   * intervals  - >= 3 fast blocks separated by slower laps. A lap is fast when its speed is
                  >= 1.15 x the median lap speed and >= 0.95 x threshold speed (or, when the watch
-                 marks lap intensity, it is `active` and rest/recovery laps exist); consecutive
+                 marks lap intensity, it is `active`/`interval` and rest/recovery laps exist); consecutive
                  fast laps form one rep;
   * tempo      - a contiguous block of laps at tempo effort lasting >= 15 min (the whole run
                  when it has no laps): lap HR reserve >= 0.75, or without HR lap pace <=
@@ -34,6 +34,8 @@ RACE_MIN_HRR = 0.82
 #: Lap HR reserve of tempo / threshold running (top of Z3 and Z4).
 TEMPO_MIN_HRR = 0.75
 TEMPO_MIN_S = 900.0
+#: FIT lap intensities of work laps (rest laps: rest, recovery; also warmup, cooldown).
+WORK_INTENSITIES = {"active", "interval"}
 SESSION_SCHEMA = pl.Schema({"activity_id": pl.String, "session_type": pl.String, "rep_structure": pl.String, "reps": pl.Int32})
 
 
@@ -49,7 +51,7 @@ def rep_blocks(laps: list[dict], threshold_pace_s_per_km: float) -> tuple[list[t
         return [], []
     intensities = {str(lap.get("intensity") or "").lower() for lap in laps}
     if intensities & {"rest", "recovery"}:
-        fast = [str(lap.get("intensity") or "").lower() == "active" for lap in laps]
+        fast = [str(lap.get("intensity") or "").lower() in WORK_INTENSITIES for lap in laps]
     else:
         speeds = [lap["distance_m"] / (lap.get("moving_s") or lap["elapsed_s"]) for lap in laps]
         cut = max(1.15 * statistics.median(speeds), 0.95 * 1000.0 / threshold_pace_s_per_km)

@@ -48,7 +48,7 @@ Progress = Callable[[int, int], None]
 
 #: Part of every activity's fingerprint: bump it when a per-activity formula changes, so the next
 #: incremental build recomputes every activity (as a full build would).
-FORMULA_VERSION = "2"
+FORMULA_VERSION = "3"
 
 
 @dataclass

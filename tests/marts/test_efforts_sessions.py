@@ -112,3 +112,16 @@ def test_race_and_tempo_by_heart_rate_reserve():
     ] + [_lap(5, 2000, 500) | {"avg_hr_bpm": 135}]
     tempo = classify(base | {"distance_m": 10000, "moving_s": 2200, "avg_hr_bpm": 150}, laps)
     assert tempo["session_type"] == "tempo" and tempo["reps"] is None
+
+
+def test_reps_from_lap_intensity_when_the_watch_marks_it():
+    laps = [_lap(0, 2000, 500, "warmup")]
+    for i in range(6):
+        laps.append(_lap(len(laps), 1000, 170.0, "interval"))
+        laps.append(_lap(len(laps), 300, 120, "recovery"))
+    laps.append(_lap(len(laps), 2000, 500, "cooldown"))
+    act = {"activity_id": "x", "sport": "running", "sub_sport": "generic", "distance_m": 11800, "moving_s": 2740,
+           "threshold_pace_s_per_km": 200.0, "has_gps": True}
+    got = classify(act, laps)
+    # the trailing recovery before the cool-down is not between reps: 5 recoveries of 120 s
+    assert (got["session_type"], got["rep_structure"]) == ("intervals", "6 × 1000 m, avg 170.0 s, 120 s rec")
