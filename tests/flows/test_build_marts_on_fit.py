@@ -28,7 +28,7 @@ TODAY = dt.date(2026, 1, 1)
 def _ingest(lake_root: Path, paths: list[Path]) -> Settings:
     settings = Settings(lake_uri=str(lake_root))
     items, options = ingest.resolve_inputs(settings, [str(p) for p in paths])
-    ingest.ingest_fit_files(Lake.at(str(lake_root)), settings, items, read_options=options)
+    ingest.ingest_fit_files(Lake.at(str(lake_root)), settings, items, read_options=options, workers=1)
     return settings
 
 
