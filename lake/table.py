@@ -207,22 +207,7 @@ def replace_rows(lake: Lake, spec: TableSpec, frame: pl.DataFrame, *, by: str, v
     stray = data.filter(~pl.col(by).is_in(values))
     if not stray.is_empty():
         raise ValueError(f"{spec.name}: rows outside the replaced {by} set")
-    arrow = data.to_arrow()
-    predicate = in_predicate(by, values)
-
-    def attempt() -> None:
-        if _create_or_append(lake, spec, arrow):
-            return
-        write_deltalake(
-            spec.uri(lake),
-            arrow,
-            mode="overwrite",
-            predicate=predicate,
-            partition_by=list(spec.partition_by) or None,
-            storage_options=lake.storage_options,
-        )
-
-    with_commit_retry(attempt, what=f"replace rows of {spec.name}")
+    _overwrite_where(lake, spec, data.to_arrow(), in_predicate(by, values))
 
 
 def delete_rows(lake: Lake, spec: TableSpec, predicate: str) -> None:
@@ -233,3 +218,28 @@ def delete_rows(lake: Lake, spec: TableSpec, predicate: str) -> None:
         lambda: DeltaTable(spec.uri(lake), storage_options=lake.storage_options).delete(predicate),
         what=f"delete from {spec.name}",
     )
+
+
+def replace_where(lake: Lake, spec: TableSpec, frame: pl.DataFrame, predicate: str) -> None:
+    """Atomically replace every row matching the SQL `predicate` with `frame` (one commit).
+
+    Used by the marts' incremental builds ("every day from D on"). Each row of `frame` must match
+    `predicate` (delta-rs checks it); an empty `frame` deletes the matching rows.
+    """
+    _overwrite_where(lake, spec, spec.conform(frame).to_arrow(), predicate)
+
+
+def _overwrite_where(lake: Lake, spec: TableSpec, data, predicate: str) -> None:
+    def attempt() -> None:
+        if _create_or_append(lake, spec, data):
+            return
+        write_deltalake(
+            spec.uri(lake),
+            data,
+            mode="overwrite",
+            predicate=predicate,
+            partition_by=list(spec.partition_by) or None,
+            storage_options=lake.storage_options,
+        )
+
+    with_commit_retry(attempt, what=f"replace rows of {spec.name} where {predicate[:80]}")

@@ -1,4 +1,7 @@
-"""CLI command groups; `register_all` adds every group to the root app."""
+"""CLI command groups; `register_all` adds every group to the root app.
+
+Groups are imported here, when the CLI starts, not at package import.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +9,11 @@ import typer
 
 
 def register_all(app: typer.Typer) -> None:
-    from flows.commands import ingest, lake
+    from flows.commands import athlete, demo, ingest, lake, marts, strava
 
     app.add_typer(ingest.app, name="ingest", help="Bring new data into the lake.")
+    app.add_typer(marts.app, name="marts", help="Build the marts (training load, weekly reports, best efforts).")
+    app.add_typer(athlete.app, name="athlete", help="Athlete physiology over time (athlete_profile).")
     app.add_typer(lake.app, name="lake", help="Look after the lake (maintenance, rebuild).")
-    from flows.commands import demo
-
-    demo.register(app)
-    from flows.commands import strava
-
     strava.register(app)
+    demo.register(app)

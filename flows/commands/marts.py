@@ -1,0 +1,48 @@
+"""`runlake marts build [--full]`: build the private marts and the public layer."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from flows.commands.athlete import profile_errors
+from flows.commands.common import console, is_tty, lake_from, load_settings, user_errors, verbose_logging
+from marts.profile import ProfileError
+
+app = typer.Typer(no_args_is_help=True, help="Derived tables: training load, weekly reports, best efforts.")
+
+
+@app.command("build")
+def build(
+    full: bool = typer.Option(False, "--full", help="Recompute everything instead of what changed."),
+    today: str = typer.Option(None, "--today", help="Build as of this local date (YYYY-MM-DD); default today."),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Build daily_load, weekly_summary, activity_summary, best efforts, PBs and predictions."""
+    from flows.steps.build_marts import build_marts
+
+    verbose_logging(verbose)
+    settings = load_settings()
+    lake = lake_from(settings)
+    with user_errors(), profile_errors():
+        try:
+            day = dt.date.fromisoformat(today) if today else None
+        except ValueError:
+            raise ProfileError(f"--today {today!r} is not a date (YYYY-MM-DD)") from None
+        with Progress(
+            TextColumn("marts"), BarColumn(), MofNCompleteColumn(), TextColumn("activities"), TimeElapsedColumn(),
+            console=console, transient=True, disable=not is_tty(),
+        ) as bar:
+            task = bar.add_task("marts", total=None)
+
+            def advance(n: int, total: int) -> None:
+                bar.update(task, total=total, advance=n)
+
+            result = build_marts(lake, settings, full=full, today=day, progress=advance)
+    print(
+        f"marts {result.mode}: {result.activities} activities ({result.recomputed} recomputed, "
+        f"{result.removed} removed), {result.days} days from {result.from_day or '-'}, {result.weeks} weeks, "
+        f"{result.seconds:.1f} s" + (f"; public: {result.public}" if result.public else "")
+    )

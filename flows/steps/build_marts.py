@@ -1,0 +1,251 @@
+"""Build the private marts (and then the public layer) from the lake's tables.
+
+`build_marts` is the plain function the CLI calls and the `build-marts` flow
+(flows/build_marts.py) wraps; this module never imports Prefect.
+
+Incremental by default. `marts/_build_state` keeps, per activity, a fingerprint of its row and of
+the physiology in force on its date. An activity whose fingerprint is new or changed (or that
+disappeared) is recomputed from its records and laps; `daily_load` is recomputed from the
+earliest affected local day onward, seeded with the stored day before it (the recursions use the
+same arithmetic, so the result is bit-identical to a full rebuild); `weekly_summary` from that
+day's week onward; personal bests and race predictions (small) are recomputed whole. A full
+rebuild (`full=True`, or when a mart table is missing) recomputes everything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import polars as pl
+
+from lake import activities as activities_table
+from lake import athlete_profile
+from lake import laps as laps_table
+from lake import records as records_table
+from lake.marts import (
+    ACTIVITY_SUMMARY, BEST_EFFORTS, BUILD_STATE, DAILY_LOAD, PERSONAL_BESTS, RACE_PREDICTIONS, WEEKLY_SUMMARY,
+)
+from lake.storage import Lake
+from lake.table import (
+    delete_rows, in_predicate, open_table, overwrite, read, replace_where, scan, table_exists, upsert,
+)
+from marts.activity import activity_summary, with_local_date
+from marts.daily import HISTORY_DAYS, daily_totals, fitness
+from marts.efforts import best_efforts, personal_bests, race_predictions
+from marts.profile import Physiology, ProfileError, check_resolved, in_force, resolve
+from marts.weekly import weekly_summary
+from runlake.settings import Settings
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]
+
+#: Part of every activity's fingerprint: bump it when a per-activity formula changes, so the next
+#: incremental build recomputes every activity (as a full build would).
+FORMULA_VERSION = "3"
+
+
+@dataclass
+class BuildSummary:
+    mode: str  # full | incremental
+    today: dt.date
+    activities: int = 0
+    recomputed: int = 0
+    removed: int = 0
+    from_day: dt.date | None = None
+    days: int = 0
+    weeks: int = 0
+    seconds: float = 0.0
+    public: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {k: (str(v) if isinstance(v, dt.date) else v) for k, v in asdict(self).items()}
+
+
+def athlete_today(settings: Settings) -> dt.date:
+    """Today's date in the athlete's zone (RUNLAKE_TIMEZONE)."""
+    try:
+        zone = ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ProfileError(f"RUNLAKE_TIMEZONE={settings.timezone!r} is not an IANA time zone (e.g. Europe/Paris)") from None
+    return dt.datetime.now(zone).date()
+
+
+def _fingerprints(acts: pl.DataFrame) -> pl.Series:
+    """A stable hash of each activity row plus its physiology (sha1 of the row's text)."""
+    cols = sorted(acts.columns)
+    parts = [pl.lit(FORMULA_VERSION)] + [pl.col(c).cast(pl.String).fill_null("∅") for c in cols]
+    texts = acts.select(pl.concat_str(parts, separator="|"))
+    return pl.Series("fingerprint", [hashlib.sha1(t.encode()).hexdigest() for t in texts.to_series()], dtype=pl.String)
+
+
+def _load_activities(lake: Lake, settings: Settings) -> pl.DataFrame:
+    profile = scan(lake, athlete_profile.SPEC).filter(pl.col("athlete_id") == settings.athlete_id)
+    resolved = resolve(profile, Physiology.from_settings(settings)).collect()
+    check_resolved(resolved)
+    acts = (
+        scan(lake, activities_table.SPEC)
+        .filter((pl.col("athlete_id") == settings.athlete_id) & ~pl.col("is_deleted").fill_null(False))
+        .filter(pl.col("start_time").is_not_null())
+    )
+    acts = in_force(with_local_date(acts), resolved.lazy()).collect()
+    return acts.with_columns(_fingerprints(acts)).sort("activity_id")
+
+
+def _compute_activities(lake: Lake, acts: pl.DataFrame, progress: Progress | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """activity_summary and best_efforts rows of `acts`, reading only their records and laps,
+    one records partition (UTC year of the start) at a time to bound memory."""
+    summaries, efforts = [ACTIVITY_SUMMARY.empty()], [BEST_EFFORTS.empty()]
+    for (year,), batch in acts.with_columns(_year=pl.col("start_time").dt.year().cast(pl.Int32)).group_by("_year"):
+        batch = batch.drop("_year")
+        ids = batch["activity_id"].implode()
+        records = scan(lake, records_table.SPEC).filter(
+            (pl.col("athlete_id") == batch["athlete_id"][0]) & (pl.col("year") == year) & pl.col("activity_id").is_in(ids)
+        )
+        records = records.select("activity_id", "seq", "timestamp", "lat_deg", "distance_m", "altitude_m", "hr_bpm").collect().lazy()
+        laps = scan(lake, laps_table.SPEC).filter(pl.col("activity_id").is_in(ids))
+        lazy = batch.lazy()
+        summaries.append(ACTIVITY_SUMMARY.conform(activity_summary(lazy, records, laps)))
+        efforts.append(BEST_EFFORTS.conform(best_efforts(records, lazy.filter(pl.col("sport") == "running"))))
+        log.info("marts: %d activities of %d computed", len(batch), year)
+        if progress is not None:
+            progress(len(batch), acts.height)
+    return pl.concat(summaries), pl.concat(efforts)
+
+
+def _date_lit(day: dt.date) -> str:
+    return f"'{day.isoformat()}'"
+
+
+def _table_current(lake: Lake, spec) -> bool:
+    """The table exists with exactly the declared columns (else: a full build migrates it)."""
+    table = open_table(lake, spec)
+    return table is not None and [f.name for f in table.schema().fields] == list(spec.schema)
+
+
+def _replace_athlete(lake: Lake, spec, frame: pl.DataFrame, athlete: str, where: str | None = None) -> None:
+    """Replace this athlete's rows (those matching `where` too, when given) with `frame`: other
+    athletes' marts in the same lake are never touched. A table written by an older version
+    (other columns) is rewritten whole in the declared schema, keeping other athletes' rows."""
+    if where is None and table_exists(lake, spec) and not _table_current(lake, spec):
+        others = read(lake, spec).filter(pl.col("athlete_id") != athlete)
+        overwrite(lake, spec, pl.concat([others, spec.conform(frame)]))
+        return
+    predicate = in_predicate("athlete_id", [athlete]) + (f" AND {where}" if where else "")
+    replace_where(lake, spec, frame, predicate)
+
+
+def build_marts(
+    lake: Lake, settings: Settings, *, full: bool = False, today: dt.date | None = None, progress: Progress | None = None
+) -> BuildSummary:
+    """Build every private mart, then the public layer when it is installed. See module doc.
+
+    `progress(n, total)` is called as batches of the `total` activities to recompute finish.
+    """
+    started = time.perf_counter()
+    today = today or athlete_today(settings)
+    athlete = settings.athlete_id
+    acts = _load_activities(lake, settings)
+    mart_tables = (DAILY_LOAD, WEEKLY_SUMMARY, ACTIVITY_SUMMARY, BEST_EFFORTS, BUILD_STATE)
+    full = full or not all(_table_current(lake, spec) for spec in mart_tables)
+    state = BUILD_STATE.empty() if full else read(lake, BUILD_STATE).filter(pl.col("athlete_id") == athlete)
+    full = full or state.is_empty()  # this athlete's first build
+    summary = BuildSummary(mode="full" if full else "incremental", today=today, activities=acts.height)
+
+    changed = acts.join(state.select("activity_id", "fingerprint"), on=["activity_id", "fingerprint"], how="anti")
+    removed = state.filter(~pl.col("activity_id").is_in(acts["activity_id"].implode()))
+    summary.recomputed, summary.removed = changed.height, removed.height
+    log.info("marts: %s build, %d activities, %d to recompute, %d removed", summary.mode, acts.height, changed.height, removed.height)
+
+    new_summary, new_efforts = _compute_activities(lake, changed, progress)
+    touched = set(changed["activity_id"]) | set(removed["activity_id"])
+    if full:
+        _replace_athlete(lake, ACTIVITY_SUMMARY, new_summary, athlete)
+        _replace_athlete(lake, BEST_EFFORTS, new_efforts, athlete)
+    elif touched:
+        upsert(lake, ACTIVITY_SUMMARY, new_summary)
+        if removed.height:
+            delete_rows(lake, ACTIVITY_SUMMARY, in_predicate("activity_id", removed["activity_id"]))
+        replace_where(lake, BEST_EFFORTS, new_efforts, in_predicate("activity_id", touched))
+
+    all_summary = new_summary if full else read(lake, ACTIVITY_SUMMARY).filter(pl.col("athlete_id") == athlete)
+    all_summary = all_summary.sort("date", "start_time", "activity_id")
+    _build_daily_weekly(lake, athlete, all_summary, changed, removed, state, today, full, summary)
+
+    efforts_all = read(lake, BEST_EFFORTS).filter(pl.col("athlete_id") == athlete)
+    _replace_athlete(lake, PERSONAL_BESTS, personal_bests(efforts_all.lazy()).collect(), athlete)
+    _replace_athlete(lake, RACE_PREDICTIONS, race_predictions(efforts_all.lazy(), today).collect(), athlete)
+
+    new_state = changed.select("athlete_id", "activity_id", "fingerprint", "date")
+    if full:
+        _replace_athlete(lake, BUILD_STATE, new_state, athlete)
+    else:
+        upsert(lake, BUILD_STATE, new_state)
+        if removed.height:
+            delete_rows(lake, BUILD_STATE, in_predicate("activity_id", removed["activity_id"]))
+
+    summary.public = _build_public(lake, settings, today)
+    summary.seconds = round(time.perf_counter() - started, 3)
+    return summary
+
+
+def _build_daily_weekly(lake, athlete, all_summary, changed, removed, state, today, full, summary) -> None:
+    if all_summary.is_empty():
+        _replace_athlete(lake, DAILY_LOAD, DAILY_LOAD.empty(), athlete)
+        _replace_athlete(lake, WEEKLY_SUMMARY, WEEKLY_SUMMARY.empty(), athlete)
+        return
+    first_day = all_summary["date"].min()
+    last_day = max(today, all_summary["date"].max())
+    stored = DAILY_LOAD.empty() if full else read(lake, DAILY_LOAD).filter(pl.col("athlete_id") == athlete).sort("date")
+    affected = list(changed["date"]) + list(state.filter(pl.col("activity_id").is_in(changed["activity_id"].implode()))["date"])
+    affected += list(removed["date"])
+    if stored.height:
+        affected.append(stored["date"].max() + dt.timedelta(days=1))  # extend to today
+    d0 = min(affected) if affected else last_day + dt.timedelta(days=1)
+    rebuild_all = full or stored.is_empty() or stored["date"].min() != first_day or d0 <= first_day
+    if rebuild_all:
+        d0 = first_day
+    d0 = min(d0, last_day + dt.timedelta(days=1))
+    summary.from_day = d0
+    history = None if rebuild_all else stored.filter(pl.col("date") < d0).tail(HISTORY_DAYS)
+    if d0 <= last_day:
+        totals = daily_totals(all_summary.lazy(), athlete, d0, last_day)
+        daily = DAILY_LOAD.conform(fitness(totals, history, first_day=first_day))
+    else:
+        daily = DAILY_LOAD.empty()
+    summary.days = daily.height
+    if rebuild_all:
+        _replace_athlete(lake, DAILY_LOAD, daily, athlete)
+    else:
+        _replace_athlete(lake, DAILY_LOAD, daily, athlete, f"date >= {_date_lit(d0)}")
+    # Weeks from d0's week onward, from the stored days of that week plus the new ones.
+    w0 = d0 - dt.timedelta(days=d0.weekday())
+    week_days = daily if rebuild_all else pl.concat([stored.filter((pl.col("date") >= w0) & (pl.col("date") < d0)), daily])
+    weeks = WEEKLY_SUMMARY.conform(weekly_summary(week_days.lazy(), all_summary.lazy().filter(pl.col("date") >= w0)))
+    summary.weeks = weeks.height
+    if rebuild_all:
+        _replace_athlete(lake, WEEKLY_SUMMARY, weeks, athlete)
+    else:
+        _replace_athlete(lake, WEEKLY_SUMMARY, weeks, athlete, f"week_start >= {_date_lit(w0)}")
+
+
+def _build_public(lake: Lake, settings: Settings, today: dt.date) -> dict:
+    """Call the public layer's builder when it is installed (flows.build_public or marts.public)."""
+    for module_name in ("flows.build_public", "marts.public"):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        builder = getattr(module, "build_public", None)
+        if callable(builder):
+            result = builder(lake, settings, today=today)
+            return dict(result) if isinstance(result, dict) else {}
+    return {}
