@@ -63,6 +63,14 @@ class Settings(BaseSettings):
     strava_secret_block: str | None = Field(None, description="Prefect Secret block with tokens.")
     aws_credentials_block: str | None = Field(None, description="prefect-aws AwsCredentials block.")
 
+    # --- operations (Prefect deployments, automations) ----------------------------------------------
+    notify_block: str | None = Field(
+        None, description="Prefect notification block '<block-type-slug>/<name>' the automations send to."
+    )
+    no_activity_alert_days: int = Field(
+        3, ge=1, le=365, description="Alert when no new activity has landed for this many days."
+    )
+
     @field_validator("lake_uri", "inbox_uri")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
