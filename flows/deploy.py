@@ -10,6 +10,7 @@ or update the automations of `deployments/automations.yaml`.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
 import os
@@ -76,6 +77,24 @@ def missing_entrypoints(prefect_yaml: dict[str, Any], root: Path) -> list[str]:
     """Entrypoint files named in prefect.yaml that do not exist under `root`."""
     files = {d["entrypoint"].split(":", 1)[0] for d in deployment_entries(prefect_yaml)}
     return sorted(f for f in files if not (root / f).is_file())
+
+
+def flow_name_of(root: Path, entrypoint: str) -> str:
+    """The Prefect flow name behind `path.py:function`: its `@flow(name=...)`, read without importing.
+
+    Prefect's own default is the function name with dashes for underscores.
+    """
+    path, _, func = entrypoint.partition(":")
+    tree = ast.parse((root / path).read_text(), filename=path)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == func:
+            for deco in node.decorator_list:
+                if isinstance(deco, ast.Call):
+                    for kw in deco.keywords:
+                        if kw.arg == "name" and isinstance(kw.value, ast.Constant):
+                            return str(kw.value.value)
+            return func.replace("_", "-")
+    raise DeployError(f"{path} defines no function {func!r} (entrypoint {entrypoint})")
 
 
 def k8s_base_job_template(root: Path | None = None) -> dict[str, Any]:
