@@ -2,7 +2,7 @@
 
 sync-strava (when Strava is configured) → ingest-fit from the inbox → build-marts, and
 maintain-lake once a week. Each step is a subflow inside a task with its own retries and timeout
-(`flows/steps.py`). A failed step does not stop the ones after it — marts are rebuilt from
+(`flows/daily_steps.py`). A failed step does not stop the ones after it — marts are rebuilt from
 whatever did land, so nothing that arrived is held back — but the run ends Failed, naming every
 step that failed, and maintenance is skipped on such a day. Parameters override the settings
 (`RUNLAKE_LAKE_URI`, `RUNLAKE_INBOX_URI`); with none, everything comes from the worker's
@@ -19,7 +19,7 @@ from prefect import flow, get_run_logger
 from runlake.errors import RunlakeError
 from flows.events import emit_activities_landed
 from flows.lake_access import lake_at, open_lake
-from flows.steps import BUILD_MARTS, INGEST_FIT, MAINTAIN_LAKE, SYNC_STRAVA, Step, run_step
+from flows.daily_steps import BUILD_MARTS, INGEST_FIT, MAINTAIN_LAKE, SYNC_STRAVA, Step, run_step
 from lake import activities
 from lake.history import last_operation_at, row_count
 from runlake.settings import Settings

@@ -217,7 +217,8 @@ def run_prefect_deploy(root: Path, prefect_file: Path) -> str:
     prefect_cli = str(beside_python) if beside_python.exists() else shutil.which("prefect")
     if not prefect_cli:
         raise DeployError("the `prefect` command is not installed in this environment")
-    command = [prefect_cli, "--no-prompt", "deploy", "--all", "--prefect-file", str(prefect_file.relative_to(root))]
+    shown = prefect_file.relative_to(root) if prefect_file.is_relative_to(root) else prefect_file
+    command = [prefect_cli, "--no-prompt", "deploy", "--all", "--prefect-file", str(shown)]
     try:
         done = subprocess.run(
             command, cwd=root, env=os.environ.copy(), capture_output=True, text=True, timeout=DEPLOY_TIMEOUT_S
@@ -231,12 +232,13 @@ def run_prefect_deploy(root: Path, prefect_file: Path) -> str:
     return output
 
 
-async def _deploy(settings: Settings, root: Path, scheduled_pool: str, with_automations: bool) -> DeployReport:
+async def _deploy(
+    settings: Settings, root: Path, scheduled_pool: str, with_automations: bool, prefect_file: Path
+) -> DeployReport:
     from prefect.client.orchestration import get_client
 
     url = configured_api_url()
     report = DeployReport(api_url=url)
-    prefect_file = deployments_dir(root) / "prefect.yaml"
     prefect_yaml = load_prefect_yaml(prefect_file)
     automation_specs: list[dict[str, Any]] = []
     async with get_client() as client:
@@ -282,12 +284,25 @@ async def _deployed_names(client) -> list[str]:
     return sorted(f"{flow_names[d.flow_id]}/{d.name}" for d in deployments)
 
 
-def deploy(settings: Settings, *, scheduled_pool: str = "k8s", with_automations: bool = True, root: Path | None = None) -> DeployReport:
+def deploy(
+    settings: Settings,
+    *,
+    scheduled_pool: str = "k8s",
+    with_automations: bool = True,
+    root: Path | None = None,
+    prefect_file: Path | None = None,
+) -> DeployReport:
     """Create the pools, deploy every flow and apply the automations; see the module docstring.
 
     `scheduled_pool`: whose `daily` schedule is active ("k8s", "local" or "none"); the other's
-    is paused, so only one environment runs the pipeline by itself.
+    is paused, so only one environment runs the pipeline by itself. `prefect_file`: another
+    prefect.yaml (default deployments/prefect.yaml); its entrypoints still resolve from the repo
+    root.
     """
     if scheduled_pool not in SCHEDULED_POOL_CHOICES:
         raise DeployError(f"scheduled pool must be one of {', '.join(SCHEDULED_POOL_CHOICES)}, not {scheduled_pool!r}")
-    return asyncio.run(_deploy(settings, root or repo_root(), scheduled_pool, with_automations))
+    root = (root or repo_root()).resolve()
+    prefect_file = (prefect_file or deployments_dir(root) / "prefect.yaml").resolve()
+    if not prefect_file.is_file():
+        raise DeployError(f"no such prefect file: {prefect_file}")
+    return asyncio.run(_deploy(settings, root, scheduled_pool, with_automations, prefect_file))

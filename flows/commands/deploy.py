@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
@@ -22,6 +23,10 @@ def register(app: typer.Typer) -> None:
         automations: Annotated[
             bool, typer.Option(help="Create or update the automations (needs RUNLAKE_NOTIFY_BLOCK).")
         ] = True,
+        prefect_file: Annotated[
+            Optional[Path],
+            typer.Option(help="Another prefect.yaml (default deployments/prefect.yaml); entrypoints resolve from the repo root."),
+        ] = None,
     ) -> None:
         """Create the work pools, deploy every flow (deployments/prefect.yaml) and the automations."""
         from flows.deploy import deploy as run_deploy
@@ -29,7 +34,9 @@ def register(app: typer.Typer) -> None:
         settings = load_settings()
         with user_errors():
             with console.status(f"deploying to the Prefect API ({scheduled_pool} schedule active)…"):
-                report = run_deploy(settings, scheduled_pool=scheduled_pool, with_automations=automations)
+                report = run_deploy(
+                    settings, scheduled_pool=scheduled_pool, with_automations=automations, prefect_file=prefect_file
+                )
         out = typer.echo
         out(f"Prefect API: {report.api_url}")
         for name in report.pools_created:

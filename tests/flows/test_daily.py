@@ -55,7 +55,7 @@ def test_strava_needs_a_client_id_and_a_secret_or_block():
 
 
 class StepRecorder:
-    """Stands in for `flows.steps.run_step`: records calls, returns the scripted state."""
+    """Stands in for `flows.daily_steps.run_step`: records calls, returns the scripted state."""
 
     def __init__(self, failing: dict[str, str] | None = None):
         self.failing = failing or {}

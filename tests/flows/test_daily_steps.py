@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from flows.steps import MAINTAIN_LAKE, Step, StepUnavailable, _is_retryable, load_step_flow, step_parameters
+from flows.daily_steps import MAINTAIN_LAKE, Step, StepUnavailable, _is_retryable, load_step_flow, step_parameters
 from lake.storage import LakeConfigError
 from runlake.errors import RunlakeError
 
