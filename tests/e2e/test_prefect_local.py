@@ -15,7 +15,9 @@ from __future__ import annotations
 import shutil
 import sys
 import warnings
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -40,19 +42,20 @@ from tests.e2e.prefect_stack import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
-#: Two small real running files (MIT, see ../shared/data/fit/README.md), one activity each.
-FIT_FILES = ("workoutizer__2019-09-25-16-15-53.fit", "connectstats__activity_4017099594.fit")
-SHARED_CANDIDATES = (REPO.parent / "shared" / "data" / "fit", REPO.parents[1] / "shared" / "data" / "fit")
 NOTIFY_BLOCK = "custom-webhook/runlake-e2e"
-S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}
 DAILY_LOAD = "marts/daily_load"
 
 
-def fit_sources() -> list[Path]:
-    for folder in SHARED_CANDIDATES:
-        if all((folder / name).is_file() for name in FIT_FILES):
-            return [folder / name for name in FIT_FILES]
-    pytest.skip("the shared FIT corpus (../shared/data/fit) is not beside the repo")
+def generated_runs(folder: Path) -> list[Path]:
+    """Two short synthetic runs (one activity each) from the project's own FIT generator."""
+    from sources.fit.synthetic import write_run
+
+    zone = ZoneInfo("Europe/Amsterdam")
+    start = datetime.now(zone).replace(hour=6, minute=30, second=0, microsecond=0) - timedelta(days=2)
+    return [
+        write_run(folder / "easy-run.fit", start, 3000.0, 280.0, seed=1),
+        write_run(folder / "next-morning.fit", start + timedelta(days=1), 4000.0, 250.0, seed=2),
+    ]
 
 
 def has_flow(path: str) -> bool:
@@ -75,29 +78,21 @@ def deployable_prefect_file(tmp: Path) -> Path:
 
 
 class Stack:
-    def __init__(self, tmp: Path, env: dict[str, str], webhook: WebhookReceiver, s3_endpoint: str):
-        self.tmp, self.env, self.webhook, self.s3_endpoint = tmp, env, webhook, s3_endpoint
+    def __init__(self, tmp: Path, env: dict[str, str], webhook: WebhookReceiver, s3_env: dict[str, str]):
+        self.tmp, self.env, self.webhook, self.s3_env = tmp, env, webhook, s3_env
         self.api = Api(env["PREFECT_API_URL"])
-        self.fits = fit_sources()
+        self.fits = generated_runs(tmp / "generated")
         self.local_lake, self.local_inbox = tmp / "lake", tmp / "inbox"
         self.deploy_output = ""
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    from moto.server import ThreadedMotoServer
-
+def stack(tmp_path_factory, moto_server):
+    """The Prefect server, the webhook receiver and (from tests/conftest.py) the moto S3 server."""
     tmp = tmp_path_factory.mktemp("e2e-prefect")
-    moto_port = free_port()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port)
-    moto.start()
-    try:
-        with WebhookReceiver() as webhook, prefect_server(tmp) as env:
-            env = {**env, "RUNLAKE_HOME": str(tmp / "home"), "RUNLAKE_NOTIFY_BLOCK": NOTIFY_BLOCK}
-            endpoint = f"http://127.0.0.1:{moto_port}"
-            yield Stack(tmp, env, webhook, endpoint)
-    finally:
-        moto.stop()
+    with WebhookReceiver() as webhook, prefect_server(tmp) as env:
+        env = {**env, "RUNLAKE_HOME": str(tmp / "home"), "RUNLAKE_NOTIFY_BLOCK": NOTIFY_BLOCK}
+        yield Stack(tmp, env, webhook, moto_server)
 
 
 def test_runlake_deploy_without_api_is_one_clear_line(tmp_path):
@@ -206,25 +201,22 @@ def s3_worker(stack, local_worker):
     from tests.e2e.prefect_stack import stop_process
 
     stop_process(local_worker)
-    s3 = boto3.client("s3", endpoint_url=stack.s3_endpoint, **_boto_kwargs())
+    s3 = boto3.client("s3", endpoint_url=stack.s3_env["AWS_ENDPOINT_URL"], region_name=stack.s3_env["AWS_REGION"],
+                      aws_access_key_id=stack.s3_env["AWS_ACCESS_KEY_ID"],
+                      aws_secret_access_key=stack.s3_env["AWS_SECRET_ACCESS_KEY"])
     s3.create_bucket(Bucket="runlake-e2e")
     for path in stack.fits:
         s3.upload_file(str(path), "runlake-e2e", f"inbox/watch/{path.name}")
     env = {
-        **stack.env, **S3_ENV, "AWS_ENDPOINT_URL": stack.s3_endpoint, "AWS_ALLOW_HTTP": "true",
+        **stack.env, **stack.s3_env,
         "RUNLAKE_LAKE_URI": "s3://runlake-e2e/lake", "RUNLAKE_INBOX_URI": "s3://runlake-e2e/inbox/",
     }
     with process_worker(env, stack.tmp, "s3-lake") as worker:
         yield worker
 
 
-def _boto_kwargs() -> dict:
-    return {"aws_access_key_id": S3_ENV["AWS_ACCESS_KEY_ID"], "aws_secret_access_key": S3_ENV["AWS_SECRET_ACCESS_KEY"],
-            "region_name": S3_ENV["AWS_REGION"]}
-
-
 def test_same_path_on_s3(stack, s3_worker):
-    lake = Lake.at("s3://runlake-e2e/lake", env={**S3_ENV, "AWS_ENDPOINT_URL": stack.s3_endpoint})
+    lake = Lake.at("s3://runlake-e2e/lake", env=stack.s3_env)
     done, run_id = deployment_run("ingest-fit/local", stack.env)
     assert done.returncode == 0, done.stdout + stack.api.logs(run_id)
     assert read(lake, activities.SPEC).height == 2
