@@ -134,6 +134,8 @@ def test_template_keeps_prefect_env_and_runs_non_root():
     props = template["variables"]["properties"]
     for var in ("cpu_request", "cpu_limit", "memory_request", "memory_limit", "image", "namespace"):
         assert props[var].get("default"), var
+    # A deployment that sets no image still runs the project's.
+    assert props["image"]["default"] == prefect_yaml()["definitions"]["images"]["runlake"]
 
 
 def test_k8s_pull_step_matches_the_dockerfile_workdir():
