@@ -31,7 +31,7 @@ def flow_name(entrypoint: str) -> str:
 
     Rendering needs no flow code, so a flow file not written yet gets Prefect's default name.
     """
-    from flows.deploy import flow_name_of
+    from flows.deployment_files import flow_name_of
 
     path, _, func = entrypoint.partition(":")
     if not (REPO / path).is_file():

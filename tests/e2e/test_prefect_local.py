@@ -25,8 +25,7 @@ import yaml
 from lake import activities, fit_files
 from lake.history import last_operation_at
 from lake.storage import Lake
-from lake.table import read, table_exists
-from lake.table import TableSpec
+from lake.table import TableSpec, read, table_exists
 from tests.e2e.prefect_stack import (
     BIN,
     REPO,

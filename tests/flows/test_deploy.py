@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from prefect.events.schemas.automations import AutomationCore, Posture
 
-from flows.deploy import (
+from flows.deploy import deploy
+from flows.deployment_files import (
     DeployError,
-    deploy,
     flow_name_of,
     load_prefect_yaml,
     missing_entrypoints,
