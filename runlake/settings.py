@@ -71,6 +71,14 @@ class Settings(BaseSettings):
     strava_max_retries: int = Field(4, ge=0, description="Retries of one Strava request after a 5xx, timeout or lost connection.")
     strava_timeout_s: float = Field(30.0, gt=0, description="Strava request timeout.")
 
+    # --- operations (Prefect deployments, automations) ----------------------------------------------
+    notify_block: str | None = Field(
+        None, description="Prefect notification block '<block-type-slug>/<name>' the automations send to."
+    )
+    no_activity_alert_days: int = Field(
+        3, ge=1, le=365, description="Alert when no new activity has landed for this many days."
+    )
+
     @field_validator("lake_uri", "inbox_uri")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:

@@ -17,3 +17,6 @@ def register_all(app: typer.Typer) -> None:
     app.add_typer(lake.app, name="lake", help="Look after the lake (maintenance, rebuild).")
     strava.register(app)
     demo.register(app)
+    from flows.commands import deploy
+
+    deploy.register(app)
