@@ -10,7 +10,9 @@ endif
 BENCH_YEARS ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: install demo test bench browser dashboard clean-demo help
+.PHONY: install demo test bench browser help
+
+include deployments/Makefile.include
 
 help:
 	@echo "make install  - create .venv with every dependency (installs uv when missing)"

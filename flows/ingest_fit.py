@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger
 
+from flows.events import emit_activities_landed
 from flows.lake_access import open_lake
 from flows.steps.ingest_fit import IngestReport, ingest_fit_files, resolve_inputs
 from runlake.settings import Settings
@@ -41,4 +42,7 @@ def ingest_fit(paths: list[str] | None = None, lake_uri: str | None = None, inbo
         logger.warning("quarantined %s: %s", name, error)
     for uri, error in report.unreadable:
         logger.error("unreadable %s: %s", uri, error)
+    emit_activities_landed(settings.athlete_id, report.activities, source="ingest-fit")
+    if report.unreadable:
+        raise RuntimeError(f"{len(report.unreadable)} input files could not be read (see the log); the others were ingested")
     return report.__dict__

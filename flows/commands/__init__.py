@@ -9,14 +9,12 @@ import typer
 
 
 def register_all(app: typer.Typer) -> None:
-    from flows.commands import athlete, demo, ingest, lake, marts, strava
+    from flows.commands import athlete, demo, deploy, ingest, lake, marts, strava
 
     app.add_typer(ingest.app, name="ingest", help="Bring new data into the lake.")
     app.add_typer(marts.app, name="marts", help="Build the marts (training load, weekly reports, best efforts).")
     app.add_typer(athlete.app, name="athlete", help="Athlete physiology over time (athlete_profile).")
     app.add_typer(lake.app, name="lake", help="Look after the lake (maintenance, rebuild).")
     strava.register(app)
-    demo.register(app)
-    from flows.commands import deploy
-
     deploy.register(app)
+    demo.register(app)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import polars as pl
+
+from flows.steps.build_marts import build_marts
 from flows.steps.ingest_fit import IngestReport, ingest_fit_files, resolve_inputs
+from lake import athlete_profile
 from lake.storage import Lake
+from lake.table import read, upsert
 from runlake.errors import RunlakeError
 from runlake.settings import Settings
 
@@ -28,6 +34,26 @@ def demo_inbox(settings: Settings) -> Path:
     return Path(settings.inbox)
 
 
+def _record_demo_physiology(lake: Lake, settings: Settings) -> None:
+    """Give the demo athlete its generator's physiology, unless the lake already has a profile."""
+    from sources.fit.synthetic import Physiology
+
+    existing = read(lake, athlete_profile.SPEC).filter(pl.col("athlete_id") == settings.athlete_id)
+    if existing.height:
+        return
+    phys = Physiology()
+    row = {
+        "athlete_id": settings.athlete_id,
+        "valid_from": dt.date(2000, 1, 1),
+        "hr_rest_bpm": int(phys.hr_rest_bpm),
+        "hr_max_bpm": int(phys.hr_max_bpm),
+        "sex": "m",
+        "threshold_pace_s_per_km": phys.threshold_pace_s_per_km,
+        "updated_at": dt.datetime.now(dt.UTC),
+    }
+    upsert(lake, athlete_profile.SPEC, pl.DataFrame([row], schema=athlete_profile.SPEC.schema))
+
+
 def run_demo(lake: Lake, settings: Settings, *, years: float, seed: int, progress: Progress) -> DemoResult:
     from sources.fit.synthetic import generate_history
 
@@ -42,4 +68,7 @@ def run_demo(lake: Lake, settings: Settings, *, years: float, seed: int, progres
         progress("ingesting", done["n"], len(items))
 
     report = ingest_fit_files(lake, settings, items, read_options=read_options, progress=on_ingest)
-    return DemoResult(inbox=inbox, files=len(files), ingest=report)
+    _record_demo_physiology(lake, settings)
+    progress("building marts", 0, None)
+    marts = build_marts(lake, settings)
+    return DemoResult(inbox=inbox, files=len(files), ingest=report, notes=[f"marts: {marts.as_dict()}"])
