@@ -69,21 +69,9 @@ def build_public(lake: Lake, settings: Settings, *, today: dt.date | None = None
         ),
         id_map,
     ).collect()
-    daily = public.public_daily_load(summary, today).collect()
     efforts = public.public_best_efforts(scan(lake, BEST_EFFORTS), id_map).collect()
-    bests, predictions = public.public_records(efforts.lazy(), today)
-    frames = [
-        (public_tables.DAILY_LOAD_PUBLIC, daily),
-        (public_tables.WEEKLY_SUMMARY_PUBLIC, public.public_weekly_summary(daily.lazy(), summary).collect()),
-        (public_tables.ACTIVITIES_PUBLIC, public.public_activities(summary, id_map, routes.lazy()).collect()),
-        (public_tables.BEST_EFFORTS_PUBLIC, efforts),
-        (public_tables.PERSONAL_BESTS_PUBLIC, bests),
-        (public_tables.RACE_PREDICTIONS_PUBLIC, predictions),
-        (public_tables.ROUTES_PUBLIC, routes),
-        (public_tables.SAMPLES_PUBLIC, samples),
-    ]
     counts = {}
-    for spec, frame in frames:
+    for spec, frame in public.public_layer(summary, id_map, efforts, routes, samples, today):
         overwrite(lake, spec, frame)
         counts[spec.name] = frame.height
         log.info("public layer: %s ← %d rows", spec.name, frame.height)

@@ -16,7 +16,9 @@ from collections.abc import Iterable
 
 import polars as pl
 
+from lake import public as public_tables
 from lake.marts import ZONE_COLUMNS
+from lake.table import TableSpec
 from marts.daily import daily_totals, fitness
 from marts.efforts import personal_bests, race_predictions
 from marts.weekly import weekly_summary
@@ -158,3 +160,26 @@ def public_records(public_efforts: pl.LazyFrame, today: dt.date) -> tuple[pl.Dat
         race_predictions(as_private, today).drop("athlete_id").rename({"basis_activity_id": "basis_public_activity_id"})
     )
     return bests.collect(), predictions.collect()
+
+
+def public_layer(
+    summary: pl.LazyFrame,
+    id_map: pl.LazyFrame,
+    efforts: pl.DataFrame,
+    routes: pl.DataFrame,
+    samples: pl.DataFrame,
+    today: dt.date,
+) -> list[tuple[TableSpec, pl.DataFrame]]:
+    """Every public table from the public activities' summary rows, efforts, routes and samples."""
+    daily = public_daily_load(summary, today).collect()
+    bests, predictions = public_records(efforts.lazy(), today)
+    return [
+        (public_tables.DAILY_LOAD_PUBLIC, daily),
+        (public_tables.WEEKLY_SUMMARY_PUBLIC, public_weekly_summary(daily.lazy(), summary).collect()),
+        (public_tables.ACTIVITIES_PUBLIC, public_activities(summary, id_map, routes.lazy()).collect()),
+        (public_tables.BEST_EFFORTS_PUBLIC, efforts),
+        (public_tables.PERSONAL_BESTS_PUBLIC, bests),
+        (public_tables.RACE_PREDICTIONS_PUBLIC, predictions),
+        (public_tables.ROUTES_PUBLIC, routes.sort("public_activity_id", "seq")),
+        (public_tables.SAMPLES_PUBLIC, samples.sort("public_activity_id", "seq")),
+    ]

@@ -13,3 +13,6 @@ def register_all(app: typer.Typer) -> None:
     from flows.commands import demo
 
     demo.register(app)
+    from flows.commands import dashboard
+
+    dashboard.register(app)
