@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from lake import activities as activities_table
-from lake import public as public_tables
 from lake import records as records_table
 from lake.marts import ACTIVITY_SUMMARY, BEST_EFFORTS
 from lake.public_id_key import read_or_create_public_id_key

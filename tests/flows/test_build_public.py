@@ -14,7 +14,6 @@ from lake import public as public_tables
 from lake.public_id_key import KEY_PATH
 from lake.storage import Lake
 from lake.table import read
-from marts.privacy import ZONE_MARGIN_FRACTION, ZONE_MARGIN_M
 from runlake.settings import Settings
 
 HOME = (48.85, 2.35, 300.0)
