@@ -18,7 +18,7 @@ st.set_page_config(page_title="runlake · training", page_icon=":material/direct
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/monitoring:", default=True),
     st.Page("pages/training_log.py", title="Training log", icon=":material/calendar_month:"),
-    st.Page("pages/sessions.py", title="Sessions", icon="🏃"),
+    st.Page("pages/sessions.py", title="Sessions", icon=":material/directions_run:"),
     st.Page("pages/records.py", title="Records", icon=":material/trophy:"),
     st.Page("pages/about.py", title="About", icon=":material/info:"),
 ]

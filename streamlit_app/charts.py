@@ -27,11 +27,11 @@ def fitness_chart(daily: pl.DataFrame, days: int | None = 365) -> alt.LayerChart
     if days is not None and frame.height:
         frame = frame.filter(pl.col("date") > frame["date"].max() - dt.timedelta(days=days))
     long = frame.unpivot(index="date", on=["ctl", "atl", "tsb"], variable_name="series", value_name="value").with_columns(
-        pl.col("series").replace({"ctl": "Fitness (CTL)", "atl": "Fatigue (ATL)", "tsb": "Form (TSB)"})
+        pl.col("series").replace({"ctl": "Fitness", "atl": "Fatigue", "tsb": "Form"})
     )
     color = alt.Color(
         "series:N",
-        scale=alt.Scale(domain=["Fitness (CTL)", "Fatigue (ATL)", "Form (TSB)"], range=[FITNESS, FATIGUE, FORM]),
+        scale=alt.Scale(domain=["Fitness", "Fatigue", "Form"], range=[FITNESS, FATIGUE, FORM]),
         legend=alt.Legend(orient="top", title=None, symbolOpacity=1, symbolType="stroke", symbolStrokeWidth=3),
     )
     base = alt.Chart(long).encode(
@@ -40,8 +40,8 @@ def fitness_chart(daily: pl.DataFrame, days: int | None = 365) -> alt.LayerChart
         color=color,
         tooltip=[alt.Tooltip("date:T"), "series:N", alt.Tooltip("value:Q", format=".1f")],
     )
-    lines = base.transform_filter("datum.series != 'Form (TSB)'").mark_line(strokeWidth=2)
-    form = base.transform_filter("datum.series == 'Form (TSB)'").mark_area(opacity=0.25, line={"strokeWidth": 1})
+    lines = base.transform_filter("datum.series != 'Form'").mark_line(strokeWidth=2)
+    form = base.transform_filter("datum.series == 'Form'").mark_area(opacity=0.25, line={"strokeWidth": 1})
     zero = alt.Chart(pl.DataFrame({"y": [0]})).mark_rule(color="#888", strokeDash=[3, 3]).encode(y="y:Q")
     return alt.layer(form, lines, zero).properties(height=300)
 
@@ -147,11 +147,11 @@ def zones_chart(activity: dict) -> alt.Chart:
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            y=alt.Y("zone:N", title=None, sort=zones),
+            y=alt.Y("zone:N", title=None, sort=zones, axis=alt.Axis(labelOverlap=False)),
             x=alt.X("minutes:Q", title="minutes"),
             color=alt.Color("zone:N", scale=alt.Scale(domain=zones, range=["#9ecae1", "#74c476", "#fdd049", "#fd8d3c", "#e4572e"]), legend=None),
         )
-        .properties(height=150)
+        .properties(height=170)
     )
 
 

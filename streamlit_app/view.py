@@ -26,3 +26,12 @@ def chart(chart_obj) -> None:
 def date_column(label: str):
     """A date column shown as 'Tue 25 Nov 2025' (no time: public data has none)."""
     return st.column_config.DateColumn(label, format="ddd D MMM YYYY")
+
+
+def metric_row():
+    """A row of metrics that wraps on a phone (two or three a line) instead of stacking one per
+    line as `st.columns` does below 640 px."""
+    return st.container(horizontal=True, wrap=True, gap="medium")
+
+
+

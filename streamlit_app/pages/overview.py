@@ -28,12 +28,12 @@ def _week(monday: dt.date) -> dict:
 this, last = _week(this_monday), _week(last_monday)
 st.subheader("This week")
 st.caption(f"Monday {this_monday:%d %b %Y} to today, compared with last week")
-c1, c2, c3, c4 = st.columns(4)
-c1.metric("Distance", units.fmt_distance(this["distance_m"]),
+row = view.metric_row()
+row.metric("Distance", units.fmt_distance(this["distance_m"]),
           f"{units.distance(this['distance_m']) - units.distance(last['distance_m']):+.1f} {units.name}")
-c2.metric("Time", fmt_hours(this["duration_s"]), f"{(this['duration_s'] - last['duration_s']) / 3600:+.1f} h")
-c3.metric("Runs", int(this["runs"]), f"{int(this['runs']) - int(last['runs']):+d}")
-c4.metric("Load", f"{this['trimp']:.0f}", f"{this['trimp'] - last['trimp']:+.0f}", delta_color="off",
+row.metric("Time", fmt_hours(this["duration_s"]), f"{(this['duration_s'] - last['duration_s']) / 3600:+.1f} h")
+row.metric("Runs", int(this["runs"]), f"{int(this['runs']) - int(last['runs']):+d}")
+row.metric("Load", f"{this['trimp']:.0f}", f"{this['trimp'] - last['trimp']:+.0f}", delta_color="off",
           help="Banister TRIMP, summed over the week's public activities")
 st.caption(f"Last week: {units.fmt_distance(last['distance_m'])}, {fmt_hours(last['duration_s'])}, {int(last['runs'])} runs.")
 
@@ -45,25 +45,26 @@ view.chart(charts.fitness_chart(daily, days))
 latest = daily.sort("date").row(-1, named=True)
 st.caption(
     f"On {latest['date']:%d %b %Y}: fitness {latest['ctl']:.0f}, fatigue {latest['atl']:.0f}, form {latest['tsb']:+.0f}. "
-    "Fitness is the 42-day and fatigue the 7-day exponentially weighted load; form is yesterday's fitness minus fatigue."
+    "Fitness (CTL) is the 42-day and fatigue (ATL) the 7-day exponentially weighted training load; "
+    "form (TSB) is yesterday's fitness minus fatigue."
 )
 
 st.subheader("Volume")
 recent = weekly.filter(pl.col("week_start") <= this_monday)
 last12, last52 = recent.tail(12), recent.tail(52)
-v1, v2, v3 = st.columns(3)
-v1.metric("Last 12 weeks", units.fmt_distance(last12["distance_m"].sum(), 0),
+row = view.metric_row()
+row.metric("Last 12 weeks", units.fmt_distance(last12["distance_m"].sum(), 0),
           help=f"{units.fmt_distance(last12['distance_m'].sum() / max(last12.height, 1))} a week on average")
-v2.metric("Last 52 weeks", units.fmt_distance(last52["distance_m"].sum(), 0),
+row.metric("Last 52 weeks", units.fmt_distance(last52["distance_m"].sum(), 0),
           help=f"{units.fmt_distance(last52['distance_m'].sum() / max(last52.height, 1))} a week on average")
-v3.metric("Weekly average (12 wk)", units.fmt_distance(last12["distance_m"].sum() / max(last12.height, 1)))
+row.metric("Weekly average (12 wk)", units.fmt_distance(last12["distance_m"].sum() / max(last12.height, 1)))
 view.chart(charts.weekly_volume_chart(weekly, units))
 st.caption("Weekly running distance over the last 52 weeks; the last 12 in orange.")
 
 st.subheader("All time")
-a1, a2, a3 = st.columns(3)
-a1.metric("Distance", units.fmt_distance(weekly["distance_m"].sum(), 0))
-a2.metric("Time", fmt_hours(weekly["duration_s"].sum()))
-a3.metric("Runs", f"{int(weekly['runs'].sum()):,}")
+row = view.metric_row()
+row.metric("Distance", units.fmt_distance(weekly["distance_m"].sum(), 0))
+row.metric("Time", fmt_hours(weekly["duration_s"].sum()))
+row.metric("Runs", f"{int(weekly['runs'].sum()):,}")
 first = weekly["week_start"].min()
 st.caption(f"Since the week of {first:%d %b %Y}. Totals are sums of the public weekly summary.")

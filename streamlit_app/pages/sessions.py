@@ -54,11 +54,11 @@ labels = {
 chosen_id = st.selectbox("Session", list(labels), format_func=labels.get, label_visibility="collapsed")
 act = shown.filter(pl.col("public_activity_id") == chosen_id).row(0, named=True)
 
-m1, m2, m3, m4 = st.columns(4)
-m1.metric("Distance", units.fmt_distance(act["distance_m"], 2))
-m2.metric("Moving time", fmt_clock(act["duration_s"]))
-m3.metric("Pace", units.fmt_pace(act["pace_s_per_km"]), help=f"Grade-adjusted: {units.fmt_pace(act['gap_s_per_km'])}")
-m4.metric("Avg HR", "–" if act["avg_hr_bpm"] is None else f"{act['avg_hr_bpm']:.0f}")
+row = view.metric_row()
+row.metric("Distance", units.fmt_distance(act["distance_m"], 2))
+row.metric("Moving time", fmt_clock(act["duration_s"]))
+row.metric("Pace", units.fmt_pace(act["pace_s_per_km"]), help=f"Grade-adjusted: {units.fmt_pace(act['gap_s_per_km'])}")
+row.metric("Avg HR", "–" if act["avg_hr_bpm"] is None else f"{act['avg_hr_bpm']:.0f}")
 if act["rep_structure"]:
     st.markdown(f"**Workout:** {act['rep_structure']}")
 

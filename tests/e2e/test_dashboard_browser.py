@@ -66,7 +66,14 @@ def served(tmp_path_factory):
         log.close()
 
 
-PAGES = [("", "overview", 2), ("training_log", "training_log", 1), ("sessions", "sessions", 2), ("records", "records", 1)]
+#: (url path, screenshot name, charts expected, text of the page's last element)
+PAGES = [
+    ("", "overview", 2, "sums of the public weekly summary"),
+    ("training_log", "training_log", 1, "Foster (1998)"),
+    ("sessions", "sessions", 4, "start, finish and private places hidden"),
+    ("records", "records", 1, "Daniels' tables"),
+    ("about", "about", 0, "sums of the public weekly summary"),
+]
 
 
 @pytest.mark.timeout(180)
@@ -79,9 +86,9 @@ def test_every_page_renders_charts_without_exceptions(served):
         try:
             for viewport, suffix in (({"width": 1100, "height": 1800}, ""), ({"width": 390, "height": 1700}, "_phone")):
                 page = browser.new_page(viewport=viewport)
-                for path, name, charts in PAGES:
+                for path, name, charts, last_text in PAGES:
                     page.goto(f"{served}/{path}", wait_until="domcontentloaded")
-                    page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg", timeout=60_000)
+                    page.get_by_text(last_text).first.wait_for(timeout=60_000)  # the script ran to its end
                     page.wait_for_function(
                         f"document.querySelectorAll(\"[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg.marks\").length >= {charts}",
                         timeout=60_000,

@@ -20,7 +20,7 @@ def test_overview_shows_fitness_chart_for_old_data(tmp_path, monkeypatch):
     write_public_history(Lake.at(str(tmp_path / "lake")), years=0.5, end=dt.date.today() - dt.timedelta(days=3 * 365))
     at = open_page("pages/overview.py", tmp_path / "lake", monkeypatch)
     assert_clean(at, "overview")
-    fitness = [c for c in charts_of(at) if "Fitness (CTL)" in json.dumps(c)]
+    fitness = [c for c in charts_of(at) if "Fatigue" in json.dumps(c)]
     assert fitness and fitness[0]["_rows"] > 100
 
 
