@@ -166,20 +166,36 @@ def public_layer(
     summary: pl.LazyFrame,
     id_map: pl.LazyFrame,
     efforts: pl.DataFrame,
-    routes: pl.DataFrame,
-    samples: pl.DataFrame,
+    routed: pl.LazyFrame,
     today: dt.date,
 ) -> list[tuple[TableSpec, pl.DataFrame]]:
-    """Every public table from the public activities' summary rows, efforts, routes and samples."""
+    """The small public tables (all but routes and samples), from the public activities' summary
+    rows and efforts; `routed` lists the public ids with published route points."""
     daily = public_daily_load(summary, today).collect()
     bests, predictions = public_records(efforts.lazy(), today)
     return [
         (public_tables.DAILY_LOAD_PUBLIC, daily),
         (public_tables.WEEKLY_SUMMARY_PUBLIC, public_weekly_summary(daily.lazy(), summary).collect()),
-        (public_tables.ACTIVITIES_PUBLIC, public_activities(summary, id_map, routes.lazy()).collect()),
+        (public_tables.ACTIVITIES_PUBLIC, public_activities(summary, id_map, routed).collect()),
         (public_tables.BEST_EFFORTS_PUBLIC, efforts),
         (public_tables.PERSONAL_BESTS_PUBLIC, bests),
         (public_tables.RACE_PREDICTIONS_PUBLIC, predictions),
-        (public_tables.ROUTES_PUBLIC, routes.sort("public_activity_id", "seq")),
-        (public_tables.SAMPLES_PUBLIC, samples.sort("public_activity_id", "seq")),
     ]
+
+
+def settings_fingerprint(zones_text: str, trim_m: float, key: bytes) -> str:
+    """What the published routes/samples depend on besides the activity: zones, trim, id key."""
+    return hashlib.sha256(f"{zones_text}|{trim_m!r}|".encode() + hashlib.sha256(key).digest()).hexdigest()[:16]
+
+
+def activity_fingerprints(activities: pl.LazyFrame, settings_fp: str) -> pl.LazyFrame:
+    """`activity_id`, `fingerprint`: a hash of the columns that change when an activity's records
+    are rewritten (new file, Strava edit, merge), combined with the settings fingerprint."""
+    cols = ["activity_id", "updated_at", "fit_sha256", "strava_id", "source", "start_time", "distance_m", "elapsed_s"]
+    text = pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in cols], separator="|")
+    return activities.select(
+        "activity_id",
+        fingerprint=pl.concat_str([text, pl.lit(settings_fp)], separator="#").map_elements(
+            lambda t: hashlib.sha256(t.encode()).hexdigest()[:16], return_dtype=pl.String
+        ),
+    )
