@@ -39,8 +39,10 @@ def _activities(rng: np.random.Generator, first: dt.date, last: dt.date) -> pl.D
             else:
                 kind, km, pace = "easy", rng.uniform(8, 14), rng.uniform(245, 285)
             moving = km * pace
+            start = dt.datetime(day.year, day.month, day.day, 6 + 10 * i, tzinfo=dt.timezone.utc)
             rows.append({
-                "activity_id": f"{day.isoformat()}-{i}", "date": day, "sport": "running", "sub_sport": "generic",
+                "activity_id": f"{day.isoformat()}-{i}", "date": day, "start_time": start,  # never published
+                "sport": "running", "sub_sport": "generic",
                 "session_type": kind, "is_running": True,
                 "rep_structure": "12 × 400 m, avg 63.1 s, 60 s rec" if kind == "intervals" else None,
                 "distance_m": km * 1000, "moving_s": moving, "elapsed_s": moving * 1.03,
