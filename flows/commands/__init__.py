@@ -18,3 +18,6 @@ def register_all(app: typer.Typer) -> None:
     strava.register(app)
     deploy.register(app)
     demo.register(app)
+    from flows.commands import dashboard
+
+    dashboard.register(app)

@@ -1,0 +1,49 @@
+"""`runlake dashboard`: serve the public Streamlit dashboard (headless, loopback by default)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import typer
+
+from flows.commands.common import console, load_settings
+
+APP = Path(__file__).resolve().parents[2] / "streamlit_app" / "app.py"
+
+
+def streamlit_command(host: str, port: int) -> list[str]:
+    """The `streamlit run` command line: headless, no usage statistics, no file watcher."""
+    return [
+        sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.headless", "true",
+        "--server.address", host,
+        "--server.port", str(port),
+        "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+        "--global.developmentMode", "false",
+        "--client.toolbarMode", "viewer",
+        "--theme.primaryColor", "#fc4c02",
+        "--theme.base", "light",
+    ]
+
+
+def dashboard(
+    port: int = typer.Option(8501, "--port", "-p", min=1, max=65535, help="Port to serve on."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (0.0.0.0 to share on your network)."),
+) -> None:
+    """Serve the public dashboard (it reads only <lake>/public/*)."""
+    settings = load_settings()  # a bad setting fails here with one line, not in the browser
+    console.print(f"runlake dashboard: http://{host}:{port}  (lake: {settings.lake}; Ctrl-C to stop)", highlight=False)
+    env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    try:
+        code = subprocess.call(streamlit_command(host, port), env=env)
+    except KeyboardInterrupt:
+        code = 0
+    raise typer.Exit(code)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("dashboard")(dashboard)

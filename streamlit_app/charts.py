@@ -1,0 +1,177 @@
+"""Altair chart builders: public frames in, charts out (no Streamlit, so they are testable)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import altair as alt
+import polars as pl
+
+from streamlit_app.units import CLOCK_LABEL_EXPR, PACE_LABEL_EXPR, Units
+
+FITNESS = "#1f77b4"
+FATIGUE = "#e4572e"
+FORM = "#76b041"
+ACCENT = "#fc4c02"
+MUTED = "#c9ced6"
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def fitness_chart(daily: pl.DataFrame, days: int | None = 365) -> alt.LayerChart:
+    """Fitness (CTL), fatigue (ATL) and form (TSB) over the last `days` of the data.
+
+    The window ends at the last public day, not at today, so the chart has lines however long
+    ago the last activity was.
+    """
+    frame = daily.select("date", "ctl", "atl", "tsb").sort("date")
+    if days is not None and frame.height:
+        frame = frame.filter(pl.col("date") > frame["date"].max() - dt.timedelta(days=days))
+    long = frame.unpivot(index="date", on=["ctl", "atl", "tsb"], variable_name="series", value_name="value").with_columns(
+        pl.col("series").replace({"ctl": "Fitness", "atl": "Fatigue", "tsb": "Form"})
+    )
+    color = alt.Color(
+        "series:N",
+        scale=alt.Scale(domain=["Fitness", "Fatigue", "Form"], range=[FITNESS, FATIGUE, FORM]),
+        legend=alt.Legend(orient="top", title=None, symbolOpacity=1, symbolType="stroke", symbolStrokeWidth=3),
+    )
+    base = alt.Chart(long).encode(
+        x=alt.X("date:T", title=None),
+        y=alt.Y("value:Q", title="load (TRIMP/day)"),
+        color=color,
+        tooltip=[alt.Tooltip("date:T"), "series:N", alt.Tooltip("value:Q", format=".1f")],
+    )
+    lines = base.transform_filter("datum.series != 'Form'").mark_line(strokeWidth=2)
+    form = base.transform_filter("datum.series == 'Form'").mark_area(opacity=0.25, line={"strokeWidth": 1})
+    zero = alt.Chart(pl.DataFrame({"y": [0]})).mark_rule(color="#888", strokeDash=[3, 3]).encode(y="y:Q")
+    return alt.layer(form, lines, zero).properties(height=300)
+
+
+def weekly_volume_chart(weekly: pl.DataFrame, units: Units, weeks: int = 52, highlight: int = 12) -> alt.Chart:
+    """Weekly running distance over the last `weeks`, the last `highlight` weeks in colour."""
+    frame = weekly.sort("week_start").tail(weeks).with_columns(
+        distance=pl.col("distance_m") / units.metres,
+        recent=pl.int_range(pl.len()) >= pl.len() - highlight,
+    )
+    return (
+        alt.Chart(frame)
+        .mark_bar(cornerRadiusTopLeft=2, cornerRadiusTopRight=2, width=alt.RelativeBandSize(0.8))
+        .encode(
+            x=alt.X("week_start:T", timeUnit="yearweek", title=None,
+                    axis=alt.Axis(format="%b", labelAngle=0, tickCount="month")),
+            y=alt.Y("distance:Q", title=f"{units.name} / week"),
+            color=alt.condition("datum.recent", alt.value(ACCENT), alt.value(MUTED)),
+            tooltip=[alt.Tooltip("week_start:T", title="week of"), alt.Tooltip("distance:Q", format=".1f", title=units.name), "runs:Q"],
+        )
+        .properties(height=220)
+    )
+
+
+def calendar_heatmap(daily: pl.DataFrame, year: int, units: Units) -> alt.Chart:
+    """One square per day of `year` (columns = weeks, rows = weekdays), shaded by distance."""
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    days = pl.DataFrame({"date": pl.date_range(start, end, "1d", eager=True)})
+    frame = (
+        days.join(daily.select("date", "distance_m", "runs"), on="date", how="left")
+        .with_columns(
+            distance=pl.col("distance_m").fill_null(0.0) / units.metres,
+            runs=pl.col("runs").fill_null(0),
+            weekday=pl.col("date").dt.weekday() - 1,
+            week=pl.col("date").dt.truncate("1w"),
+        )
+        .with_columns(day=pl.col("weekday").map_elements(lambda i: WEEKDAYS[i], return_dtype=pl.String))
+    )
+    return (
+        alt.Chart(frame)
+        .mark_rect(cornerRadius=2, stroke="white", strokeWidth=1)
+        .encode(
+            x=alt.X("week:O", title=None, axis=alt.Axis(
+                ticks=False, domain=False, labelAngle=0, labelAlign="left",
+                labelExpr="date(toDate(datum.value)) <= 7 ? timeFormat(toDate(datum.value), '%b') : ''",
+            )),
+            y=alt.Y("day:O", sort=WEEKDAYS, title=None),
+            color=alt.condition(
+                "datum.distance > 0",
+                alt.Color("distance:Q", scale=alt.Scale(scheme="oranges"), title=units.name, legend=alt.Legend(orient="bottom")),
+                alt.value("#eef0f3"),
+            ),
+            tooltip=[alt.Tooltip("date:T"), alt.Tooltip("distance:Q", format=".1f", title=units.name), "runs:Q"],
+        )
+        .properties(height=240)
+    )
+
+
+def pace_chart(samples: pl.DataFrame, units: Units) -> alt.Chart:
+    """Pace along the run (faster up), from public samples' speed."""
+    frame = samples.filter(pl.col("speed_mps") > 0.5).with_columns(
+        pace=units.metres / pl.col("speed_mps"), along=pl.col("distance_m") / units.metres
+    )
+    return (
+        alt.Chart(frame)
+        .mark_line(color=ACCENT, interpolate="monotone")
+        .encode(
+            x=alt.X("along:Q", title=units.name),
+            y=alt.Y("pace:Q", title=f"pace (min{units.pace_label})", scale=alt.Scale(reverse=True, zero=False),
+                    axis=alt.Axis(labelExpr=PACE_LABEL_EXPR)),
+        )
+        .properties(height=200)
+    )
+
+
+def hr_chart(samples: pl.DataFrame, units: Units) -> alt.Chart:
+    frame = samples.filter(pl.col("hr_bpm").is_not_null()).with_columns(along=pl.col("distance_m") / units.metres)
+    return (
+        alt.Chart(frame)
+        .mark_line(color=FATIGUE, interpolate="monotone")
+        .encode(x=alt.X("along:Q", title=units.name), y=alt.Y("hr_bpm:Q", title="heart rate (bpm)", scale=alt.Scale(zero=False)))
+        .properties(height=180)
+    )
+
+
+def route_map(route: pl.DataFrame) -> alt.Chart:
+    """The anonymized route as lines on a Mercator projection (no map tiles: nothing is fetched
+    from a third party, and the trimmed ends stay hidden)."""
+    return (
+        alt.Chart(route)
+        .mark_line(color=ACCENT, strokeWidth=3, strokeCap="round")
+        .encode(longitude="lon_deg:Q", latitude="lat_deg:Q", detail="segment:N", order="seq:Q")
+        .project(type="mercator")
+        .properties(height=320)
+    )
+
+
+def zones_chart(activity: dict) -> alt.Chart:
+    zones = [f"Z{i}" for i in range(1, 6)]
+    minutes = [(activity.get(f"time_z{i}_s") or 0.0) / 60 for i in range(1, 6)]
+    frame = pl.DataFrame({"zone": zones, "minutes": minutes})
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            y=alt.Y("zone:N", title=None, sort=zones, axis=alt.Axis(labelOverlap=False)),
+            x=alt.X("minutes:Q", title="minutes"),
+            color=alt.Color("zone:N", scale=alt.Scale(domain=zones, range=["#9ecae1", "#74c476", "#fdd049", "#fd8d3c", "#e4572e"]), legend=None),
+        )
+        .properties(height=170)
+    )
+
+
+def pb_progression_chart(efforts: pl.DataFrame, effort: str) -> alt.Chart:
+    """Each time the all-time best of `effort` improved (a step line of PBs over time)."""
+    frame = (
+        efforts.filter(pl.col("effort") == effort)
+        .sort("date", "elapsed_s")
+        .with_columns(best=pl.col("elapsed_s").cum_min())
+        .filter(pl.col("elapsed_s") == pl.col("best"))
+        .unique("best", keep="first", maintain_order=True)
+    )
+    return (
+        alt.Chart(frame)
+        .mark_line(point=alt.OverlayMarkDef(color=ACCENT, size=50), interpolate="step-after", color=ACCENT)
+        .encode(
+            x=alt.X("date:T", title=None),
+            y=alt.Y("best:Q", title="personal best", scale=alt.Scale(zero=False, reverse=True),
+                    axis=alt.Axis(labelExpr=CLOCK_LABEL_EXPR)),
+            tooltip=[alt.Tooltip("date:T"), alt.Tooltip("best:Q", format=".1f", title="seconds")],
+        )
+        .properties(height=240)
+    )

@@ -1,0 +1,59 @@
+"""Records: best efforts and personal bests over time, race predictions (public activities only)."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from lake.marts import EFFORTS
+from streamlit_app import charts, data, view
+from streamlit_app.units import fmt_clock
+
+st.title("Records")
+view.stop_when_empty()
+units = view.units()
+bests, efforts, predictions = data.personal_bests(), data.best_efforts(), data.race_predictions()
+if efforts.is_empty():
+    st.info("No best efforts yet: they come from running activities with a distance stream.", icon="🏁")
+    st.stop()
+
+order = list(EFFORTS)
+st.subheader("Personal bests")
+all_time = bests.filter(pl.col("period") == "all").with_columns(rank=pl.col("effort").replace_strict(order, list(range(len(order))), default=99)).sort("rank")
+st.dataframe(
+    all_time.select(
+        pl.col("effort").alias("Effort"),
+        pl.col("elapsed_s").map_elements(fmt_clock, return_dtype=pl.String).alias("Time"),
+        (pl.col("pace_s_per_km") * units.metres / 1000).map_elements(fmt_clock, return_dtype=pl.String).alias(f"Pace ({units.pace_label})"),
+        pl.col("date").alias("Date"),
+    ),
+    hide_index=True,
+    column_config={"Date": view.date_column("Date")},
+)
+
+st.subheader("Personal bests over time")
+present = [e for e in order if e in set(efforts["effort"])]
+effort = st.selectbox("Effort", present, index=present.index("5k") if "5k" in present else 0)
+view.chart(charts.pb_progression_chart(efforts, effort))
+years = bests.filter(pl.col("period") != "all", pl.col("effort") == effort).sort("year", descending=True)
+if years.height:
+    st.caption("Best per year: " + " · ".join(f"{r['year']}: {fmt_clock(r['elapsed_s'])}" for r in years.iter_rows(named=True)))
+
+st.subheader("Race predictions")
+if predictions.is_empty():
+    st.info("No recent best effort of 1500 m or more to predict from.")
+else:
+    wide = predictions.pivot(on="method", index=["target", "distance_m"], values="predicted_s").sort("distance_m")
+    st.dataframe(
+        wide.select(
+            pl.col("target").alias("Race"),
+            *[pl.col(m).map_elements(fmt_clock, return_dtype=pl.String).alias(label)
+              for m, label in (("riegel", "Riegel"), ("vdot", "VDOT")) if m in wide.columns],
+        ),
+        hide_index=True,
+    )
+    basis = predictions.row(0, named=True)
+    st.caption(
+        f"From the {basis['basis_effort']} of {basis['basis_date']:%d %b %Y} ({fmt_clock(basis['basis_elapsed_s'])}, "
+        f"VDOT {basis['vdot']:.1f}). Riegel: T₂ = T₁·(D₂/D₁)^1.06; VDOT: Daniels' tables."
+    )

@@ -1,0 +1,81 @@
+"""Sessions: the public activities with filters, and one session's detail (pace, HR, zones, route)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import streamlit as st
+
+from streamlit_app import charts, data, view
+from streamlit_app.units import fmt_clock
+
+st.title("Sessions")
+view.stop_when_empty()
+units = view.units()
+acts = data.activities()
+if acts.is_empty():
+    st.info("No public sessions yet.", icon="🏁")
+    st.stop()
+
+first, last = acts["date"].min(), acts["date"].max()
+with st.expander("Filters", expanded=False):
+    since = st.date_input("From", max(first, last - dt.timedelta(days=90)), min_value=first, max_value=last)
+    until = st.date_input("To", last, min_value=first, max_value=last)
+    types = sorted(t for t in acts["session_type"].unique().to_list() if t)
+    chosen = st.multiselect("Session type", types, default=[])
+    min_dist = st.slider(f"At least ({units.name})", 0.0, float(round(units.distance(acts["distance_m"].max()) + 1)), 0.0, 1.0)
+
+shown = acts.filter(pl.col("date").is_between(since, until), (pl.col("distance_m").fill_null(0) / units.metres) >= min_dist)
+if chosen:
+    shown = shown.filter(pl.col("session_type").is_in(chosen))
+st.caption(f"{shown.height} sessions · {units.fmt_distance(shown['distance_m'].sum(), 0)}")
+if shown.is_empty():
+    st.info("No session matches these filters.")
+    st.stop()
+
+pace = units.metres / 1000.0
+listing = shown.select(
+    pl.col("date").alias("Date"),
+    pl.col("session_type").fill_null(pl.col("sport")).alias("Type"),
+    (pl.col("distance_m") / units.metres).round(2).alias(f"Distance ({units.name})"),
+    pl.col("duration_s").map_elements(fmt_clock, return_dtype=pl.String).alias("Time"),
+    (pl.col("pace_s_per_km") * pace).map_elements(fmt_clock, return_dtype=pl.String).alias(f"Pace ({units.pace_label})"),
+    pl.col("avg_hr_bpm").round(0).alias("HR"),
+    pl.col("rep_structure").fill_null("").alias("Reps"),
+)
+st.dataframe(listing, hide_index=True, height=280, column_config={"Date": view.date_column("Date")})
+
+st.subheader("Session")
+labels = {
+    r["public_activity_id"]: f"{r['date']:%a %d %b %Y} · {units.fmt_distance(r['distance_m'], 1)} · {r['session_type'] or r['sport']}"
+    for r in shown.iter_rows(named=True)
+}
+chosen_id = st.selectbox("Session", list(labels), format_func=labels.get, label_visibility="collapsed")
+act = shown.filter(pl.col("public_activity_id") == chosen_id).row(0, named=True)
+
+row = view.metric_row()
+row.metric("Distance", units.fmt_distance(act["distance_m"], 2))
+row.metric("Moving time", fmt_clock(act["duration_s"]))
+row.metric("Pace", units.fmt_pace(act["pace_s_per_km"]), help=f"Grade-adjusted: {units.fmt_pace(act['gap_s_per_km'])}")
+row.metric("Avg HR", "–" if act["avg_hr_bpm"] is None else f"{act['avg_hr_bpm']:.0f}")
+if act["rep_structure"]:
+    st.markdown(f"**Workout:** {act['rep_structure']}")
+
+series = data.samples(chosen_id)
+if series.height:
+    view.chart(charts.pace_chart(series, units))
+    if series["hr_bpm"].drop_nulls().len():
+        view.chart(charts.hr_chart(series, units))
+else:
+    st.info("No pace or heart-rate samples are published for this session.")
+if any((act.get(f"time_z{i}_s") or 0) > 0 for i in range(1, 6)):
+    st.markdown("**Time in heart-rate zones**")
+    view.chart(charts.zones_chart(act))
+
+route = data.route(chosen_id)
+if route.height:
+    st.markdown("**Route** (start, finish and private places hidden)")
+    view.chart(charts.route_map(route))
+elif act["has_route"] is False:
+    st.caption("No route is published for this session (no GPS, or too short once its ends are hidden).")
