@@ -8,6 +8,7 @@ ifeq ($(UV),)
 UV := $(PYTHON) -m uv
 endif
 BENCH_YEARS ?= 1
+DASHBOARD_PORT ?= 8501
 PYTEST_ARGS ?=
 
 .PHONY: install demo test bench browser help
@@ -29,6 +30,7 @@ $(VENV)/.installed: pyproject.toml uv.lock
 
 demo: install
 	$(BIN)/runlake demo
+	$(BIN)/runlake dashboard --port $(DASHBOARD_PORT)
 
 test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -9,7 +9,7 @@ import typer
 
 
 def register_all(app: typer.Typer) -> None:
-    from flows.commands import athlete, demo, deploy, ingest, lake, marts, strava
+    from flows.commands import athlete, dashboard, demo, deploy, ingest, lake, marts, strava
 
     app.add_typer(ingest.app, name="ingest", help="Bring new data into the lake.")
     app.add_typer(marts.app, name="marts", help="Build the marts (training load, weekly reports, best efforts).")
@@ -17,7 +17,5 @@ def register_all(app: typer.Typer) -> None:
     app.add_typer(lake.app, name="lake", help="Look after the lake (maintenance, rebuild).")
     strava.register(app)
     deploy.register(app)
-    demo.register(app)
-    from flows.commands import dashboard
-
     dashboard.register(app)
+    demo.register(app)
