@@ -71,4 +71,9 @@ def run_demo(lake: Lake, settings: Settings, *, years: float, seed: int, progres
     _record_demo_physiology(lake, settings)
     progress("building marts", 0, None)
     marts = build_marts(lake, settings)
-    return DemoResult(inbox=inbox, files=len(files), ingest=report, notes=[f"marts: {marts.as_dict()}"])
+    public = ", ".join(f"{name.removeprefix('public/')} {rows}" for name, rows in (marts.public or {}).items())
+    notes = [
+        f"marts ({marts.mode}): {marts.activities} activities, {marts.days} days, {marts.weeks} weeks in {marts.seconds:.1f} s",
+        f"public tables: {public}",
+    ]
+    return DemoResult(inbox=inbox, files=len(files), ingest=report, notes=notes)
