@@ -19,6 +19,8 @@ from datetime import datetime
 
 import polars as pl
 
+from lake import activities
+
 
 class FitError(Exception):
     """Base of the decoding outcomes that are not a crash."""
@@ -47,26 +49,16 @@ class FileIdentity:
         return self.manufacturer is not None and self.serial_number is not None and self.time_created is not None
 
 
-#: Session summary columns, as in the `activities` table.
+#: Session summary columns: the `activities` columns a FIT session fills (types from its spec).
 SESSION_COLUMNS = pl.Schema(
     {
-        "session_index": pl.Int32,
-        "sport": pl.String,
-        "sub_sport": pl.String,
-        "start_time": pl.Datetime("us", "UTC"),
-        "utc_offset_s": pl.Int32,
-        "distance_m": pl.Float64,
-        "elapsed_s": pl.Float64,
-        "moving_s": pl.Float64,
-        "avg_hr_bpm": pl.Float64,
-        "max_hr_bpm": pl.Float64,
-        "ascent_m": pl.Float64,
-        "descent_m": pl.Float64,
-        "calories_kcal": pl.Float64,
-        "avg_cadence_spm": pl.Float64,
+        name: activities.SPEC.schema[name]
+        for name in (
+            "session_index", "sport", "sub_sport", "start_time", "utc_offset_s", "distance_m", "elapsed_s",
+            "moving_s", "avg_hr_bpm", "max_hr_bpm", "ascent_m", "descent_m", "calories_kcal", "avg_cadence_spm",
+        )
     }
 )
-
 
 @dataclass
 class DecodedSession:

@@ -9,7 +9,7 @@
 
 Modules: `calendar` (races, camps, time zones), `plan` (weeks -> drafts), `schedule` (drafts ->
 `SessionSpec`s), `build` (spec -> `Activity` samples via `physiology` and `route`), `fitfile` +
-`encode` + `crc` (Activity -> FIT bytes), `history` (a folder of files), `single` (one file).
+`encode` (Activity -> FIT bytes, CRC from `sources.fit.validate`), `history` (a folder of files), `single` (one file).
 """
 
 from sources.fit.synthetic.activity import Activity, Device, Lap, Samples

@@ -19,7 +19,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from sources.fit.synthetic.crc import crc16
+from sources.fit.validate import fit_crc as crc16
 
 FIT_EPOCH_UNIX_S = 631065600  # 1989-12-31T00:00:00Z
 PROFILE_VERSION = 21218  # the FIT profile these field numbers come from (garmin-fit-sdk 21.218)

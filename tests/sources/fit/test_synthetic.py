@@ -17,7 +17,7 @@ from garmin_fit_sdk import Decoder, Profile, Stream
 
 from sources.fit.synthetic import (activity_bytes, build_activity, encode_activity, generate_history,
                                    history_specs, interval_segments, plan_history, ride_spec, run_spec, write_run)
-from sources.fit.synthetic.crc import crc16
+from sources.fit.validate import fit_crc as crc16
 from sources.fit.synthetic.encode import BASE_TYPES, PROFILE
 from sources.fit.synthetic.plan import _segments_km
 
