@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 from pydantic import ValidationError
 
-from flows.errors import RunlakeError
+from runlake.errors import RunlakeError
 from lake.storage import LakeConfigError
 from streamlit_app import data
 
