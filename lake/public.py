@@ -4,7 +4,7 @@ Public tables are the one exception to "`athlete_id` on every table": they belon
 athlete whose lake this is, and carry nothing that identifies him, his devices or his home.
 No column bears a time of day (only local `date`s and durations from an activity's start), ids
 are `public_activity_id`s (keyed HMACs, see docs/privacy.md), and the daily/weekly aggregates are
-recomputed over the public activities only. `flows.build_public.build_public` rewrites the small
+recomputed over the public activities only. `flows.steps.build_public.build_public` rewrites the small
 tables whole on every build and updates routes/samples per changed activity. docs/privacy.md
 documents each rule.
 """

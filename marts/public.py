@@ -1,6 +1,6 @@
 """The anonymized public layer as pure transforms (LazyFrame → LazyFrame; no I/O).
 
-`flows/build_public.py` reads the private tables and marts, calls these, and overwrites
+`flows/steps/build_public.py` reads the private tables and marts, calls these, and overwrites
 `<lake>/public/*`. The rules (docs/privacy.md): only public activities (not private by
 `RUNLAKE_PRIVATE_ACTIVITIES` or Strava's flag, not deleted, from a source in
 `RUNLAKE_PUBLIC_SOURCES`); keyed-HMAC ids; dates without time of day; aggregates recomputed over
@@ -51,11 +51,22 @@ def is_public_source(source: pl.Expr, allowed: frozenset[str]) -> pl.Expr:
 def public_activity_ids(
     activities: pl.LazyFrame, *, private_ids: frozenset[str], public_sources: frozenset[str]
 ) -> pl.LazyFrame:
-    """The `activity_id`s that may be published (one column), from the `activities` table."""
+    """The `activity_id`s that may be published (one column), from the `activities` table.
+
+    An id in `private_ids` hides its activity whichever id it was listed by: the current
+    `activity_id`, or the Strava form (`strava-<id>` or the bare Strava id) it had before its
+    watch file arrived and the merged row took the FIT-derived id.
+    """
+    strava_id = pl.col("strava_id").cast(pl.String)
+    listed = (
+        pl.col("activity_id").is_in(sorted(private_ids))
+        | strava_id.is_in(sorted(private_ids)).fill_null(False)
+        | (pl.lit("strava-") + strava_id).is_in(sorted(private_ids)).fill_null(False)
+    )
     return activities.filter(
         ~pl.col("is_private").fill_null(False)
         & ~pl.col("is_deleted").fill_null(False)
-        & ~pl.col("activity_id").is_in(sorted(private_ids))
+        & ~listed
         & is_public_source(pl.col("source"), public_sources)
     ).select("activity_id").unique()
 

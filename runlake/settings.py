@@ -9,7 +9,9 @@ variable (case-insensitive). S3 endpoint and credentials use the standard AWS va
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -84,6 +86,23 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Amsterdam)") from None
+        return value
+
+    @field_validator("privacy_zones")
+    @classmethod
+    def _parseable_zones(cls, value: str) -> str:
+        from marts.privacy import parse_privacy_zones  # the one parser; raises a clear ValueError
+
+        parse_privacy_zones(value)
+        return value
+
     @model_validator(mode="after")
     def _check_physiology(self) -> "Settings":
         if not 20 <= self.hr_rest_bpm <= 120:
@@ -99,6 +118,15 @@ class Settings(BaseSettings):
     def lake(self) -> str:
         """The lake root URI (a local absolute path or an s3:// URI)."""
         return self.lake_uri or str(self.home / "lake")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The athlete's home time zone."""
+        return ZoneInfo(self.timezone)
+
+    def local_today(self) -> date:
+        """Today's date in the athlete's zone (never the machine's)."""
+        return datetime.now(self.zone).date()
 
     @property
     def inbox(self) -> str:

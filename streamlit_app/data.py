@@ -8,7 +8,6 @@ within minutes without restarting the server, while page switches stay instant.
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import polars as pl
 import streamlit as st
@@ -37,7 +36,7 @@ def lake() -> Lake:
 
 def today() -> dt.date:
     """Today in the athlete's home zone (Settings.timezone): "this week" is his week."""
-    return dt.datetime.now(ZoneInfo(settings().timezone)).date()
+    return settings().local_today()
 
 
 def _read(spec: TableSpec, *filters: pl.Expr) -> pl.DataFrame:

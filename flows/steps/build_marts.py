@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
@@ -39,7 +37,7 @@ from lake.table import (
 from marts.activity import activity_summary, with_local_date
 from marts.daily import HISTORY_DAYS, daily_totals, fitness
 from marts.efforts import best_efforts, personal_bests, race_predictions
-from marts.profile import Physiology, ProfileError, check_resolved, in_force, resolve
+from marts.profile import Physiology, check_resolved, in_force, resolve
 from marts.weekly import weekly_summary
 from runlake.settings import Settings
 
@@ -69,12 +67,8 @@ class BuildSummary:
 
 
 def athlete_today(settings: Settings) -> dt.date:
-    """Today's date in the athlete's zone (RUNLAKE_TIMEZONE)."""
-    try:
-        zone = ZoneInfo(settings.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ProfileError(f"RUNLAKE_TIMEZONE={settings.timezone!r} is not an IANA time zone (e.g. Europe/Paris)") from None
-    return dt.datetime.now(zone).date()
+    """Today's date in the athlete's zone (RUNLAKE_TIMEZONE, validated by Settings)."""
+    return settings.local_today()
 
 
 def _fingerprints(acts: pl.DataFrame) -> pl.Series:
@@ -236,16 +230,7 @@ def _build_daily_weekly(lake, athlete, all_summary, changed, removed, state, tod
 
 
 def _build_public(lake: Lake, settings: Settings, today: dt.date) -> dict:
-    """Call the public layer's builder when it is installed (flows.build_public or marts.public)."""
-    for module_name in ("flows.build_public", "marts.public"):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        builder = getattr(module, "build_public", None)
-        if callable(builder):
-            result = builder(lake, settings, today=today)
-            return dict(result) if isinstance(result, dict) else {}
-    return {}
+    """The anonymized public layer, from the marts just built (docs/privacy.md)."""
+    from flows.steps.build_public import build_public
+
+    return dict(build_public(lake, settings, today=today))

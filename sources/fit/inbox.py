@@ -51,7 +51,10 @@ def _local_inputs(path: Path) -> list[FitInput]:
 def _s3_inputs(location: Lake) -> list[FitInput]:
     fs = fsspec.filesystem("s3", **location.fsspec_options())
     root = location.root.removeprefix("s3://")
+    bucket = root.split("/", 1)[0]
     try:
+        if not fs.exists(bucket):  # a typo'd bucket is an error, not an empty inbox
+            raise RunlakeError(f"no such S3 bucket: {bucket} (in {location.root})")
         if fs.isfile(root):
             info = fs.info(root)
             return [FitInput(location.root, root.rsplit("/", 1)[-1], int(info["size"]))]

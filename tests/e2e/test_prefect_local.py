@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import shutil
 import sys
-import warnings
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 
 from lake import activities, fit_files
 from lake.history import last_operation_at
@@ -57,23 +55,9 @@ def generated_runs(folder: Path) -> list[Path]:
     ]
 
 
-def has_flow(path: str) -> bool:
-    return (REPO / path).is_file()
-
-
 def deployable_prefect_file(tmp: Path) -> Path:
-    """deployments/prefect.yaml, or a copy without deployments whose flow file is not here yet."""
-    path = REPO / "deployments" / "prefect.yaml"
-    data = yaml.safe_load(path.read_text())
-    present = [d for d in data["deployments"] if has_flow(d["entrypoint"].split(":")[0])]
-    if len(present) == len(data["deployments"]):
-        return path
-    missing = sorted({d["entrypoint"] for d in data["deployments"]} - {d["entrypoint"] for d in present})
-    warnings.warn(f"deploying without flows not in this checkout: {missing}")
-    data["deployments"] = present
-    copy = tmp / "prefect.yaml"
-    copy.write_text(yaml.safe_dump(data, sort_keys=False))
-    return copy
+    """deployments/prefect.yaml, deployed as it is: every flow it names must be in the checkout."""
+    return REPO / "deployments" / "prefect.yaml"
 
 
 class Stack:
@@ -127,7 +111,7 @@ def test_deploy_creates_pools_deployments_and_automations(stack):
     k8s_pool = api.get("work_pools/runlake-k8s")
     assert k8s_pool["type"] == "kubernetes"
     assert k8s_pool["base_job_template"]["job_configuration"]["env"] == "{{ env }}"
-    for flow in ("ingest-fit", "daily", "maintain-lake") + (("build-marts",) if has_flow("flows/build_marts.py") else ()):
+    for flow in ("ingest-fit", "sync-strava", "build-marts", "daily", "maintain-lake"):
         local, k8s = api.deployment(f"{flow}/local"), api.deployment(f"{flow}/k8s")
         assert local["work_pool_name"] == "runlake-local" and k8s["work_pool_name"] == "runlake-k8s"
         assert k8s["job_variables"]["image"] and k8s["pull_steps"][0][
@@ -155,20 +139,15 @@ def test_ingest_marts_daily_on_a_local_lake(stack, local_worker):
     assert read(lake, activities.SPEC).height == 1
     assert read(lake, fit_files.SPEC)["status"].to_list() == ["ingested"]
 
-    marts = has_flow("flows/build_marts.py")
-    if marts:
-        done, run_id = deployment_run("build-marts/local", stack.env)
-        assert done.returncode == 0, done.stdout + done.stderr
-        assert table_exists(lake, _spec(DAILY_LOAD))
+    done, run_id = deployment_run("build-marts/local", stack.env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert table_exists(lake, _spec(DAILY_LOAD))
 
     # A new watch file arrives; the daily run ingests it, rebuilds marts, maintains the lake.
     shutil.copy(stack.fits[1], stack.local_inbox)
     done, run_id = deployment_run("daily/local", stack.env)
     state = stack.api.flow_run(run_id)["state"]
     assert read(lake, activities.SPEC).height == 2
-    if not marts:
-        assert state["type"] == "FAILED" and "build-marts" in state["message"]
-        pytest.skip("flows/build_marts.py is not in this checkout: daily failed at build-marts, as it must")
     assert done.returncode == 0 and state["type"] == "COMPLETED", done.stdout + stack.api.logs(run_id)
     assert last_operation_at(lake, activities.SPEC) is not None  # first daily on a fresh lake maintains it
     landed = stack.api.events("runlake.activities.landed")
@@ -222,9 +201,6 @@ def test_same_path_on_s3(stack, s3_worker):
     assert sorted(read(lake, fit_files.SPEC)["status"].to_list()) == ["ingested", "ingested"]
     done, run_id = deployment_run("daily/local", stack.env)
     state = stack.api.flow_run(run_id)["state"]
-    if not has_flow("flows/build_marts.py"):
-        assert state["type"] == "FAILED" and "build-marts" in state["message"]
-        pytest.skip("flows/build_marts.py is not in this checkout")
     assert done.returncode == 0 and state["type"] == "COMPLETED", done.stdout + stack.api.logs(run_id)
     assert table_exists(lake, _spec(DAILY_LOAD))
     assert read(lake, activities.SPEC).height == 2  # a re-run adds nothing

@@ -19,8 +19,9 @@ from lake.storage import Lake
 from lake.table import read
 from runlake.settings import Settings
 
-ingest = pytest.importorskip("flows.steps.ingest_fit")
-from flows.steps.build_marts import build_marts  # noqa: E402
+from flows.steps import ingest_fit as ingest
+from flows.steps.build_marts import build_marts
+from sources.fit import synthetic
 
 TODAY = dt.date(2026, 1, 1)
 
@@ -73,7 +74,6 @@ def test_shared_corpus_full_equals_incremental(tmp_path, shared_fit_dir):
 
 
 def test_synthetic_runs_full_equals_incremental(tmp_path):
-    synthetic = pytest.importorskip("sources.fit.synthetic")
     from zoneinfo import ZoneInfo
 
     start = dt.datetime(2025, 3, 10, 7, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))

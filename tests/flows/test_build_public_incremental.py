@@ -8,7 +8,7 @@ import logging
 import polars as pl
 
 from bench.private_history import Run, write_private_lake
-from flows.build_public import build_public
+from flows.steps.build_public import build_public
 from lake import public as public_tables
 from lake import public_state
 from lake.storage import Lake
@@ -50,7 +50,7 @@ def test_incremental_equals_full_rebuild(tmp_path, caplog):
     runs[1].is_private = True
     runs[2].is_deleted = True
     write_private_lake(inc, runs)
-    with caplog.at_level(logging.INFO, logger="flows.build_public"):
+    with caplog.at_level(logging.INFO, logger="flows.steps.build_public"):
         build_public(inc, _settings(inc.root), today=TODAY)
     assert "routes/samples of 2 activities to compute, 2 to drop" in caplog.text
 
@@ -66,7 +66,7 @@ def test_unchanged_build_recomputes_nothing(tmp_path, caplog):
     write_private_lake(lake, _runs(3))
     build_public(lake, _settings(lake.root), today=TODAY)
     before = _snapshot(lake)
-    with caplog.at_level(logging.INFO, logger="flows.build_public"):
+    with caplog.at_level(logging.INFO, logger="flows.steps.build_public"):
         build_public(lake, _settings(lake.root), today=TODAY)
     assert "routes/samples of 0 activities to compute, 0 to drop" in caplog.text
     _assert_same(before, _snapshot(lake))

@@ -97,3 +97,32 @@ def test_nothing_in_the_lake_is_touched_by_a_failed_run(env, tmp_path, fit_folde
     before = sorted(p.relative_to(lake) for p in lake.rglob("*"))
     assert runlake("ingest", "fit", str(tmp_path / "missing"), env=env).returncode != 0
     assert sorted(p.relative_to(lake) for p in lake.rglob("*")) == before
+
+
+def test_a_typo_in_the_time_zone_is_one_line_not_a_quarantine(env, fit_folder):
+    proc = runlake("ingest", "fit", str(fit_folder / "easy1.fit"), env={**env, "RUNLAKE_TIMEZONE": "Europe/Amsterdm"})
+    assert_one_clear_line(proc, "RUNLAKE_TIMEZONE", "not an IANA time zone")
+    assert proc.returncode == 2
+    assert not Path(env["RUNLAKE_LAKE_URI"]).exists()
+
+
+def test_unreadable_file_is_reported_and_the_rest_go_on(tmp_path, fit_folder, monkeypatch):
+    """As root nothing is unreadable, so the read itself fails here."""
+    from flows.lake_access import open_lake
+    from flows.steps import ingest_fit as step
+    from runlake.settings import Settings
+
+    real = step.inbox.read_bytes
+
+    def read_bytes(item, options=None):
+        if item.name == "easy1.fit":
+            raise PermissionError(13, "Permission denied")
+        return real(item, options)
+
+    monkeypatch.setattr(step.inbox, "read_bytes", read_bytes)
+    settings = Settings(lake_uri=str(tmp_path / "lake"))
+    items, opts = step.resolve_inputs(settings, [str(fit_folder)])
+    report = step.ingest_fit_files(open_lake(settings), settings, items, read_options=opts)
+    assert [uri.endswith("easy1.fit") for uri, _ in report.unreadable] == [True]
+    assert report.unreadable[0][1] == "Permission denied"
+    assert report.ingested == 5

@@ -158,3 +158,12 @@ def test_ingest_from_an_s3_inbox_into_an_s3_lake(s3_bucket, fit_folder):
     lake, report = _ingest(settings, [])
     assert report.ingested == 6  # easy2.FIT included: the suffix matches in any case
     assert read(lake, fit_files.SPEC)["raw_uri"].str.starts_with("raw/fit/").all()
+
+
+@pytest.mark.slow
+def test_an_s3_inbox_in_a_missing_bucket_is_an_error_not_an_empty_inbox(s3_bucket):
+    from runlake.errors import RunlakeError
+
+    settings = Settings(lake_uri=f"{s3_bucket}/lake", inbox_uri="s3://no-such-bucket-runlake/inbox/")
+    with pytest.raises(RunlakeError, match="no such S3 bucket"):
+        resolve_inputs(settings, [])

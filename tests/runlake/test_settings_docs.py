@@ -43,3 +43,24 @@ def test_physiology_that_makes_no_sense_is_refused(monkeypatch, env):
 def test_secrets_do_not_show_in_reprs(monkeypatch):
     monkeypatch.setenv("RUNLAKE_STRAVA_CLIENT_SECRET", "sup3r-secret-value")
     assert "sup3r-secret-value" not in repr(Settings())
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("RUNLAKE_TIMEZONE", "Europe/Amsterdm", "not an IANA time zone"),
+        ("RUNLAKE_PRIVACY_ZONES", "52.37,4.89", "lat,lon,radius_m"),
+        ("RUNLAKE_PRIVACY_ZONES", "52.37,4.89,-5", "positive radius"),
+    ],
+)
+def test_settings_a_run_cannot_use_are_refused_at_the_edge(monkeypatch, name, value, message):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=message):
+        Settings()
+
+
+def test_local_today_is_the_athlete_s_date(monkeypatch):
+    monkeypatch.setenv("RUNLAKE_TIMEZONE", "Pacific/Kiritimati")  # UTC+14: usually a day ahead
+    import datetime as dt
+
+    assert Settings().local_today() == dt.datetime.now(dt.timezone(dt.timedelta(hours=14))).date()

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -42,7 +41,7 @@ def public_id_key(lake: Lake, settings: Settings) -> bytes:
 
 def athlete_today(settings: Settings) -> dt.date:
     """Today in the athlete's home zone (the public daily rows run up to it)."""
-    return dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    return settings.local_today()
 
 
 def build_public(lake: Lake, settings: Settings, *, today: dt.date | None = None) -> dict[str, int]:
