@@ -22,8 +22,7 @@ def build_marts_flow(lake_uri: str | None = None, full: bool = False, today: str
     """Build the marts incrementally (`full=True`: from scratch) as of `today` (YYYY-MM-DD, default
     today in RUNLAKE_TIMEZONE)."""
     logger = get_run_logger()
-    overrides = {k: v for k, v in {"lake_uri": lake_uri, "athlete_id": athlete_id}.items() if v}
-    settings = Settings(**overrides)
+    settings = Settings.with_overrides(lake_uri=lake_uri, athlete_id=athlete_id)
     lake = open_lake(settings)
     day = dt.date.fromisoformat(today) if today else None
     logger.info("building marts in %s (%s)", lake.root, "full" if full else "incremental")

@@ -35,11 +35,6 @@ class DailyStepsFailed(RuntimeError):
     """One or more steps of the daily run failed; the message names each with its error."""
 
 
-def settings_for_run(**overrides: str | None) -> Settings:
-    """Settings from the environment with the run's non-empty parameters on top."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
-
-
 def strava_configured(settings: Settings) -> bool:
     """Strava sync needs a client id and either a client secret or a secret block holding it."""
     return bool(settings.strava_client_id) and bool(
@@ -78,7 +73,7 @@ def _describe_failure(state) -> str:
 def daily(lake_uri: str | None = None, inbox_uri: str | None = None, maintain: bool | None = None) -> dict[str, str]:
     """Run the pipeline. `maintain`: True forces lake maintenance, False skips it, None = weekly."""
     logger = get_run_logger()
-    settings = settings_for_run(lake_uri=lake_uri, inbox_uri=inbox_uri)
+    settings = Settings.with_overrides(lake_uri=lake_uri, inbox_uri=inbox_uri)
     # Fail before any step when the lake or inbox URI cannot work at all (typo'd scheme, S3
     # without credentials): every step would fail the same way.
     lake = open_lake(settings)

@@ -18,8 +18,7 @@ from sources.fit import inbox
 def ingest_fit(paths: list[str] | None = None, lake_uri: str | None = None, inbox_uri: str | None = None) -> dict:
     """Ingest FIT files (default: everything in the inbox) into the lake."""
     logger = get_run_logger()
-    overrides = {k: v for k, v in dict(lake_uri=lake_uri, inbox_uri=inbox_uri).items() if v}
-    settings = Settings(**overrides)
+    settings = Settings.with_overrides(lake_uri=lake_uri, inbox_uri=inbox_uri)
     lake = open_lake(settings)
     try:
         items, read_options = resolve_inputs(settings, paths)

@@ -13,8 +13,7 @@ from runlake.settings import Settings
 def maintain_lake(lake_uri: str | None = None, retention_hours: int | None = None) -> list[dict]:
     """Compact and vacuum every table of the lake."""
     logger = get_run_logger()
-    overrides = {k: v for k, v in dict(lake_uri=lake_uri, vacuum_retention_hours=retention_hours).items() if v is not None}
-    settings = Settings(**overrides)
+    settings = Settings.with_overrides(lake_uri=lake_uri, vacuum_retention_hours=retention_hours)
     lake = open_lake(settings)
     results = maintain_all_tables(lake, retention_hours=settings.vacuum_retention_hours)
     for r in results:

@@ -29,15 +29,10 @@ def _retry_when_unreachable(task, task_run, state) -> bool:
     return False
 
 
-def settings_with(**overrides) -> Settings:
-    """Settings from the environment, with the parameters given (None = not given)."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
-
-
 @task(name="sync-strava-api", retries=2, retry_delay_seconds=[30, 120], retry_condition_fn=_retry_when_unreachable, cache_policy=NO_CACHE)
 def sync_task(overrides: dict) -> dict:
     logger = get_run_logger()
-    settings = settings_with(**overrides)
+    settings = Settings.with_overrides(**overrides)
     lake = open_lake(settings)
     last = {"n": -1}
 
@@ -69,5 +64,5 @@ def sync_strava_flow(
         strava_max_wait_s=max_wait_s,
         strava_commit_every=commit_every,
     )
-    settings_with(**overrides)  # fail fast on a bad parameter, before the task runs
+    Settings.with_overrides(**overrides)  # fail fast on a bad parameter, before the task runs
     return sync_task({k: v for k, v in overrides.items() if v is not None})

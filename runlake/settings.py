@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     timezone: str = Field("UTC", description="Athlete's home IANA zone, used where a file has no local time.")
 
     # --- lake maintenance -----------------------------------------------------------------------
-    vacuum_retention_hours: int = Field(168, ge=0, description="Vacuum keeps files newer than this.")
+    vacuum_retention_hours: int = Field(168, ge=1, description="Vacuum keeps files newer than this.")
     ingest_batch_files: int = Field(500, ge=1, description="Files decoded per Delta commit.")
 
     # --- athlete physiology (defaults for the athlete_profile table) ------------------------------
@@ -112,6 +112,12 @@ class Settings(BaseSettings):
         if self.hr_rest_bpm >= self.hr_max_bpm:
             raise ValueError("RUNLAKE_HR_REST_BPM must be below RUNLAKE_HR_MAX_BPM")
         return self
+
+    @classmethod
+    def with_overrides(cls, **overrides) -> "Settings":
+        """Settings from the environment with the given values on top (None or "" = not given):
+        how flow parameters and CLI options override `RUNLAKE_*`."""
+        return cls(**{k: v for k, v in overrides.items() if v is not None and v != ""})
 
     # --- derived ------------------------------------------------------------------------------------
     @property

@@ -53,9 +53,8 @@ def user_errors() -> Iterator[None]:
 
 def load_settings(**overrides) -> Settings:
     """Settings from the environment, with command-line overrides (None = not given)."""
-    given = {k: v for k, v in overrides.items() if v is not None}
     try:
-        return Settings(**given)
+        return Settings.with_overrides(**overrides)
     except ValidationError as exc:
         fail(_one_line(exc), 2)
         raise  # unreachable: fail() exits
