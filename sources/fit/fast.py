@@ -22,17 +22,21 @@ from collections.abc import Mapping
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from sources.fit.fast_columns import Column, decode_definition, needed_fields, read_raw
 from sources.fit.fast_profile import KIND_MESG_NUMS, MESG_NUM_KINDS, TIMESTAMP_FIELD_NUM
 from sources.fit.fast_walk import Unsupported, Walk, walk
-from sources.fit.model import RawMessages
+from sources.fit.model import DecodedFile, RawMessages
 
-__all__ = ["Unsupported", "decode_all_fields", "decode_messages"]
+__all__ = ["Unsupported", "decode_all_fields", "decode_messages", "decode_normalized"]
 
 FILE_INDEX = "_file_index"
 _DTYPES = {"i": pl.Int64, "f": pl.Float64}
 _NP_TYPES = {"i": np.int64, "f": np.float64}
+_Part = tuple[np.ndarray, int, dict[str, Column]]  # (message indices, chained file, columns)
+#: (column kind, target dtype) pairs converted in NumPy/Arrow exactly as polars' cast would
+_ARROW_TARGETS = {("i", pl.Int64): pa.int64(), ("f", pl.Float64): pa.float64(), ("i", pl.Float64): pa.float64(), ("s", pl.String): pa.large_string()}
 
 
 def decode_messages(data: bytes, schemas: Mapping[str, pl.Schema] | None = None) -> RawMessages:
@@ -49,11 +53,20 @@ def decode_messages(data: bytes, schemas: Mapping[str, pl.Schema] | None = None)
         return decode_all_fields(data)
     try:
         wanted = {kind: needed_fields(kind, tuple(schema)) for kind, schema in schemas.items()}
-        return project(_decode(bytes(data), wanted), schemas)
+        parts = _decode_parts(bytes(data), wanted)
+        return {kind: _projected_frame(parts[kind], schema) for kind, schema in schemas.items()}
     except Unsupported:
         raise
     except Exception as error:  # a bug here must not crash an ingest: fall back, with the cause
         raise Unsupported(f"fast decoder error: {type(error).__name__}: {error}") from error
+
+
+def decode_normalized(data: bytes, default_tz: str = "UTC") -> DecodedFile | None:
+    """`normalize(decode_messages(data))` without per-file polars overhead, for the usual
+    single-session file; None for any other (see `sources.fit.fast_normalize`)."""
+    from sources.fit.fast_normalize import decode_common  # imports this module
+
+    return decode_common(data, default_tz)
 
 
 def decode_all_fields(data: bytes) -> RawMessages:
@@ -78,6 +91,11 @@ def _ingest_schemas() -> Mapping[str, pl.Schema] | None:
 
 
 def _decode(data: bytes, wanted: Mapping[str, frozenset[str]] | None) -> RawMessages:
+    return {kind: _assemble(kind_parts) for kind, kind_parts in _decode_parts(data, wanted).items()}
+
+
+def _decode_parts(data: bytes, wanted: Mapping[str, frozenset[str]] | None) -> dict[str, list[_Part]]:
+    """Per kind, the decoded columns of each definition with the message indices they cover."""
     structure = walk(data)
     buf = np.frombuffer(data, dtype=np.uint8)
     groups = _group_by_definition(structure)
@@ -94,13 +112,21 @@ def _decode(data: bytes, wanted: Mapping[str, frozenset[str]] | None) -> RawMess
         if stamps is not None:
             _add_compressed_timestamps(columns, structure, index, stamps)
         parts[kind].append((index, definition.file_index, columns))
-    return {kind: _assemble(kind_parts) for kind, kind_parts in parts.items()}
+    return parts
 
 
-def _assemble(parts: list[tuple[np.ndarray, int, dict[str, Column]]]) -> pl.DataFrame:
+def _assemble(parts: list[_Part]) -> pl.DataFrame:
     """One frame per kind: the definitions' columns interleaved back into file order."""
     if not parts:
         return pl.DataFrame(schema={FILE_INDEX: pl.Int32})
+    columns, file_index = _merged_columns(parts)
+    series = [_series(name, column) for name, column in columns.items()]
+    series.append(pl.Series(FILE_INDEX, file_index, dtype=pl.Int32))
+    return pl.DataFrame(series)
+
+
+def _merged_columns(parts: list[_Part]) -> tuple[dict[str, Column], np.ndarray]:
+    """The definitions' columns interleaved back into file order (one NumPy column per name)."""
     index = np.concatenate([p[0] for p in parts])
     order = np.argsort(index, kind="stable")
     total = index.size
@@ -108,7 +134,7 @@ def _assemble(parts: list[tuple[np.ndarray, int, dict[str, Column]]]) -> pl.Data
     for _, _, columns in parts:
         for name, column in columns.items():
             kinds.setdefault(name, set()).add(column.kind)
-    series = []
+    merged: dict[str, Column] = {}
     for name, column_kinds in kinds.items():
         if "s" in column_kinds and len(column_kinds) > 1:
             raise Unsupported(f"field {name} is text in one definition and a number in another")
@@ -124,10 +150,9 @@ def _assemble(parts: list[tuple[np.ndarray, int, dict[str, Column]]]) -> pl.Data
                 values[start : start + rows.size] = column.values
                 valid[start : start + rows.size] = column.valid
             start += rows.size
-        series.append(_series(name, Column(values[order], valid[order], kind)))
+        merged[name] = Column(values[order], valid[order], kind)
     file_index = np.concatenate([np.full(rows.size, fi, dtype=np.int32) for rows, fi, _ in parts])
-    series.append(pl.Series(FILE_INDEX, file_index[order], dtype=pl.Int32))
-    return pl.DataFrame(series)
+    return merged, file_index[order]
 
 
 def _series(name: str, column: Column) -> pl.Series:
@@ -199,6 +224,45 @@ def _add_compressed_timestamps(
     if "timestamp" in columns:
         raise Unsupported("compressed-timestamp message that also has a timestamp field")
     columns["timestamp"] = Column(np.where(compressed, stamps[index], 0), compressed, "i")
+
+
+def _projected_frame(parts: list[_Part], schema: pl.Schema) -> pl.DataFrame:
+    """`project` of `_assemble(parts)` for one kind, built as one Arrow table.
+
+    Why: per-column polars Series, scatters and casts cost ~10 µs each, which on a small file
+    is more than decoding it. Same-kind columns and Int64 → Float64 (numpy's `astype` rounds
+    like polars' cast) go straight to Arrow with a null mask; any other pairing takes the polars
+    cast path of `project`, so values never differ from it.
+    """
+    if not parts:
+        return project({}, {"_": schema})["_"]
+    columns, file_index = _merged_columns(parts)
+    n = file_index.size
+    names, arrays = [], []
+    for name, dtype in schema.items():
+        column = columns.get(name)
+        if column is None:
+            array = pa.nulls(n, type=_arrow_type(dtype))
+        elif (column.kind, dtype) in _ARROW_TARGETS:
+            values = column.values.astype(np.float64) if column.kind == "i" and dtype == pl.Float64 else column.values
+            mask = None if column.valid.all() else ~column.valid
+            if column.kind == "s":
+                values = values.copy()
+                values[~column.valid] = None
+                array = pa.array(values, type=pa.large_string(), from_pandas=False)
+            else:
+                array = pa.array(values, mask=mask, type=_ARROW_TARGETS[(column.kind, dtype)])
+        else:
+            array = _series(name, column).cast(dtype, strict=False).to_arrow()
+        names.append(name)
+        arrays.append(array)
+    names.append(FILE_INDEX)
+    arrays.append(pa.array(file_index, type=pa.int32()))
+    return pl.from_arrow(pa.Table.from_arrays(arrays, names=names))
+
+
+def _arrow_type(dtype: pl.DataType) -> pa.DataType:
+    return pl.Series([], dtype=dtype).to_arrow().type
 
 
 def project(frames: RawMessages, schemas: Mapping[str, pl.Schema]) -> RawMessages:
