@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 
 #: Below this many files to decode, worker processes cost more than they save.
 PARALLEL_MIN_FILES = 24
+#: ... and below this many bytes: a spawned worker pays ~2–3 s of imports (polars, pyarrow,
+#: pandas, the reference decoders) before its first file, while the NumPy path decodes a typical
+#: 100 KB run in ~5 ms — ~60 MB of FIT per core in that time (bench/RESULTS.md).
+PARALLEL_MIN_BYTES = 96_000_000
 
 
 @dataclass
@@ -51,7 +55,7 @@ class IngestReport:
 
 
 def _decode_all(jobs: list[dict], *, workers: int, on_done: Callable[[], None]) -> list[FileOutcome]:
-    if workers <= 1 or len(jobs) < PARALLEL_MIN_FILES:
+    if workers <= 1 or len(jobs) < PARALLEL_MIN_FILES or sum(len(job["data"]) for job in jobs) < PARALLEL_MIN_BYTES:
         outcomes = []
         for job in jobs:
             outcomes.append(decode_to_outcome(**job))

@@ -273,21 +273,30 @@ def _records(records: _Kind, factor: float) -> pl.DataFrame:
     )
 
 
+def _starts(laps: _Kind) -> tuple[np.ndarray, np.ndarray]:
+    """`_bounds`' start for every lap at once: `start_time`, else `timestamp` − ⌈elapsed⌉."""
+    start_time, start_ok = laps.col("start_time")
+    timestamp, timestamp_ok = laps.col("timestamp")
+    elapsed, elapsed_ok = laps.col("total_elapsed_time")
+    if not np.isfinite(elapsed[elapsed_ok]).all():
+        raise _Decline("non-finite lap elapsed time")
+    derivable = timestamp_ok & elapsed_ok
+    derived = (timestamp.astype(np.float64) - np.ceil(np.where(derivable, elapsed, 0.0))).astype(np.int64)
+    return np.where(start_ok, start_time, np.where(derivable, derived, 0)), start_ok | derivable
+
+
 def _laps(laps: _Kind, session_start: int, sport: str | None, sub_sport: str | None) -> pl.DataFrame:
     f64 = pa.float64()
-    starts = np.zeros(laps.n, dtype=np.int64)
-    has_start = np.zeros(laps.n, dtype=bool)
-    factors = np.ones(laps.n, dtype=np.float64)
-    for i in range(laps.n):
-        start, _ = _bounds(laps.value("timestamp", i), laps.value("start_time", i), laps.value("total_elapsed_time", i))
-        if start is not None:
-            starts[i], has_start[i] = start, True
-        lap_sport = laps.value("sport", i)
-        lap_sub_sport = laps.value("sub_sport", i)
-        lap_sport = sport if lap_sport is None else lap_sport
-        lap_sub_sport = sub_sport if lap_sub_sport is None else lap_sub_sport
-        if lap_sport in STEP_SPORTS or lap_sub_sport in STEP_SUB_SPORTS:
-            factors[i] = 2.0
+    starts, has_start = _starts(laps)
+    sports, sports_ok = laps.col("sport")
+    subs, subs_ok = laps.col("sub_sport")
+    factors = np.array(
+        [
+            2.0 if (a if a_ok else sport) in STEP_SPORTS or (b if b_ok else sub_sport) in STEP_SUB_SPORTS else 1.0
+            for a, a_ok, b, b_ok in zip(sports.tolist(), sports_ok.tolist(), subs.tolist(), subs_ok.tolist(), strict=True)
+        ],
+        dtype=np.float64,
+    )
     s = pa.large_string()
     return _frame(
         {
