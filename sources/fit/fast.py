@@ -22,7 +22,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 
 from sources.fit.fast_columns import Column, decode_definition, needed_fields, read_raw
 from sources.fit.fast_profile import KIND_MESG_NUMS, MESG_NUM_KINDS, TIMESTAMP_FIELD_NUM
@@ -35,8 +34,6 @@ FILE_INDEX = "_file_index"
 _DTYPES = {"i": pl.Int64, "f": pl.Float64}
 _NP_TYPES = {"i": np.int64, "f": np.float64}
 _Part = tuple[np.ndarray, int, dict[str, Column]]  # (message indices, chained file, columns)
-#: (column kind, target dtype) pairs converted in NumPy/Arrow exactly as polars' cast would
-_ARROW_TARGETS = {("i", pl.Int64): pa.int64(), ("f", pl.Float64): pa.float64(), ("i", pl.Float64): pa.float64(), ("s", pl.String): pa.large_string()}
 
 
 def decode_messages(data: bytes, schemas: Mapping[str, pl.Schema] | None = None) -> RawMessages:
@@ -53,8 +50,7 @@ def decode_messages(data: bytes, schemas: Mapping[str, pl.Schema] | None = None)
         return decode_all_fields(data)
     try:
         wanted = {kind: needed_fields(kind, tuple(schema)) for kind, schema in schemas.items()}
-        parts = _decode_parts(bytes(data), wanted)
-        return {kind: _projected_frame(parts[kind], schema) for kind, schema in schemas.items()}
+        return project(_decode(bytes(data), wanted), schemas)
     except Unsupported:
         raise
     except Exception as error:  # a bug here must not crash an ingest: fall back, with the cause
@@ -224,45 +220,6 @@ def _add_compressed_timestamps(
     if "timestamp" in columns:
         raise Unsupported("compressed-timestamp message that also has a timestamp field")
     columns["timestamp"] = Column(np.where(compressed, stamps[index], 0), compressed, "i")
-
-
-def _projected_frame(parts: list[_Part], schema: pl.Schema) -> pl.DataFrame:
-    """`project` of `_assemble(parts)` for one kind, built as one Arrow table.
-
-    Why: per-column polars Series, scatters and casts cost ~10 µs each, which on a small file
-    is more than decoding it. Same-kind columns and Int64 → Float64 (numpy's `astype` rounds
-    like polars' cast) go straight to Arrow with a null mask; any other pairing takes the polars
-    cast path of `project`, so values never differ from it.
-    """
-    if not parts:
-        return project({}, {"_": schema})["_"]
-    columns, file_index = _merged_columns(parts)
-    n = file_index.size
-    names, arrays = [], []
-    for name, dtype in schema.items():
-        column = columns.get(name)
-        if column is None:
-            array = pa.nulls(n, type=_arrow_type(dtype))
-        elif (column.kind, dtype) in _ARROW_TARGETS:
-            values = column.values.astype(np.float64) if column.kind == "i" and dtype == pl.Float64 else column.values
-            mask = None if column.valid.all() else ~column.valid
-            if column.kind == "s":
-                values = values.copy()
-                values[~column.valid] = None
-                array = pa.array(values, type=pa.large_string(), from_pandas=False)
-            else:
-                array = pa.array(values, mask=mask, type=_ARROW_TARGETS[(column.kind, dtype)])
-        else:
-            array = _series(name, column).cast(dtype, strict=False).to_arrow()
-        names.append(name)
-        arrays.append(array)
-    names.append(FILE_INDEX)
-    arrays.append(pa.array(file_index, type=pa.int32()))
-    return pl.from_arrow(pa.Table.from_arrays(arrays, names=names))
-
-
-def _arrow_type(dtype: pl.DataType) -> pa.DataType:
-    return pl.Series([], dtype=dtype).to_arrow().type
 
 
 def project(frames: RawMessages, schemas: Mapping[str, pl.Schema]) -> RawMessages:

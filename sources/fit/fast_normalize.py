@@ -211,11 +211,20 @@ def _normalize(kinds: dict[str, _Kind], zone: ZoneInfo) -> DecodedFile | None:
 
 
 def _arrow(values: np.ndarray, valid: np.ndarray, dtype: pa.DataType) -> pa.Array:
+    """An Arrow array of `values` with nulls where not `valid`, built from its buffers.
+
+    Why not `pa.array`: its first call imports pandas (~1.5 s in every process) to check the
+    input type; buffers avoid that and any copy beyond the validity bitmap.
+    """
     if dtype == pa.large_string():
-        values = values.copy()
-        values[~valid] = None
-        return pa.array(values, type=dtype)
-    return pa.array(values, mask=None if valid.all() else ~valid, type=dtype)
+        texts = [v if ok else None for v, ok in zip(values.tolist(), valid.tolist(), strict=True)]
+        return pl.Series(texts, dtype=pl.String).to_arrow()
+    if not valid.all() and not valid.any():
+        return pa.nulls(len(values), type=dtype)
+    numpy_type = {pa.int32(): np.int32}.get(dtype, np.float64 if dtype == pa.float64() else np.int64)
+    data = np.ascontiguousarray(values, dtype=numpy_type)
+    bitmap = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(dtype, len(data), [bitmap, pa.py_buffer(data)])
 
 
 def _coalesce(kind: _Kind, first: str, second: str) -> tuple[np.ndarray, np.ndarray]:
@@ -239,7 +248,7 @@ def _int32(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
 
 
 def _utc_us(seconds: np.ndarray, valid: np.ndarray) -> pa.Array:
-    return _arrow(np.where(valid, seconds + _EPOCH_S, 0) * 1_000_000, valid, pa.int64()).cast(_UTC_US)
+    return _arrow(np.where(valid, seconds + _EPOCH_S, 0) * 1_000_000, valid, _UTC_US)
 
 
 def _frame(columns: dict[str, pa.Array], schema: pl.Schema) -> pl.DataFrame:
@@ -257,7 +266,7 @@ def _records(records: _Kind, factor: float) -> pl.DataFrame:
     power, power_ok = records.col("power")
     return _frame(
         {
-            "seq": pa.array(np.arange(records.n, dtype=np.int32)),
+            "seq": _arrow(np.arange(records.n, dtype=np.int32), np.ones(records.n, dtype=bool), pa.int32()),
             "timestamp": _utc_us(*records.col("timestamp")),
             "lat_deg": _arrow(lat.astype(np.float64) * _SEMICIRCLE_DEG, lat_ok, f64),
             "lon_deg": _arrow(lon.astype(np.float64) * _SEMICIRCLE_DEG, lon_ok, f64),
@@ -300,7 +309,7 @@ def _laps(laps: _Kind, session_start: int, sport: str | None, sub_sport: str | N
     s = pa.large_string()
     return _frame(
         {
-            "lap_index": pa.array(np.arange(laps.n, dtype=np.int32)),
+            "lap_index": _arrow(np.arange(laps.n, dtype=np.int32), np.ones(laps.n, dtype=bool), pa.int32()),
             "start_time": _utc_us(starts, has_start),
             "start_offset_s": _arrow((starts - session_start).astype(np.float64), has_start, f64),
             "elapsed_s": _arrow(*laps.col("total_elapsed_time"), f64),
