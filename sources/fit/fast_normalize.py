@@ -7,9 +7,9 @@ small files (issue 9: ingest ≥ 20× a plain fitparse decode). This module appl
 rules as `sources.fit.normalize` to the fast decoder's NumPy columns and builds just two polars
 frames per file (records, laps), from Arrow.
 
-It covers the usual file only — exactly one session, which has a start, every column in the
-types `sources.fit.raw` declares without a string/number cast, integral heart rate and power —
-and returns None for anything else, so `decode_fit` takes the general path (fast decoder +
+It covers the usual files — every column it reads in the type `sources.fit.raw` declares
+without a string/number cast, integral heart rate and power, at least one session with a
+start (multisport files included) — and returns None for anything else, so `decode_fit` takes the general path (fast decoder +
 `normalize`, or the reference decoders). `tests/sources/fit/test_fast_normalize.py` checks that
 it equals `normalize(decode_messages(data))` (frames, summary, identity, warnings) on the shared
 corpus and the synthetic generator's files.
@@ -28,6 +28,7 @@ from sources.fit.fast import _decode_parts, _merged_columns, _Part
 from sources.fit.fast_columns import needed_fields
 from sources.fit.model import DecodedFile, DecodedSession, FileIdentity
 from sources.fit.normalize import (
+    _LAP_TOLERANCE_S,
     _MAX_OFFSET_S,
     _SEMICIRCLE_DEG,
     FIT_EPOCH,
@@ -35,6 +36,7 @@ from sources.fit.normalize import (
     RECORD_COLUMNS,
     STEP_SPORTS,
     STEP_SUB_SPORTS,
+    _assign,
     cadence_spm_factor,
     fit_time,
 )
@@ -163,51 +165,90 @@ def _utc_offset(activity: _Kind, file_index: int, start, zone: ZoneInfo) -> tupl
     return int(delta.total_seconds()) if delta is not None else 0, warning
 
 
+class _Rows:
+    """The rows `index` of a `_Kind` (one session's records or laps), with the same accessors."""
+
+    def __init__(self, kind: _Kind, index: np.ndarray) -> None:
+        self._kind, self._index = kind, index
+        self.n = int(index.size)
+        self.file_index = kind.file_index[index]
+
+    def col(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        values, valid = self._kind.col(name)
+        return values[self._index], valid[self._index]
+
+    value = _Kind.value
+
+
+def _record_session_ids(times: np.ndarray, timed: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """`normalize._record_session_ids`: untimed records follow the previous (else next) timed one."""
+    if not timed.any():
+        return np.zeros(times.size, dtype=np.int64)
+    ids = np.full(times.size, -1, dtype=np.int64)
+    ids[timed] = _assign(times[timed], starts)
+    if timed.all():
+        return ids
+    last_timed = np.maximum.accumulate(np.where(timed, np.arange(times.size), -1))
+    first_timed = int(np.flatnonzero(timed)[0])
+    return ids[np.where(last_timed >= 0, last_timed, first_timed)]
+
+
 def _normalize(kinds: dict[str, _Kind], zone: ZoneInfo) -> DecodedFile | None:
-    session = kinds["session"]
-    if session.n != 1:
-        return None
-    row = session.row(_SESSION)
-    start_s, end_s = _bounds(row["timestamp"], row["start_time"], row["total_elapsed_time"])
-    if start_s is None:
-        return None  # not placeable in time: the general path says why
+    sessions = kinds["session"]
+    rows = [sessions.row(_SESSION, i) for i in range(sessions.n)]
+    bounds = [_bounds(r["timestamp"], r["start_time"], r["total_elapsed_time"]) for r in rows]
+    kept = [i for i, (start, _) in enumerate(bounds) if start is not None]
+    if not kept:
+        return None  # no session placeable in time: the general path says why (NotAnActivity)
     warnings = []
-    records = kinds["record"]
+    if len(kept) < sessions.n:
+        warnings.append(f"{sessions.n - len(kept)} session(s) without a start time left out")
+    starts = np.array([bounds[i][0] for i in kept], dtype=np.int64)
+    ends = np.array([bounds[i][1] for i in kept], dtype=np.int64)
+    records, laps = kinds["record"], kinds["lap"]
     times, timed = records.col("timestamp")
-    outside = int((timed & ((times < start_s) | (times > end_s))).sum())
+    record_ids = _record_session_ids(times, timed, starts)
+    safe = np.where(timed, times, 0)
+    outside = int((timed & ((safe < starts[record_ids]) | (safe > ends[record_ids]))).sum())
     if outside:
         warnings.append(f"{outside} record(s) outside their session's [start, start + elapsed] kept")
-    start = fit_time(start_s)
-    offset, warning = _utc_offset(kinds["activity"], int(session.file_index[0]), start, zone)
-    if warning:
-        warnings.append(f"session 0: {warning}")
-    sport, sub_sport = row["sport"], row["sub_sport"]
-    factor = cadence_spm_factor(sport, sub_sport)
-    avg_cadence = row["avg_cadence"]
-    if avg_cadence is not None:
-        avg_cadence = (avg_cadence + (row["avg_fractional_cadence"] or 0.0)) * factor
-    summary = {
-        "session_index": 0,
-        "sport": sport,
-        "sub_sport": sub_sport,
-        "start_time": start,
-        "utc_offset_s": offset,
-        "distance_m": row["total_distance"],
-        "elapsed_s": row["total_elapsed_time"],
-        "moving_s": row["total_timer_time"],
-        "avg_hr_bpm": row["avg_heart_rate"],
-        "max_hr_bpm": row["max_heart_rate"],
-        "ascent_m": row["total_ascent"],
-        "descent_m": row["total_descent"],
-        "calories_kcal": row["total_calories"],
-        "avg_cadence_spm": avg_cadence,
-    }
-    decoded = DecodedSession(
-        summary=summary,
-        laps=_laps(kinds["lap"], start_s, sport, sub_sport),
-        records=_records(records, factor),
-    )
-    return DecodedFile(identity=_identity(kinds["file_id"]), sessions=[decoded], decoder="fast", warnings=warnings)
+    lap_starts, lap_has_start = _starts(laps)
+    lap_ids = _assign(np.where(lap_has_start, lap_starts, -(2**62)), starts, before=_LAP_TOLERANCE_S)
+    decoded = []
+    for index, i in enumerate(kept):
+        row = rows[i]
+        start_s = int(starts[index])
+        start = fit_time(start_s)
+        offset, warning = _utc_offset(kinds["activity"], int(sessions.file_index[i]), start, zone)
+        if warning:
+            warnings.append(f"session {index}: {warning}")
+        sport, sub_sport = row["sport"], row["sub_sport"]
+        factor = cadence_spm_factor(sport, sub_sport)
+        avg_cadence = row["avg_cadence"]
+        if avg_cadence is not None:
+            avg_cadence = (avg_cadence + (row["avg_fractional_cadence"] or 0.0)) * factor
+        summary = {
+            "session_index": index,
+            "sport": sport,
+            "sub_sport": sub_sport,
+            "start_time": start,
+            "utc_offset_s": offset,
+            "distance_m": row["total_distance"],
+            "elapsed_s": row["total_elapsed_time"],
+            "moving_s": row["total_timer_time"],
+            "avg_hr_bpm": row["avg_heart_rate"],
+            "max_hr_bpm": row["max_heart_rate"],
+            "ascent_m": row["total_ascent"],
+            "descent_m": row["total_descent"],
+            "calories_kcal": row["total_calories"],
+            "avg_cadence_spm": avg_cadence,
+        }
+        own_records = records if len(kept) == 1 else _Rows(records, np.flatnonzero(record_ids == index))
+        own_laps = laps if len(kept) == 1 else _Rows(laps, np.flatnonzero(lap_ids == index))
+        decoded.append(
+            DecodedSession(summary=summary, laps=_laps(own_laps, start_s, sport, sub_sport), records=_records(own_records, factor))
+        )
+    return DecodedFile(identity=_identity(kinds["file_id"]), sessions=decoded, decoder="fast", warnings=warnings)
 
 
 def _arrow(values: np.ndarray, valid: np.ndarray, dtype: pa.DataType) -> pa.Array:

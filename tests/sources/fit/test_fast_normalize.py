@@ -94,3 +94,11 @@ def test_corpus_files_agree() -> None:
             continue
         taken += check(data)
     assert taken >= len(CORPUS) // 2  # most real files are the usual single-session case
+
+
+@pytest.mark.skipif(not CORPUS, reason="shared FIT corpus not present")
+@pytest.mark.parametrize("name", ["fitparse__activity-large-fenxi2-multisport.fit", "connectstats__track_cs_1451.fit"])
+def test_multisession_files_take_the_numpy_path_and_agree(name: str) -> None:
+    if name not in CORPUS:
+        pytest.skip(f"{name} not in this corpus")
+    assert check((_DIR / name).read_bytes())
