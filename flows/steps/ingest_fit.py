@@ -1,7 +1,8 @@
 """Ingest FIT files from a folder, a list of paths or an S3 prefix into the lake.
 
 `ingest_fit_files` is the plain function the CLI and the `ingest-fit` flow share. Files already in the lake
-(by sha256) are skipped; new ones are archived, decoded (in worker processes for big batches)
+(by sha256) are skipped; new ones are archived, decoded (in one worker pool for the run when a batch
+is big enough)
 and committed a batch at a time (one commit per table per batch). Bad files are quarantined with
 their error and the rest go on.
 """
@@ -54,21 +55,46 @@ class IngestReport:
         )
 
 
-def _decode_all(jobs: list[dict], *, workers: int, on_done: Callable[[], None]) -> list[FileOutcome]:
-    if workers <= 1 or len(jobs) < PARALLEL_MIN_FILES or sum(len(job["data"]) for job in jobs) < PARALLEL_MIN_BYTES:
+class _LazyPool:
+    """One spawned process pool for the whole run, started only when a batch is big enough.
+
+    spawn, not fork: deltalake's Rust runtime panics in a forked child. Started once, not per
+    batch: each start costs seconds of imports in every worker.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
+
+    def get(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"))
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+
+def _decode_all(jobs: list[dict], *, pool: _LazyPool, on_done: Callable[[], None]) -> list[FileOutcome]:
+    small = len(jobs) < PARALLEL_MIN_FILES or sum(len(job["data"]) for job in jobs) < PARALLEL_MIN_BYTES
+    if pool.workers <= 1 or (small and not pool.started):
         outcomes = []
         for job in jobs:
             outcomes.append(decode_to_outcome(**job))
             on_done()
         return outcomes
-    # spawn, not fork: deltalake's Rust runtime panics in a forked child.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(decode_to_outcome, **job) for job in jobs]
-        outcomes = []
-        for future in futures:
-            outcomes.append(future.result())
-            on_done()
-        return outcomes
+    futures = [pool.get().submit(decode_to_outcome, **job) for job in jobs]
+    outcomes = []
+    for future in futures:
+        outcomes.append(future.result())
+        on_done()
+    return outcomes
 
 
 def ingest_fit_files(
@@ -84,7 +110,24 @@ def ingest_fit_files(
     started = time.perf_counter()
     report = IngestReport(files=len(items))
     step = progress or (lambda n: None)
-    workers = workers if workers is not None else (os.cpu_count() or 1)
+    pool = _LazyPool(workers if workers is not None else (os.cpu_count() or 1))
+    try:
+        _ingest_batches(lake, settings, items, read_options, report, step, pool)
+    finally:
+        pool.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _ingest_batches(
+    lake: Lake,
+    settings: Settings,
+    items: Sequence[inbox.FitInput],
+    read_options: dict | None,
+    report: IngestReport,
+    step: Callable[[int], None],
+    pool: _LazyPool,
+) -> None:
     for batch in inbox.iter_batches(items, settings.ingest_batch_files):
         now = datetime.now(UTC)
         loaded: dict[str, tuple[inbox.FitInput, bytes]] = {}
@@ -108,7 +151,7 @@ def ingest_fit_files(
             dict(data=data, sha256=sha, name=item.name, uri=item.uri, athlete_id=settings.athlete_id, default_tz=settings.timezone, now=now)
             for sha, (item, data) in todo.items()
         ]
-        outcomes = _decode_all(jobs, workers=workers, on_done=lambda: step(1))
+        outcomes = _decode_all(jobs, pool=pool, on_done=lambda: step(1))
         report.activities += fit_batch.commit_batch(lake, outcomes, athlete_id=settings.athlete_id, now=now, raw_paths=raw_paths)
         for o in outcomes:
             if o.status == INGESTED:
@@ -118,8 +161,6 @@ def ingest_fit_files(
                 report.skipped.append((o.name, o.reason or ""))
             elif o.status == QUARANTINED:
                 report.quarantined.append((o.name, o.reason or ""))
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def resolve_inputs(settings: Settings, paths: Sequence[str] | None) -> tuple[list[inbox.FitInput], dict]:
