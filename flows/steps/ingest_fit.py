@@ -2,9 +2,8 @@
 
 `ingest_fit_files` is the plain function the CLI and the `ingest-fit` flow share. Files already in the lake
 (by sha256) are skipped; new ones are archived, decoded (in one worker pool for the run when a batch
-is big enough)
-and committed a batch at a time (one commit per table per batch). Bad files are quarantined with
-their error and the rest go on.
+is big enough, else in process) and committed a batch at a time (one commit per table per batch).
+Bad files are quarantined with their error and the rest go on.
 """
 
 from __future__ import annotations
