@@ -39,8 +39,14 @@ def latest_per_activity(outcomes: Sequence[FileOutcome]):
 
 
 def concat_conformed(frames: list[pl.DataFrame], spec) -> pl.DataFrame:
-    frames = [spec.conform(f) for f in frames if f.height]
-    return pl.concat(frames, how="vertical") if frames else spec.empty()
+    """One frame of `spec`'s schema. Frames of one schema (the usual case) are concatenated
+    first and conformed once: conforming each of hundreds of small frames cost ~1 ms apiece."""
+    frames = [f for f in frames if f.height]
+    if not frames:
+        return spec.empty()
+    if all(f.schema == frames[0].schema for f in frames):
+        return spec.conform(pl.concat(frames, how="vertical"))
+    return pl.concat([spec.conform(f) for f in frames], how="vertical")
 
 
 def commit_batch(lake: Lake, outcomes: Sequence[FileOutcome], *, athlete_id: str, now: datetime, raw_paths: dict[str, str]) -> int:

@@ -1,48 +1,120 @@
 """Replace every FIT-derived row of one athlete with rows re-derived from the raw archive.
 
-One overwrite commit per table. Rows from other sources (Strava-only activities) are kept, and a
-FIT activity merged with a Strava activity keeps the Strava-owned columns.
+Rows from other sources (Strava-only activities) are kept, and a FIT activity merged with a
+Strava activity keeps the Strava-owned columns.
+
+Bounded memory (a 10-year history is ~20 M records): `replace_fit_derived` takes the decoded
+files as an iterable and streams their records into one overwrite commit of `records`
+(`lake.table.overwrite_batches`), keeping only activities and laps (small) in memory. Then
+`laps`, `activities` and `fit_files` are overwritten, one commit each. Crash safety: each commit
+is atomic; a run killed before the `records` commit changes nothing; one killed between the
+commits leaves tables each internally whole, and a re-run (which only reads `fit_files` and the
+raw archive) rewrites them all — nothing is lost because the raw archive is never touched.
+
+"A later file of the same recording wins" (`fit_batch.latest_per_activity`): the iterable must
+come in the order that decides it (sha256). When a later file repeats an activity id whose
+records were already streamed, its records are held back and swapped in with one more commit
+(`replace_rows`) right after the streamed one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import polars as pl
 
 from lake import activities, fit_files, laps, records
-from lake.fit_batch import concat_conformed, latest_per_activity
+from lake.fit_batch import concat_conformed
 from lake.storage import Lake
-from lake.table import overwrite, read, scan, upsert
-from sources.fit.outcome import FileOutcome
+from lake.table import overwrite, overwrite_batches, read, replace_rows, scan, upsert
+from sources.fit.outcome import INGESTED, QUARANTINED, FileOutcome
+
+#: Records handed to the Delta writer at a time (~20 MB of Arrow).
+STREAM_ROWS = 250_000
 
 
-def replace_fit_derived(lake: Lake, outcomes: Sequence[FileOutcome], *, athlete_id: str, now: datetime) -> int:
-    chosen = latest_per_activity(outcomes)
+@dataclass
+class RebuildCounts:
+    files: int = 0
+    activities: int = 0
+    records: int = 0
+    quarantined: int = 0
+    statuses: list[dict] = field(default_factory=list)
+
+
+def replace_fit_derived(lake: Lake, outcomes: Iterable[FileOutcome], *, athlete_id: str, now: datetime) -> int:
+    """Rewrite the athlete's FIT-derived rows from `outcomes`; returns the activities written."""
+    return replace_fit_derived_counted(lake, outcomes, athlete_id=athlete_id, now=now).activities
+
+
+def replace_fit_derived_counted(
+    lake: Lake, outcomes: Iterable[FileOutcome], *, athlete_id: str, now: datetime
+) -> RebuildCounts:
     mine = f"athlete_id = '{athlete_id}'"
     existing = read(lake, activities.SPEC).filter(pl.col("athlete_id") == athlete_id)
     other_sources = existing.filter(pl.col("fit_sha256").is_null())
     keep_ids = other_sources["activity_id"].to_list()
-    new_fit = activities.SPEC.conform(pl.DataFrame([c[0] for c in chosen.values()], schema_overrides=activities.SPEC.schema, strict=False))
-    strava_cols = [c for c in activities.STRAVA_OWNED]
-    carried = existing.filter(pl.col("strava_id").is_not_null() & pl.col("fit_sha256").is_not_null()).select("activity_id", *strava_cols)
-    if carried.height:
-        new_fit = new_fit.update(carried, on="activity_id", how="left", include_nulls=True)
-    all_activities = pl.concat([new_fit, other_sources], how="vertical")
 
     def kept_children(spec) -> pl.DataFrame:
         return scan(lake, spec).filter((pl.col("athlete_id") == athlete_id) & pl.col("activity_id").is_in(keep_ids)).collect()
 
-    new_records = pl.concat([concat_conformed([c[2] for c in chosen.values()], records.SPEC), records.SPEC.conform(kept_children(records.SPEC))])
-    new_laps = pl.concat([concat_conformed([c[1] for c in chosen.values()], laps.SPEC), laps.SPEC.conform(kept_children(laps.SPEC))])
-    overwrite(lake, records.SPEC, new_records, predicate=mine)
-    overwrite(lake, laps.SPEC, new_laps, predicate=mine)
-    overwrite(lake, activities.SPEC, all_activities, predicate=mine)
-    status = pl.DataFrame(
-        [{"sha256": o.sha256, "status": o.status, "reason": o.reason, "decoder": o.decoder, "activities": len(o.rows.activities) if o.rows else 0} for o in outcomes],
-        schema={"sha256": pl.String, "status": pl.String, "reason": pl.String, "decoder": pl.String, "activities": pl.Int32},
+    kept_records = kept_children(records.SPEC)  # read before the stream: no Delta call may run inside it
+    kept_laps = kept_children(laps.SPEC)
+    counts = RebuildCounts()
+    chosen: dict[str, tuple[dict, pl.DataFrame]] = {}  # activity_id -> (activity row, laps)
+    held: dict[str, pl.DataFrame] = {}  # records of a repeated activity id, swapped in after the stream
+
+    def record_frames() -> Iterator[pl.DataFrame]:
+        # Runs on the Delta writer's thread, inside its runtime: no deltalake call in here.
+        pending: list[pl.DataFrame] = [kept_records]
+        rows = pending[0].height
+        for outcome in outcomes:
+            counts.files += 1
+            counts.quarantined += outcome.status == QUARANTINED
+            counts.statuses.append(
+                {"sha256": outcome.sha256, "status": outcome.status, "reason": outcome.reason, "decoder": outcome.decoder,
+                 "activities": len(outcome.rows.activities) if outcome.rows else 0}
+            )  # fmt: skip
+            if outcome.status != INGESTED or outcome.rows is None:
+                continue
+            for row, lap_frame, record_frame in zip(outcome.rows.activities, outcome.rows.laps, outcome.rows.records, strict=True):
+                activity_id = row["activity_id"]
+                counts.records += record_frame.height
+                if activity_id in chosen:
+                    held[activity_id] = record_frame
+                else:
+                    pending.append(record_frame)
+                    rows += record_frame.height
+                chosen[activity_id] = (row, lap_frame)
+            outcome.rows = None  # the records are in `pending` or written: let them go
+            if rows >= STREAM_ROWS:
+                yield concat_conformed(pending, records.SPEC)
+                pending, rows = [], 0
+        if pending:
+            yield concat_conformed(pending, records.SPEC)
+
+    overwrite_batches(lake, records.SPEC, record_frames(), predicate=mine)
+    if held:
+        replace_rows(lake, records.SPEC, concat_conformed(list(held.values()), records.SPEC), by="activity_id", values=held)
+    counts.activities = len(chosen)
+
+    new_fit = activities.SPEC.conform(
+        pl.DataFrame([c[0] for c in chosen.values()], schema_overrides=activities.SPEC.schema, strict=False)
     )
+    carried = existing.filter(pl.col("strava_id").is_not_null() & pl.col("fit_sha256").is_not_null()).select(
+        "activity_id", *activities.STRAVA_OWNED
+    )
+    if carried.height:
+        new_fit = new_fit.update(carried, on="activity_id", how="left", include_nulls=True)
+    new_laps = pl.concat([concat_conformed([c[1] for c in chosen.values()], laps.SPEC), laps.SPEC.conform(kept_laps)])
+    overwrite(lake, laps.SPEC, new_laps, predicate=mine)
+    overwrite(lake, activities.SPEC, pl.concat([new_fit, other_sources], how="vertical"), predicate=mine)
+    status = pl.DataFrame(
+        counts.statuses,
+        schema={"sha256": pl.String, "status": pl.String, "reason": pl.String, "decoder": pl.String, "activities": pl.Int32},
+    ).unique("sha256", keep="last", maintain_order=True)
     known = read(lake, fit_files.SPEC).drop("status", "reason", "decoder", "activities").join(status, on="sha256", how="inner")
     upsert(lake, fit_files.SPEC, known)
-    return len(chosen)
+    return counts

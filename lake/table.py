@@ -243,3 +243,31 @@ def _overwrite_where(lake: Lake, spec: TableSpec, data, predicate: str) -> None:
         )
 
     with_commit_retry(attempt, what=f"replace rows of {spec.name} where {predicate[:80]}")
+
+
+def overwrite_batches(lake: Lake, spec: TableSpec, frames: Iterable[pl.DataFrame], *, predicate: str) -> None:
+    """Replace the rows matching the SQL `predicate` with the rows of `frames`, streamed: one commit.
+
+    For rewrites too big to hold in memory (`runlake lake rebuild` of years of records): each
+    frame is conformed and handed to the Delta writer as it comes, and the new files only become
+    the table's content at the single commit at the end — a run killed before it leaves the
+    table as it was (plus unreferenced files that `vacuum` removes). Unlike `overwrite`, a
+    concurrent commit is not retried (the stream cannot be replayed): `CommitFailedError` is
+    raised and the caller runs the rewrite again.
+    """
+    import pyarrow as pa
+
+    schema = spec.empty().to_arrow().schema
+    reader = pa.RecordBatchReader.from_batches(
+        schema,
+        (batch for frame in frames for batch in spec.conform(frame).to_arrow().cast(schema).to_batches()),
+    )
+    exists = table_exists(lake, spec)
+    write_deltalake(
+        spec.uri(lake),
+        reader,
+        mode="overwrite" if exists else "error",
+        predicate=predicate if exists else None,
+        partition_by=list(spec.partition_by) or None,
+        storage_options=lake.storage_options,
+    )

@@ -1,9 +1,9 @@
 """Ingest FIT files from a folder, a list of paths or an S3 prefix into the lake.
 
 `ingest_fit_files` is the plain function the CLI and the `ingest-fit` flow share. Files already in the lake
-(by sha256) are skipped; new ones are archived, decoded (in worker processes for big batches)
-and committed a batch at a time (one commit per table per batch). Bad files are quarantined with
-their error and the rest go on.
+(by sha256) are skipped; new ones are archived, decoded (in one worker pool for the run when a batch
+is big enough, else in process) and committed a batch at a time (one commit per table per batch).
+Bad files are quarantined with their error and the rest go on.
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 
 #: Below this many files to decode, worker processes cost more than they save.
 PARALLEL_MIN_FILES = 24
+#: ... and below this many bytes: a spawned worker pays ~2–3 s of imports (polars, pyarrow,
+#: pandas, the reference decoders) before its first file, while the NumPy path decodes a typical
+#: 100 KB run in ~5 ms — ~60 MB of FIT per core in that time (bench/RESULTS.md).
+PARALLEL_MIN_BYTES = 96_000_000
 
 
 @dataclass
@@ -50,21 +54,46 @@ class IngestReport:
         )
 
 
-def _decode_all(jobs: list[dict], *, workers: int, on_done: Callable[[], None]) -> list[FileOutcome]:
-    if workers <= 1 or len(jobs) < PARALLEL_MIN_FILES:
+class _LazyPool:
+    """One spawned process pool for the whole run, started only when a batch is big enough.
+
+    spawn, not fork: deltalake's Rust runtime panics in a forked child. Started once, not per
+    batch: each start costs seconds of imports in every worker.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
+
+    def get(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"))
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+
+def _decode_all(jobs: list[dict], *, pool: _LazyPool, on_done: Callable[[], None]) -> list[FileOutcome]:
+    small = len(jobs) < PARALLEL_MIN_FILES or sum(len(job["data"]) for job in jobs) < PARALLEL_MIN_BYTES
+    if pool.workers <= 1 or (small and not pool.started):
         outcomes = []
         for job in jobs:
             outcomes.append(decode_to_outcome(**job))
             on_done()
         return outcomes
-    # spawn, not fork: deltalake's Rust runtime panics in a forked child.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(decode_to_outcome, **job) for job in jobs]
-        outcomes = []
-        for future in futures:
-            outcomes.append(future.result())
-            on_done()
-        return outcomes
+    futures = [pool.get().submit(decode_to_outcome, **job) for job in jobs]
+    outcomes = []
+    for future in futures:
+        outcomes.append(future.result())
+        on_done()
+    return outcomes
 
 
 def ingest_fit_files(
@@ -80,7 +109,24 @@ def ingest_fit_files(
     started = time.perf_counter()
     report = IngestReport(files=len(items))
     step = progress or (lambda n: None)
-    workers = workers if workers is not None else (os.cpu_count() or 1)
+    pool = _LazyPool(workers if workers is not None else (os.cpu_count() or 1))
+    try:
+        _ingest_batches(lake, settings, items, read_options, report, step, pool)
+    finally:
+        pool.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _ingest_batches(
+    lake: Lake,
+    settings: Settings,
+    items: Sequence[inbox.FitInput],
+    read_options: dict | None,
+    report: IngestReport,
+    step: Callable[[int], None],
+    pool: _LazyPool,
+) -> None:
     for batch in inbox.iter_batches(items, settings.ingest_batch_files):
         now = datetime.now(UTC)
         loaded: dict[str, tuple[inbox.FitInput, bytes]] = {}
@@ -104,7 +150,7 @@ def ingest_fit_files(
             dict(data=data, sha256=sha, name=item.name, uri=item.uri, athlete_id=settings.athlete_id, default_tz=settings.timezone, now=now)
             for sha, (item, data) in todo.items()
         ]
-        outcomes = _decode_all(jobs, workers=workers, on_done=lambda: step(1))
+        outcomes = _decode_all(jobs, pool=pool, on_done=lambda: step(1))
         report.activities += fit_batch.commit_batch(lake, outcomes, athlete_id=settings.athlete_id, now=now, raw_paths=raw_paths)
         for o in outcomes:
             if o.status == INGESTED:
@@ -114,8 +160,6 @@ def ingest_fit_files(
                 report.skipped.append((o.name, o.reason or ""))
             elif o.status == QUARANTINED:
                 report.quarantined.append((o.name, o.reason or ""))
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def resolve_inputs(settings: Settings, paths: Sequence[str] | None) -> tuple[list[inbox.FitInput], dict]:

@@ -1,11 +1,19 @@
-"""`runlake lake rebuild`: re-derive the decoded tables from the raw FIT archive, on all cores."""
+"""`runlake lake rebuild`: re-derive the decoded tables from the raw FIT archive, on all cores.
+
+The archived files are decoded in chunks by a pool of spawned worker processes (spawn, not fork:
+deltalake's Rust runtime panics in a forked child) and consumed in sha256 order ("a later file of
+the same recording wins"), with at most a few chunks in flight, while the main process streams
+their records into the Delta writer (`lake.fit_rebuild`): memory stays bounded whatever the
+history's size.
+"""
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing import get_context
@@ -13,11 +21,15 @@ from multiprocessing import get_context
 import polars as pl
 
 from lake import fit_files, raw
-from lake.fit_rebuild import replace_fit_derived
+from lake.fit_rebuild import replace_fit_derived_counted
 from lake.storage import Lake
 from lake.table import read
 from runlake.settings import Settings
-from sources.fit.outcome import INGESTED, QUARANTINED, FileOutcome, decode_to_outcome
+from sources.fit.outcome import FileOutcome, decode_to_outcome
+
+#: Files per task sent to a worker, and tasks in flight per worker (bounds memory).
+CHUNK_FILES = 24
+IN_FLIGHT_PER_WORKER = 3
 
 
 @dataclass
@@ -44,6 +56,36 @@ def _decode_chunk(lake: Lake, rows: list[dict], athlete_id: str, tz: str, now: d
     return [_decode_archived(lake, row, athlete_id, tz, now) for row in rows]
 
 
+def _decoded_in_order(
+    lake: Lake, rows: list[dict], settings: Settings, now: datetime, workers: int, step: Callable[[int, int], None]
+) -> Iterator[FileOutcome]:
+    """Outcomes of `rows`, in their order, decoded by `workers` processes (bounded look-ahead)."""
+    done, total = 0, len(rows)
+    if workers == 1 or total < 2 * CHUNK_FILES:
+        for row in rows:
+            yield _decode_archived(lake, row, settings.athlete_id, settings.timezone, now)
+            done += 1
+            step(done, total)
+        return
+    chunks = iter([rows[i : i + CHUNK_FILES] for i in range(0, total, CHUNK_FILES)])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        pending: deque[Future] = deque()
+
+        def submit() -> None:
+            chunk = next(chunks, None)
+            if chunk is not None:
+                pending.append(pool.submit(_decode_chunk, lake, chunk, settings.athlete_id, settings.timezone, now))
+
+        for _ in range(workers * IN_FLIGHT_PER_WORKER):
+            submit()
+        while pending:
+            outcomes = pending.popleft().result()
+            submit()
+            done += len(outcomes)
+            step(done, total)
+            yield from outcomes
+
+
 def rebuild_from_raw(
     lake: Lake, settings: Settings, *, workers: int | None = None, progress: Callable[[int, int], None] | None = None
 ) -> RebuildReport:
@@ -53,29 +95,17 @@ def rebuild_from_raw(
         read(lake, fit_files.SPEC)
         .filter((pl.col("athlete_id") == settings.athlete_id) & pl.col("raw_uri").is_not_null())
         .sort("sha256")
+        .select("sha256", "file_name", "raw_uri")
         .to_dicts()
     )
     workers = workers or os.cpu_count() or 1
-    outcomes: list[FileOutcome] = []
     step = progress or (lambda done, total: None)
-    if workers == 1 or len(rows) < 2 * workers:
-        for row in rows:
-            outcomes.append(_decode_archived(lake, row, settings.athlete_id, settings.timezone, now))
-            step(len(outcomes), len(rows))
-    else:
-        size = max(1, min(64, len(rows) // (workers * 4)))
-        chunks = [rows[i : i + size] for i in range(0, len(rows), size)]
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(_decode_chunk, lake, chunk, settings.athlete_id, settings.timezone, now) for chunk in chunks]
-            for future in as_completed(futures):
-                outcomes.extend(future.result())
-                step(len(outcomes), len(rows))
-    outcomes.sort(key=lambda o: o.sha256)  # deterministic "later file wins" order
-    written = replace_fit_derived(lake, outcomes, athlete_id=settings.athlete_id, now=now)
+    outcomes = _decoded_in_order(lake, rows, settings, now, workers, step)
+    counts = replace_fit_derived_counted(lake, outcomes, athlete_id=settings.athlete_id, now=now)
     return RebuildReport(
         files=len(rows),
-        activities=written,
-        records=sum(f.height for o in outcomes if o.status == INGESTED for f in o.rows.records),
-        quarantined=sum(o.status == QUARANTINED for o in outcomes),
+        activities=counts.activities,
+        records=counts.records,
+        quarantined=counts.quarantined,
         seconds=time.perf_counter() - started,
     )

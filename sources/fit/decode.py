@@ -4,7 +4,9 @@ Pipeline: `validate_fit` (framing and CRCs of every chained file) → the first 
 reads the stream → `normalize`. Decoders, in order:
 
 1. `fast` — `sources.fit.fast.decode_messages(data)` when that module exists; it raises
-   `sources.fit.fast.Unsupported` for anything it cannot prove it handles;
+   `sources.fit.fast.Unsupported` for anything it cannot prove it handles. The usual
+   one-session file is decoded and normalised in NumPy by `sources.fit.fast_normalize` (same
+   rules, same result, without per-file polars overhead) before this chain is tried;
 2. garmin-fit-sdk (the FIT SDK's own decoder; reads the COROS uint32-size-1 file; cannot read
    compressed-timestamp headers);
 3. fitdecode; 4. fitparse.
@@ -51,6 +53,22 @@ def _fast_module() -> ModuleType | None:
     return module
 
 
+def _decode_common(data: bytes, default_tz: str, fast: ModuleType) -> DecodedFile | None:
+    """The usual single-session file decoded and normalised in NumPy (`fast.decode_normalized`,
+    see `sources.fit.fast_normalize`); None when the module has no such hook, when it is not
+    that case, or when the hook fails (logged: the general path then decodes the file)."""
+    hook = getattr(fast, "decode_normalized", None)
+    if hook is None:
+        return None
+    try:
+        return hook(data, default_tz)
+    except fast.Unsupported:
+        raise
+    except Exception:  # noqa: BLE001 - a bug here must not stop decoding: the general path decides
+        log.warning("fast normalise failed, using the general path", exc_info=True)
+        return None
+
+
 def decoders(fast: ModuleType | None) -> list[tuple[str, Decoder]]:
     """The decoders `decode_fit` tries, in order, as (name, callable(data, chunks))."""
     chain: list[tuple[str, Decoder]] = []
@@ -81,6 +99,15 @@ def decode_fit(data: bytes, *, default_tz: str = "UTC", use_fast: bool = True) -
     data = bytes(data)
     chunks = validate_fit(data)
     fast = _fast_module() if use_fast else None
+    if fast is not None:
+        try:
+            common = _decode_common(data, default_tz, fast)
+        except fast.Unsupported as error:
+            log.debug("fast decoder declined: %s", error)
+            fast = None  # the chain below would only decline again
+        else:
+            if common is not None:
+                return common
     failures: list[str] = []
     for name, decoder in decoders(fast):
         try:

@@ -26,13 +26,14 @@ import polars as pl
 from sources.fit.fast_columns import Column, decode_definition, needed_fields, read_raw
 from sources.fit.fast_profile import KIND_MESG_NUMS, MESG_NUM_KINDS, TIMESTAMP_FIELD_NUM
 from sources.fit.fast_walk import Unsupported, Walk, walk
-from sources.fit.model import RawMessages
+from sources.fit.model import DecodedFile, RawMessages
 
-__all__ = ["Unsupported", "decode_all_fields", "decode_messages"]
+__all__ = ["Unsupported", "decode_all_fields", "decode_messages", "decode_normalized"]
 
 FILE_INDEX = "_file_index"
 _DTYPES = {"i": pl.Int64, "f": pl.Float64}
 _NP_TYPES = {"i": np.int64, "f": np.float64}
+_Part = tuple[np.ndarray, int, dict[str, Column]]  # (message indices, chained file, columns)
 
 
 def decode_messages(data: bytes, schemas: Mapping[str, pl.Schema] | None = None) -> RawMessages:
@@ -54,6 +55,14 @@ def decode_messages(data: bytes, schemas: Mapping[str, pl.Schema] | None = None)
         raise
     except Exception as error:  # a bug here must not crash an ingest: fall back, with the cause
         raise Unsupported(f"fast decoder error: {type(error).__name__}: {error}") from error
+
+
+def decode_normalized(data: bytes, default_tz: str = "UTC") -> DecodedFile | None:
+    """`normalize(decode_messages(data))` without per-file polars overhead, for the usual
+    single-session file; None for any other (see `sources.fit.fast_normalize`)."""
+    from sources.fit.fast_normalize import decode_common  # imports this module
+
+    return decode_common(data, default_tz)
 
 
 def decode_all_fields(data: bytes) -> RawMessages:
@@ -78,6 +87,11 @@ def _ingest_schemas() -> Mapping[str, pl.Schema] | None:
 
 
 def _decode(data: bytes, wanted: Mapping[str, frozenset[str]] | None) -> RawMessages:
+    return {kind: _assemble(kind_parts) for kind, kind_parts in _decode_parts(data, wanted).items()}
+
+
+def _decode_parts(data: bytes, wanted: Mapping[str, frozenset[str]] | None) -> dict[str, list[_Part]]:
+    """Per kind, the decoded columns of each definition with the message indices they cover."""
     structure = walk(data)
     buf = np.frombuffer(data, dtype=np.uint8)
     groups = _group_by_definition(structure)
@@ -94,13 +108,21 @@ def _decode(data: bytes, wanted: Mapping[str, frozenset[str]] | None) -> RawMess
         if stamps is not None:
             _add_compressed_timestamps(columns, structure, index, stamps)
         parts[kind].append((index, definition.file_index, columns))
-    return {kind: _assemble(kind_parts) for kind, kind_parts in parts.items()}
+    return parts
 
 
-def _assemble(parts: list[tuple[np.ndarray, int, dict[str, Column]]]) -> pl.DataFrame:
+def _assemble(parts: list[_Part]) -> pl.DataFrame:
     """One frame per kind: the definitions' columns interleaved back into file order."""
     if not parts:
         return pl.DataFrame(schema={FILE_INDEX: pl.Int32})
+    columns, file_index = _merged_columns(parts)
+    series = [_series(name, column) for name, column in columns.items()]
+    series.append(pl.Series(FILE_INDEX, file_index, dtype=pl.Int32))
+    return pl.DataFrame(series)
+
+
+def _merged_columns(parts: list[_Part]) -> tuple[dict[str, Column], np.ndarray]:
+    """The definitions' columns interleaved back into file order (one NumPy column per name)."""
     index = np.concatenate([p[0] for p in parts])
     order = np.argsort(index, kind="stable")
     total = index.size
@@ -108,7 +130,7 @@ def _assemble(parts: list[tuple[np.ndarray, int, dict[str, Column]]]) -> pl.Data
     for _, _, columns in parts:
         for name, column in columns.items():
             kinds.setdefault(name, set()).add(column.kind)
-    series = []
+    merged: dict[str, Column] = {}
     for name, column_kinds in kinds.items():
         if "s" in column_kinds and len(column_kinds) > 1:
             raise Unsupported(f"field {name} is text in one definition and a number in another")
@@ -124,10 +146,9 @@ def _assemble(parts: list[tuple[np.ndarray, int, dict[str, Column]]]) -> pl.Data
                 values[start : start + rows.size] = column.values
                 valid[start : start + rows.size] = column.valid
             start += rows.size
-        series.append(_series(name, Column(values[order], valid[order], kind)))
+        merged[name] = Column(values[order], valid[order], kind)
     file_index = np.concatenate([np.full(rows.size, fi, dtype=np.int32) for rows, fi, _ in parts])
-    series.append(pl.Series(FILE_INDEX, file_index[order], dtype=pl.Int32))
-    return pl.DataFrame(series)
+    return merged, file_index[order]
 
 
 def _series(name: str, column: Column) -> pl.Series:
