@@ -28,7 +28,8 @@ import polars as pl
 from lake import activities, fit_files, laps, records
 from lake.fit_batch import concat_conformed
 from lake.storage import Lake
-from lake.table import overwrite, overwrite_batches, read, replace_rows, scan, upsert
+from lake.table import in_predicate, overwrite, overwrite_batches, read, replace_rows, scan, table_version, upsert
+from runlake.errors import LakeChangedError
 from sources.fit.outcome import INGESTED, QUARANTINED, FileOutcome
 
 #: Records handed to the Delta writer at a time (~20 MB of Arrow).
@@ -52,7 +53,21 @@ def replace_fit_derived(lake: Lake, outcomes: Iterable[FileOutcome], *, athlete_
 def replace_fit_derived_counted(
     lake: Lake, outcomes: Iterable[FileOutcome], *, athlete_id: str, now: datetime
 ) -> RebuildCounts:
-    mine = f"athlete_id = '{athlete_id}'"
+    mine = in_predicate("athlete_id", [athlete_id])
+    # Ingest and Strava sync commit `fit_files` / `activities` last: if either moves while this
+    # rewrite computes from its snapshot, stop rather than overwrite their new rows. A re-run
+    # then includes them (the raw archive holds every file). Records appended concurrently
+    # make the streamed overwrite itself fail (a Delta conflict on the partition).
+    versions = {spec.name: table_version(lake, spec) for spec in (fit_files.SPEC, activities.SPEC)}
+
+    def ensure_unchanged() -> None:
+        for spec in (fit_files.SPEC, activities.SPEC):
+            if table_version(lake, spec) != versions[spec.name]:
+                raise LakeChangedError(
+                    f"{spec.name} changed while the rebuild ran (an ingest or a sync committed): "
+                    "run `runlake lake rebuild` again; nothing is lost, the raw archive holds every file"
+                )
+
     existing = read(lake, activities.SPEC).filter(pl.col("athlete_id") == athlete_id)
     other_sources = existing.filter(pl.col("fit_sha256").is_null())
     keep_ids = other_sources["activity_id"].to_list()
@@ -95,7 +110,9 @@ def replace_fit_derived_counted(
         if pending:
             yield concat_conformed(pending, records.SPEC)
 
+    ensure_unchanged()
     overwrite_batches(lake, records.SPEC, record_frames(), predicate=mine)
+    ensure_unchanged()
     if held:
         replace_rows(lake, records.SPEC, concat_conformed(list(held.values()), records.SPEC), by="activity_id", values=held)
     counts.activities = len(chosen)
@@ -109,8 +126,10 @@ def replace_fit_derived_counted(
     if carried.height:
         new_fit = new_fit.update(carried, on="activity_id", how="left", include_nulls=True)
     new_laps = pl.concat([concat_conformed([c[1] for c in chosen.values()], laps.SPEC), laps.SPEC.conform(kept_laps)])
-    overwrite(lake, laps.SPEC, new_laps, predicate=mine)
-    overwrite(lake, activities.SPEC, pl.concat([new_fit, other_sources], how="vertical"), predicate=mine)
+    ensure_unchanged()
+    overwrite(lake, laps.SPEC, new_laps, predicate=mine, retry=False)
+    ensure_unchanged()
+    overwrite(lake, activities.SPEC, pl.concat([new_fit, other_sources], how="vertical"), predicate=mine, retry=False)
     status = pl.DataFrame(
         counts.statuses,
         schema={"sha256": pl.String, "status": pl.String, "reason": pl.String, "decoder": pl.String, "activities": pl.Int32},

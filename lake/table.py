@@ -89,6 +89,12 @@ def scan(lake: Lake, spec: TableSpec) -> pl.LazyFrame:
     )
 
 
+def table_version(lake: Lake, spec: TableSpec) -> int | None:
+    """The table's current Delta version (None when it does not exist yet)."""
+    dt = open_table(lake, spec)
+    return None if dt is None else dt.version()
+
+
 def read(lake: Lake, spec: TableSpec) -> pl.DataFrame:
     return scan(lake, spec).collect()
 
@@ -120,8 +126,12 @@ def _is_commit_race(exc: Exception) -> bool:
     return any(s in text for s in ("version already exists", "already exists", "concurrent", "conflict", "transaction failed"))
 
 
-def overwrite(lake: Lake, spec: TableSpec, frame: pl.DataFrame, *, predicate: str | None = None) -> None:
-    """Replace the whole table (or, with `predicate`, the rows matching it) with `frame`: one commit."""
+def overwrite(lake: Lake, spec: TableSpec, frame: pl.DataFrame, *, predicate: str | None = None, retry: bool = True) -> None:
+    """Replace the whole table (or, with `predicate`, the rows matching it) with `frame`: one commit.
+
+    `retry=False` for a `frame` computed from a snapshot that a concurrent commit may have made
+    stale: the race then raises instead of overwriting the other writer's rows.
+    """
     data = spec.conform(frame).to_arrow()
 
     def attempt() -> None:
@@ -137,7 +147,7 @@ def overwrite(lake: Lake, spec: TableSpec, frame: pl.DataFrame, *, predicate: st
             storage_options=lake.storage_options,
         )
 
-    with_commit_retry(attempt, what=f"overwrite {spec.name}")
+    with_commit_retry(attempt, what=f"overwrite {spec.name}", attempts=COMMIT_ATTEMPTS if retry else 1)
 
 
 def _create_or_append(lake: Lake, spec: TableSpec, data) -> bool:

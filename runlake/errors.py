@@ -3,3 +3,7 @@
 
 class RunlakeError(Exception):
     """A run that cannot proceed for a reason the user can fix (bad path, bad setting, …)."""
+
+
+class LakeChangedError(RunlakeError):
+    """Another writer committed while a whole-table rewrite was computing from an older snapshot."""

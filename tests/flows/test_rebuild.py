@@ -70,3 +70,28 @@ def test_a_later_file_of_the_same_recording_wins(tmp_path, monkeypatch):
     expected = decode_fit((a if sha256_of(a.read_bytes()) == winner else b).read_bytes(), default_tz=settings.timezone)
     assert after["records"].height == expected.sessions[0].records.height
     assert after["records"].select(pl.struct("activity_id", "seq").is_duplicated().any()).item() is False
+
+
+def test_an_ingest_committing_during_a_rebuild_stops_it_instead_of_losing_rows(tmp_path, fit_folder, monkeypatch):
+    """The rebuild computes from a snapshot; a file ingested meanwhile must survive (a re-run
+    includes it) — the rebuild must not overwrite it away."""
+    from runlake.errors import LakeChangedError
+
+    settings = Settings(lake_uri=str(tmp_path / "lake"))
+    lake = ingest(settings, [str(fit_folder / "easy1.fit")])
+    late = tmp_path / "late.fit"
+    write_run(late, datetime(2025, 4, 1, 7, 0, tzinfo=AMS), 3000, seed=9)
+    real = fit_rebuild.overwrite_batches
+
+    def ingest_meanwhile(*args, **kwargs):
+        ingest(settings, [str(late)])  # another process's ingest, committed mid-rebuild
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fit_rebuild, "overwrite_batches", ingest_meanwhile)
+    with pytest.raises(LakeChangedError, match="run `runlake lake rebuild` again"):
+        rebuild_from_raw(lake, settings, workers=1)
+    monkeypatch.setattr(fit_rebuild, "overwrite_batches", real)
+    assert read(lake, activities.SPEC).height == 2, "the late file's activity was lost"
+    rebuild_from_raw(lake, settings, workers=1)
+    assert read(lake, activities.SPEC).height == 2
+    assert read(lake, records.SPEC)["activity_id"].n_unique() == 2
