@@ -28,6 +28,7 @@ from sources.fit.fast import _decode_parts, _merged_columns, _Part
 from sources.fit.fast_columns import needed_fields
 from sources.fit.model import DecodedFile, DecodedSession, FileIdentity
 from sources.fit.normalize import (
+    session_summary,
     _LAP_TOLERANCE_S,
     _MAX_OFFSET_S,
     _SEMICIRCLE_DEG,
@@ -222,27 +223,9 @@ def _normalize(kinds: dict[str, _Kind], zone: ZoneInfo) -> DecodedFile | None:
         offset, warning = _utc_offset(kinds["activity"], int(sessions.file_index[i]), start, zone)
         if warning:
             warnings.append(f"session {index}: {warning}")
-        sport, sub_sport = row["sport"], row["sub_sport"]
+        summary = session_summary(index, row, start, offset)
+        sport, sub_sport = summary["sport"], summary["sub_sport"]
         factor = cadence_spm_factor(sport, sub_sport)
-        avg_cadence = row["avg_cadence"]
-        if avg_cadence is not None:
-            avg_cadence = (avg_cadence + (row["avg_fractional_cadence"] or 0.0)) * factor
-        summary = {
-            "session_index": index,
-            "sport": sport,
-            "sub_sport": sub_sport,
-            "start_time": start,
-            "utc_offset_s": offset,
-            "distance_m": row["total_distance"],
-            "elapsed_s": row["total_elapsed_time"],
-            "moving_s": row["total_timer_time"],
-            "avg_hr_bpm": row["avg_heart_rate"],
-            "max_hr_bpm": row["max_heart_rate"],
-            "ascent_m": row["total_ascent"],
-            "descent_m": row["total_descent"],
-            "calories_kcal": row["total_calories"],
-            "avg_cadence_spm": avg_cadence,
-        }
         own_records = records if len(kept) == 1 else _Rows(records, np.flatnonzero(record_ids == index))
         own_laps = laps if len(kept) == 1 else _Rows(laps, np.flatnonzero(lap_ids == index))
         decoded.append(

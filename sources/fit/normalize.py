@@ -217,6 +217,30 @@ def _outside(times: pl.Series, ids: np.ndarray, starts: np.ndarray, ends: np.nda
     return int(out.sum())
 
 
+def session_summary(index: int, session: dict, start, offset: int) -> dict:
+    """The `activities` columns of one FIT session message (`SESSION_COLUMNS`)."""
+    sport, sub_sport = session["sport"], session["sub_sport"]
+    avg_cadence = session["avg_cadence"]
+    if avg_cadence is not None:
+        avg_cadence = (avg_cadence + (session["avg_fractional_cadence"] or 0.0)) * cadence_spm_factor(sport, sub_sport)
+    return {
+        "session_index": index,
+        "sport": sport,
+        "sub_sport": sub_sport,
+        "start_time": start,
+        "utc_offset_s": offset,
+        "distance_m": session["total_distance"],
+        "elapsed_s": session["total_elapsed_time"],
+        "moving_s": session["total_timer_time"],
+        "avg_hr_bpm": session["avg_heart_rate"],
+        "max_hr_bpm": session["max_heart_rate"],
+        "ascent_m": session["total_ascent"],
+        "descent_m": session["total_descent"],
+        "calories_kcal": session["total_calories"],
+        "avg_cadence_spm": avg_cadence,
+    }
+
+
 def normalize(raw: RawMessages, *, decoder: str, default_tz: str = "UTC") -> DecodedFile:
     """Build the `DecodedFile` of one FIT stream from its raw messages (pure)."""
     zone = ZoneInfo(default_tz)
@@ -245,27 +269,9 @@ def normalize(raw: RawMessages, *, decoder: str, default_tz: str = "UTC") -> Dec
         offset, warning = _utc_offset(activity, session[FILE_INDEX], start, zone)
         if warning:
             warnings.append(f"session {index}: {warning}")
-        sport, sub_sport = session["sport"], session["sub_sport"]
+        summary = session_summary(index, session, start, offset)
+        sport, sub_sport = summary["sport"], summary["sub_sport"]
         factor = cadence_spm_factor(sport, sub_sport)
-        avg_cadence = session["avg_cadence"]
-        if avg_cadence is not None:
-            avg_cadence = (avg_cadence + (session["avg_fractional_cadence"] or 0.0)) * factor
-        summary = {
-            "session_index": index,
-            "sport": sport,
-            "sub_sport": sub_sport,
-            "start_time": start,
-            "utc_offset_s": offset,
-            "distance_m": session["total_distance"],
-            "elapsed_s": session["total_elapsed_time"],
-            "moving_s": session["total_timer_time"],
-            "avg_hr_bpm": session["avg_heart_rate"],
-            "max_hr_bpm": session["max_heart_rate"],
-            "ascent_m": session["total_ascent"],
-            "descent_m": session["total_descent"],
-            "calories_kcal": session["total_calories"],
-            "avg_cadence_spm": avg_cadence,
-        }
         decoded.append(
             DecodedSession(
                 summary=summary,
