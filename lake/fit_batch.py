@@ -8,6 +8,7 @@ leaves files the next run processes again: nothing lost, nothing doubled.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -17,6 +18,8 @@ from lake import activities, activity_merge, fit_files, laps, quarantine, record
 from lake.storage import Lake
 from lake.table import delete_rows, in_predicate, read, replace_rows, scan, upsert
 from sources.fit.outcome import INGESTED, QUARANTINED, FileOutcome
+
+log = logging.getLogger(__name__)
 
 
 def known_statuses(lake: Lake, shas: Sequence[str]) -> dict[str, str]:
@@ -28,9 +31,14 @@ def known_statuses(lake: Lake, shas: Sequence[str]) -> dict[str, str]:
 
 
 def latest_per_activity(outcomes: Sequence[FileOutcome]):
-    """activity_id → (activity row, laps, records); a later file of the same recording wins."""
+    """activity_id → (activity row, laps, records) when several files carry the same recording.
+
+    Across runs the file ingested later replaces the earlier rows; within one batch (one
+    `ingested_at`) the file with the higher sha256 wins — by content, not by path or listing
+    order — which is the order `runlake lake rebuild` replays (`ingested_at`, then sha256).
+    """
     chosen: dict[str, tuple[dict, pl.DataFrame, pl.DataFrame]] = {}
-    for outcome in outcomes:
+    for outcome in sorted(outcomes, key=lambda o: o.sha256):
         if outcome.status != INGESTED or outcome.rows is None:
             continue
         for row, lap_frame, record_frame in zip(outcome.rows.activities, outcome.rows.laps, outcome.rows.records, strict=True):
@@ -49,13 +57,39 @@ def concat_conformed(frames: list[pl.DataFrame], spec) -> pl.DataFrame:
     return pl.concat([spec.conform(f) for f in frames], how="vertical")
 
 
+#: How often a doubled replacement is written again before the run gives up (it never has to in
+#: practice more than once: the other writer's rows for the same activity are the same rows).
+REPAIR_ATTEMPTS = 5
+
+
+def replace_children(lake: Lake, spec, frame: pl.DataFrame, ids: Sequence[str]) -> None:
+    """Replace the child rows (`records`, `laps`) of activities `ids`, then check the keys.
+
+    Two ingests of the same file at once both replace that activity's rows. Delta's conflict
+    check does not always see the other writer's appended files as a conflict with an overwrite
+    by predicate (seen on S3), which can leave both copies. So the result is checked: a doubled
+    key means a concurrent writer raced this one, and the replacement is written again (the
+    rows are the same either way), until the activity's rows are unique.
+    """
+    narrow = pl.col("activity_id").is_in(list(ids))
+    if "year" in spec.schema and frame.height:
+        narrow = pl.col("year").is_in(frame["year"].unique().drop_nulls().to_list()) & narrow
+    for attempt in range(1, REPAIR_ATTEMPTS + 1):
+        replace_rows(lake, spec, frame, by="activity_id", values=ids)
+        stored = scan(lake, spec).filter(narrow).select(spec.key).collect()
+        if not stored.is_duplicated().any():
+            return
+        log.warning("%s: a concurrent writer doubled rows of this batch's activities; rewriting (%d/%d)", spec.name, attempt, REPAIR_ATTEMPTS)
+    raise RuntimeError(f"{spec.name}: rows of {len(ids)} activities stayed doubled after {REPAIR_ATTEMPTS} rewrites")
+
+
 def commit_batch(lake: Lake, outcomes: Sequence[FileOutcome], *, athlete_id: str, now: datetime, raw_paths: dict[str, str]) -> int:
     """Write a decoded batch. Returns the number of activities written."""
     chosen = latest_per_activity(outcomes)
     ids = list(chosen)
     if ids:
-        replace_rows(lake, records.SPEC, concat_conformed([c[2] for c in chosen.values()], records.SPEC), by="activity_id", values=ids)
-        replace_rows(lake, laps.SPEC, concat_conformed([c[1] for c in chosen.values()], laps.SPEC), by="activity_id", values=ids)
+        replace_children(lake, records.SPEC, concat_conformed([c[2] for c in chosen.values()], records.SPEC), ids)
+        replace_children(lake, laps.SPEC, concat_conformed([c[1] for c in chosen.values()], laps.SPEC), ids)
         # (strava) a re-ingested FIT activity keeps the Strava columns of its merged row
         fit_owned = [c for c in activities.SPEC.schema if c not in activities.STRAVA_OWNED]
         upsert(lake, activities.SPEC, pl.DataFrame([c[0] for c in chosen.values()], schema_overrides=activities.SPEC.schema, strict=False), update_columns=fit_owned)

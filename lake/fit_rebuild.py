@@ -12,7 +12,7 @@ commits leaves tables each internally whole, and a re-run (which only reads `fit
 raw archive) rewrites them all — nothing is lost because the raw archive is never touched.
 
 "A later file of the same recording wins" (`fit_batch.latest_per_activity`): the iterable must
-come in the order that decides it (sha256). When a later file repeats an activity id whose
+come in the order that decides it (the ingest's: `ingested_at`, then sha256). When a later file repeats an activity id whose
 records were already streamed, its records are held back and swapped in with one more commit
 (`replace_rows`) right after the streamed one.
 """

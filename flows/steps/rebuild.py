@@ -1,8 +1,8 @@
 """`runlake lake rebuild`: re-derive the decoded tables from the raw FIT archive, on all cores.
 
 The archived files are decoded in chunks by a pool of spawned worker processes (spawn, not fork:
-deltalake's Rust runtime panics in a forked child) and consumed in sha256 order ("a later file of
-the same recording wins"), with at most a few chunks in flight, while the main process streams
+deltalake's Rust runtime panics in a forked child) and consumed in the order the ingest processed them
+(`ingested_at`, then sha256: "a later file of the same recording wins", as in the ingest), with at most a few chunks in flight, while the main process streams
 their records into the Delta writer (`lake.fit_rebuild`): memory stays bounded whatever the
 history's size.
 """
@@ -94,7 +94,7 @@ def rebuild_from_raw(
     rows = (
         read(lake, fit_files.SPEC)
         .filter((pl.col("athlete_id") == settings.athlete_id) & pl.col("raw_uri").is_not_null())
-        .sort("sha256")
+        .sort("ingested_at", "sha256")  # the ingest's order: the file ingested last wins
         .select("sha256", "file_name", "raw_uri")
         .to_dicts()
     )
