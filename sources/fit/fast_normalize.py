@@ -28,6 +28,7 @@ from sources.fit.fast import _decode_parts, _merged_columns, _Part
 from sources.fit.fast_columns import needed_fields
 from sources.fit.model import DecodedFile, DecodedSession, FileIdentity
 from sources.fit.normalize import (
+    identity_from_row,
     session_summary,
     _LAP_TOLERANCE_S,
     _MAX_OFFSET_S,
@@ -122,17 +123,7 @@ def decode_common(data: bytes, default_tz: str) -> DecodedFile | None:
 def _identity(file_id: _Kind) -> FileIdentity:
     if file_id.n == 0:
         return FileIdentity()
-    row = file_id.row(_IDENTITY)
-    product = row["garmin_product"] or row["favero_product"] or row["product_name"]
-    if product is None and row["product"] is not None:
-        product = str(row["product"])
-    return FileIdentity(
-        manufacturer=row["manufacturer"],
-        product=product,
-        serial_number=row["serial_number"],
-        time_created=fit_time(row["time_created"]),
-        file_type=row["type"],
-    )
+    return identity_from_row(file_id.row(_IDENTITY))
 
 
 def _bounds(timestamp: int | None, start_time: int | None, elapsed: float | None) -> tuple[int | None, int | None]:

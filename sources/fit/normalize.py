@@ -90,7 +90,11 @@ def identity_from(file_id: pl.DataFrame) -> FileIdentity:
     """The recording's identity from the first `file_id` message (product as a name)."""
     if file_id.height == 0:
         return FileIdentity()
-    row = file_id.row(0, named=True)
+    return identity_from_row(file_id.row(0, named=True))
+
+
+def identity_from_row(row: dict) -> FileIdentity:
+    """A `FileIdentity` from one `file_id` message's values (the product as a name)."""
     product = row["garmin_product"] or row["favero_product"] or row["product_name"]
     if product is None and row["product"] is not None:
         product = str(row["product"])
