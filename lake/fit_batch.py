@@ -94,9 +94,10 @@ def commit_batch(lake: Lake, outcomes: Sequence[FileOutcome], *, athlete_id: str
         fit_owned = [c for c in activities.SPEC.schema if c not in activities.STRAVA_OWNED]
         upsert(lake, activities.SPEC, pl.DataFrame([c[0] for c in chosen.values()], schema_overrides=activities.SPEC.schema, strict=False), update_columns=fit_owned)
     _record_quarantine(lake, [o for o in outcomes if o.status == QUARANTINED], athlete_id=athlete_id, now=now)
-    cleared = [o.sha256 for o in outcomes if o.status != QUARANTINED]
-    if cleared:  # a file that now decodes leaves the quarantine
-        delete_rows(lake, quarantine.SPEC, in_predicate("sha256", cleared))
+    decoded_now = [o.sha256 for o in outcomes if o.status != QUARANTINED]
+    cleared = scan(lake, quarantine.SPEC).filter(pl.col("sha256").is_in(decoded_now)).select("sha256").collect()
+    if cleared.height:  # a file that now decodes leaves the quarantine (no commit when none does)
+        delete_rows(lake, quarantine.SPEC, in_predicate("sha256", cleared["sha256"]))
     upsert(
         lake,
         fit_files.SPEC,

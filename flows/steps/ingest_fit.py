@@ -83,15 +83,13 @@ class _LazyPool:
 def _decode_all(jobs: list[dict], *, pool: _LazyPool, on_done: Callable[[], None]) -> list[FileOutcome]:
     small = len(jobs) < PARALLEL_MIN_FILES or sum(len(job["data"]) for job in jobs) < PARALLEL_MIN_BYTES
     if pool.workers <= 1 or (small and not pool.started):
-        outcomes = []
-        for job in jobs:
-            outcomes.append(decode_to_outcome(**job))
-            on_done()
-        return outcomes
-    futures = [pool.get().submit(decode_to_outcome, **job) for job in jobs]
+        results = (decode_to_outcome(**job) for job in jobs)
+    else:
+        futures = [pool.get().submit(decode_to_outcome, **job) for job in jobs]
+        results = (future.result() for future in futures)
     outcomes = []
-    for future in futures:
-        outcomes.append(future.result())
+    for outcome in results:
+        outcomes.append(outcome)
         on_done()
     return outcomes
 

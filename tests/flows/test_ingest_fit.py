@@ -167,3 +167,21 @@ def test_an_s3_inbox_in_a_missing_bucket_is_an_error_not_an_empty_inbox(s3_bucke
     settings = Settings(lake_uri=f"{s3_bucket}/lake", inbox_uri="s3://no-such-bucket-runlake/inbox/")
     with pytest.raises(RunlakeError, match="no such S3 bucket"):
         resolve_inputs(settings, [])
+
+
+def test_a_quarantined_file_that_now_decodes_leaves_the_quarantine(tmp_path, fit_folder):
+    from datetime import UTC, datetime
+
+    from lake.table import upsert
+    from sources.fit.outcome import sha256_of
+
+    settings = Settings(lake_uri=str(tmp_path / "lake"))
+    lake = open_lake(settings)
+    good = fit_folder / "easy1.fit"
+    now = datetime.now(UTC)
+    upsert(lake, quarantine.SPEC, pl.DataFrame([{  # as an older decoder left it
+        "sha256": sha256_of(good.read_bytes()), "athlete_id": "me", "source_path": str(good), "file_name": good.name,
+        "error": "undecodable (old decoder)", "first_seen_at": now, "last_seen_at": now, "attempts": 1}]))
+    _, report = _ingest(settings, [str(good)])
+    assert report.ingested == 1
+    assert read(lake, quarantine.SPEC).height == 0
