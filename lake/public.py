@@ -86,7 +86,8 @@ ACTIVITIES_PUBLIC = TableSpec(
             **{c: pl.Float64 for c in ZONE_COLUMNS},
             "efficiency_factor": pl.Float64,
             "aerobic_decoupling_pct": pl.Float64,
-            "has_route": pl.Boolean,  # public/routes has points for it
+            "has_route": pl.Boolean,  # public/routes has points for it (a route placed on a map)
+            "has_route_shape": pl.Boolean,  # public/route_shapes has its shape (no position)
         }
     ),
     key=("public_activity_id",),
@@ -124,9 +125,23 @@ ROUTES_PUBLIC = TableSpec(
         {
             "public_activity_id": pl.String,
             "seq": pl.Int32,  # order of the published points (renumbered from 0)
-            "segment": pl.Int32,  # a new segment starts after each hidden privacy-zone stretch
+            "segment": pl.Int32,  # from 0 on every route; +1 after each hidden stretch inside a route
             "lat_deg": pl.Float64,  # rounded to 5 decimals (~1 m)
             "lon_deg": pl.Float64,
+        }
+    ),
+    key=("public_activity_id", "seq"),
+)
+
+ROUTE_SHAPES_PUBLIC = TableSpec(
+    name="public/route_shapes",
+    grain="one published point of the shape of a route that starts or ends at a protected place",
+    schema=pl.Schema(
+        {
+            "public_activity_id": pl.String,
+            "seq": pl.Int32,  # order of the published points (from 0)
+            "x_m": pl.Float64,  # metres from the route's own centre, turned by a secret angle: no position
+            "y_m": pl.Float64,
         }
     ),
     key=("public_activity_id", "seq"),
@@ -156,8 +171,12 @@ ALL = (
     PERSONAL_BESTS_PUBLIC,
     RACE_PREDICTIONS_PUBLIC,
     ROUTES_PUBLIC,
+    ROUTE_SHAPES_PUBLIC,
     SAMPLES_PUBLIC,
 )
+
+#: The per-activity tables `flows.steps.build_public` updates incrementally.
+TRACKS = (ROUTES_PUBLIC, ROUTE_SHAPES_PUBLIC, SAMPLES_PUBLIC)
 
 for _spec in ALL:  # a guard at definition time: a forbidden column is a bug, not a setting
     _leaks = FORBIDDEN_COLUMNS.intersection(_spec.schema.names())

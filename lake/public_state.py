@@ -18,8 +18,10 @@ SPEC = TableSpec(
         {
             "activity_id": pl.String,
             "public_activity_id": pl.String,
-            "fingerprint": pl.String,  # activity row + privacy settings + id key (sha256)
+            "fingerprint": pl.String,  # activity row + settings_fingerprint (sha256)
+            "settings_fingerprint": pl.String,  # privacy settings + protected places + id key
             "has_route": pl.Boolean,
+            "has_shape": pl.Boolean,
         }
     ),
     key=("activity_id",),

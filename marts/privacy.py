@@ -1,35 +1,56 @@
-"""Route and sample anonymization: privacy zones, start/end trim, downsampling (pure polars).
+"""Route and sample anonymization (pure polars): protected places, start/end trim, shapes.
 
-The order is fixed because each step must not undo the one before (docs/privacy.md):
+What a stalker has is the published routes; docs/privacy.md lists the attacks this is measured
+against (tests/privacy). The rules, in order:
 
-1. along-route distance from the raw GPS fixes (haversine between consecutive fixes);
-2. trim: hide `trim_m` from the first and from the last fix; a route shorter than twice the trim
-   publishes nothing;
-3. downsample (a point every `spacing` metres, at most `MAX_ROUTE_POINTS` per route) and round
-   coordinates to `COORD_DECIMALS`;
-4. privacy zones, tested on the rounded coordinates that are published: a point on the boundary
-   (or within a small margin beyond it, for the difference between geodesic models) is inside.
+1. **Places.** Every route's first and last fix is an endpoint; places where endpoints of
+   `place_min_routes` activities meet (home, a camp's lodging, a partner's flat) are protected
+   without configuration, beside the configured zones (`marts.places`).
+2. **Routes from a place are shapes.** A route that starts or ends at a protected place, or
+   inside a configured zone, is published only as a shape: metres in a frame centred on the
+   route and turned by a keyed angle, with no latitude or longitude (`public/route_shapes`).
+   Nothing of it can be placed on a map by the public data.
+3. **Straight-line trim.** Every route hides its points until it has first left a circle of a
+   keyed radius between `trim_m` and 2 × `trim_m` around its first fix, and after it last
+   enters the same kind of circle around its last fix; standing at the door never eats it.
+4. **Discs.** Any other route loses every point inside the secret off-centre disc of each place
+   and zone (`marts.places.hiding_disc`), widened per route by a keyed extra stretch of up to
+   `EXTRA_STRETCH_FRACTION` × the place's radius; the test runs on the rounded published
+   coordinates, a point on the boundary counting as inside.
+5. Downsample (a point every `ROUTE_SPACING_M`, at most `MAX_ROUTE_POINTS`) and round to
+   `COORD_DECIMALS`. Hidden stretches split a route into `segment`s numbered from 0 on every
+   route, so the numbering says nothing about where a route began.
 
-Removing points inside a zone splits a route into `segment`s so that no line is drawn across the
-hidden stretch.
+Radii, offsets and the trim are never published.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import math
+from dataclasses import dataclass, field
 
 import polars as pl
 
-EARTH_RADIUS_M = 6_371_000.0
+from marts.geo import EARTH_RADIUS_M, haversine_m, keyed_unit
+from marts.places import Disc, Place, endpoints_at_places, find_places, hiding_disc, inside_place, route_endpoints
+
+__all__ = ["EARTH_RADIUS_M", "haversine_m"]
+
 COORD_DECIMALS = 5  # ~1.1 m of latitude
 ROUTE_SPACING_M = 10.0
 MAX_ROUTE_POINTS = 800
-#: A point this much beyond a zone's radius still counts as inside: haversine on a sphere and
+#: A point this much beyond a disc's radius still counts as inside: haversine on a sphere and
 #: ellipsoidal distances differ by up to ~0.5 %, and hiding a few metres more is the safe side.
 ZONE_MARGIN_FRACTION = 0.005
 ZONE_MARGIN_M = 1.0
 SAMPLE_STEP_S = 10.0
 MAX_SAMPLES = 720
+DEFAULT_PLACE_RADIUS_M = 500.0
+PLACE_JOIN_M = 250.0
+DEFAULT_PLACE_MIN_ROUTES = 2
+EXTRA_STRETCH_FRACTION = 0.3
+SHAPE_DECIMALS = 0  # shapes in whole metres
 
 
 @dataclass(frozen=True)
@@ -37,6 +58,37 @@ class PrivacyZone:
     lat_deg: float
     lon_deg: float
     radius_m: float
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    """Everything the public layer's privacy depends on, for one athlete.
+
+    `zones` are the configured discs that must be hidden; `place_radius_m` (R) is the smallest
+    radius of any protected place or zone; `trim_m` the smallest straight-line trim; `key` the
+    secret behind every random choice and the public ids; `private_entries` the normalised
+    private-activity list; `public_sources` the sources that may be published.
+    """
+
+    zones: tuple[PrivacyZone, ...] = ()
+    trim_m: float = 200.0
+    place_radius_m: float = DEFAULT_PLACE_RADIUS_M
+    place_min_routes: int = DEFAULT_PLACE_MIN_ROUTES
+    key: bytes = b""
+    private_entries: frozenset[str] = field(default_factory=frozenset)
+    public_sources: frozenset[str] = frozenset({"fit"})
+
+    def zone_places(self) -> tuple[Place, ...]:
+        """The configured zones as places (radius at least R)."""
+        return tuple(
+            Place(z.lat_deg, z.lon_deg, max(z.radius_m, self.place_radius_m), f"zone:{z.lat_deg!r}:{z.lon_deg!r}")
+            for z in self.zones
+        )
+
+    def fingerprint(self, places: tuple[Place, ...] = ()) -> str:
+        """What published routes depend on besides the activity: settings, places, key."""
+        text = repr((self.zones, self.trim_m, self.place_radius_m, self.place_min_routes, places))
+        return hashlib.sha256(text.encode() + hashlib.sha256(self.key).digest()).hexdigest()[:16]
 
 
 def parse_privacy_zones(text: str) -> tuple[PrivacyZone, ...]:
@@ -61,44 +113,78 @@ def parse_privacy_zones(text: str) -> tuple[PrivacyZone, ...]:
     return tuple(zones)
 
 
-def haversine_m(lat1: pl.Expr, lon1: pl.Expr, lat2: pl.Expr | float, lon2: pl.Expr | float) -> pl.Expr:
-    """Great-circle distance in metres between two (lat, lon) points given in degrees."""
-    lat2 = lat2 if isinstance(lat2, pl.Expr) else pl.lit(lat2)
-    lon2 = lon2 if isinstance(lon2, pl.Expr) else pl.lit(lon2)
-    phi1, phi2 = lat1.radians(), lat2.radians()
-    dphi = (lat2 - lat1).radians()
-    dlmb = (lon2 - lon1).radians()
-    a = (dphi / 2).sin() ** 2 + phi1.cos() * phi2.cos() * (dlmb / 2).sin() ** 2
-    return 2 * EARTH_RADIUS_M * a.clip(0.0, 1.0).sqrt().arcsin()
-
-
 def inside_any_zone(zones: tuple[PrivacyZone, ...], lat: str = "lat_deg", lon: str = "lon_deg") -> pl.Expr:
     """True for a point within (or on the boundary of, or within the margin of) any zone."""
     if not zones:
         return pl.lit(False)
-    tests = [
-        haversine_m(pl.col(lat), pl.col(lon), z.lat_deg, z.lon_deg)
-        <= z.radius_m * (1 + ZONE_MARGIN_FRACTION) + ZONE_MARGIN_M
+    return pl.any_horizontal([
+        haversine_m(pl.col(lat), pl.col(lon), z.lat_deg, z.lon_deg) <= z.radius_m * (1 + ZONE_MARGIN_FRACTION) + ZONE_MARGIN_M
         for z in zones
-    ]
-    return pl.any_horizontal(tests)
+    ])
 
 
-def _kept_after_trim(along: str, total: str, trim_m: float) -> pl.Expr:
-    """Points at least `trim_m` from both ends, on routes longer than twice the trim."""
-    return (pl.col(total) > 2 * trim_m) & (pl.col(along) >= trim_m) & (pl.col(total) - pl.col(along) >= trim_m)
+@dataclass(frozen=True)
+class RoutePlan:
+    """Per activity: how its route is published (`activities`), and the discs every positioned
+    route avoids. `activities` has `activity_id`, `as_shape`, `start_lat`, `start_lon`,
+    `end_lat`, `end_lon`, `trim_start_m`, `trim_end_m`, `extra_u`, `angle_rad`."""
+
+    activities: pl.DataFrame
+    places: tuple[Place, ...]
+    discs: tuple[Disc, ...]
+
+    def fingerprint(self, privacy: PrivacySettings) -> str:
+        return privacy.fingerprint(self.places)
 
 
-def anonymize_routes(points: pl.LazyFrame, zones: tuple[PrivacyZone, ...], trim_m: float) -> pl.LazyFrame:
-    """Raw GPS fixes (`activity_id`, `seq`, `lat_deg`, `lon_deg`) → published route points.
+def plan_routes(endpoints: pl.DataFrame, privacy: PrivacySettings) -> RoutePlan:
+    """The plan for every activity of `endpoints` (`marts.places.route_endpoints` rows of *all*
+    the athlete's routes, private ones included: they find the places)."""
+    found = find_places(endpoints, radius_m=privacy.place_radius_m, join_m=PLACE_JOIN_M,
+                        min_routes=privacy.place_min_routes)
+    zones = privacy.zone_places()
+    marked = endpoints_at_places(endpoints, join_m=PLACE_JOIN_M, min_routes=privacy.place_min_routes)
+    configured = tuple(Place(z.lat_deg, z.lon_deg, z.radius_m, "") for z in privacy.zones)
+    marked = marked.with_columns(
+        at_place=pl.col("at_place") | pl.Series(inside_place(marked, configured, ZONE_MARGIN_FRACTION, ZONE_MARGIN_M))
+    )
+    shaped = marked.group_by("activity_id").agg(as_shape=pl.col("at_place").any())
+    ids = endpoints["activity_id"].to_list()
+    key = privacy.key
+    keyed = pl.DataFrame(
+        {
+            "activity_id": ids,
+            "trim_start_m": [privacy.trim_m * (1 + keyed_unit(key, "trim-start", i)) for i in ids],
+            "trim_end_m": [privacy.trim_m * (1 + keyed_unit(key, "trim-end", i)) for i in ids],
+            "extra_u": [keyed_unit(key, "extra", i) for i in ids],
+            "angle_rad": [2 * math.pi * keyed_unit(key, "shape-angle", i) for i in ids],
+        },
+        schema={"activity_id": pl.String, "trim_start_m": pl.Float64, "trim_end_m": pl.Float64,
+                "extra_u": pl.Float64, "angle_rad": pl.Float64},
+    )
+    activities = (
+        endpoints.join(shaped, on="activity_id", how="left")
+        .with_columns(pl.col("as_shape").fill_null(False))
+        .join(keyed, on="activity_id")
+    )
+    places = found + zones
+    return RoutePlan(activities, places, tuple(hiding_disc(p, key) for p in places))
 
-    Returns `activity_id`, `seq` (renumbered 0…n-1), `segment`, `lat_deg`, `lon_deg`.
-    """
+
+def _trimmed(fixes: pl.LazyFrame, plan: RoutePlan) -> pl.LazyFrame:
+    """Valid fixes of planned activities, trimmed by the straight-line rule and downsampled."""
     by = "activity_id"
-    fixes = (
-        points.filter(pl.col("lat_deg").is_not_null() & pl.col("lon_deg").is_not_null())
-        .filter(pl.col("lat_deg").is_between(-90, 90) & pl.col("lon_deg").is_between(-180, 180))
+    start = haversine_m(pl.col("lat_deg"), pl.col("lon_deg"), pl.col("start_lat"), pl.col("start_lon"))
+    end = haversine_m(pl.col("lat_deg"), pl.col("lon_deg"), pl.col("end_lat"), pl.col("end_lon"))
+    kept = (
+        fixes.filter(pl.col("lat_deg").is_between(-90, 90) & pl.col("lon_deg").is_between(-180, 180))
+        .join(plan.activities.lazy(), on=by, how="inner")
         .sort(by, "seq")
+        .with_columns(
+            left_start=(start > pl.col("trim_start_m")).cum_max().over(by),
+            before_end=(end > pl.col("trim_end_m")).cum_max(reverse=True).over(by),
+        )
+        .filter(pl.col("left_start") & pl.col("before_end"))
         .with_columns(
             step_m=haversine_m(
                 pl.col("lat_deg"), pl.col("lon_deg"), pl.col("lat_deg").shift(1).over(by), pl.col("lon_deg").shift(1).over(by)
@@ -107,24 +193,81 @@ def anonymize_routes(points: pl.LazyFrame, zones: tuple[PrivacyZone, ...], trim_
         .with_columns(along_m=pl.col("step_m").cum_sum().over(by), total_m=pl.col("step_m").sum().over(by))
     )
     spacing = pl.max_horizontal(pl.lit(ROUTE_SPACING_M), pl.col("total_m") / MAX_ROUTE_POINTS)
-    kept = (
-        fixes.filter(_kept_after_trim("along_m", "total_m", trim_m))
-        .with_columns(bucket=(pl.col("along_m") / spacing).floor())
+    return (
+        kept.with_columns(bucket=(pl.col("along_m") / spacing).floor())
         .filter(pl.col("bucket").is_first_distinct().over(by))
+    )
+
+
+def positioned_routes(fixes: pl.LazyFrame, plan: RoutePlan) -> pl.LazyFrame:
+    """Raw fixes (`activity_id`, `seq`, `lat_deg`, `lon_deg`) of planned activities → published
+    points of the routes that may be placed on a map: `activity_id`, `seq` (0…n-1), `segment`
+    (from 0), `lat_deg`, `lon_deg`."""
+    by = "activity_id"
+    points = (
+        _trimmed(fixes, plan)
+        .filter(~pl.col("as_shape"))
         .with_columns(pl.col("lat_deg").round(COORD_DECIMALS), pl.col("lon_deg").round(COORD_DECIMALS))
-        .with_columns(inside=inside_any_zone(zones))
+        .with_columns(inside=_inside_discs(plan.discs))
         .with_columns(
             segment=(pl.col("inside").not_() & pl.col("inside").shift(1, fill_value=False).over(by)).cum_sum().over(by)
         )
         .filter(~pl.col("inside"))
     )
-    return kept.select(
+    return points.select(
         by,
-        seq=(pl.int_range(pl.len()).over(by)).cast(pl.Int32),
-        segment=pl.col("segment").cast(pl.Int32),
+        seq=pl.int_range(pl.len()).over(by).cast(pl.Int32),
+        segment=(pl.col("segment") - pl.col("segment").min().over(by)).cast(pl.Int32),
         lat_deg="lat_deg",
         lon_deg="lon_deg",
     )
+
+
+def _inside_discs(discs: tuple[Disc, ...]) -> pl.Expr:
+    """True for a point inside any disc widened by the route's keyed extra stretch."""
+    if not discs:
+        return pl.lit(False)
+    return pl.any_horizontal([
+        haversine_m(pl.col("lat_deg"), pl.col("lon_deg"), d.lat_deg, d.lon_deg)
+        <= (d.radius_m + pl.col("extra_u") * EXTRA_STRETCH_FRACTION * d.place_radius_m) * (1 + ZONE_MARGIN_FRACTION)
+        + ZONE_MARGIN_M
+        for d in discs
+    ])
+
+
+def route_shapes(fixes: pl.LazyFrame, plan: RoutePlan) -> pl.LazyFrame:
+    """Routes that start or end at a protected place → shapes without position: `activity_id`,
+    `seq`, `x_m` (east), `y_m` (north) in metres from the route's own centre, turned by the
+    route's keyed angle (so neither the place nor the streets' orientation can be read off)."""
+    by = "activity_id"
+    lat0 = pl.col("lat_deg").mean().over(by)
+    lon0 = pl.col("lon_deg").mean().over(by)
+    east = (pl.col("lon_deg") - lon0).radians() * EARTH_RADIUS_M * lat0.radians().cos()
+    north = (pl.col("lat_deg") - lat0).radians() * EARTH_RADIUS_M
+    cos, sin = pl.col("angle_rad").cos(), pl.col("angle_rad").sin()
+    return (
+        _trimmed(fixes, plan)
+        .filter(pl.col("as_shape"))
+        .with_columns(east=east, north=north)
+        .select(
+            by,
+            seq=pl.int_range(pl.len()).over(by).cast(pl.Int32),
+            x_m=(pl.col("east") * cos - pl.col("north") * sin).round(SHAPE_DECIMALS),
+            y_m=(pl.col("east") * sin + pl.col("north") * cos).round(SHAPE_DECIMALS),
+        )
+    )
+
+
+def publish_routes(fixes: pl.LazyFrame, privacy: PrivacySettings) -> pl.LazyFrame:
+    """The positioned routes of `fixes`, with places found from these same routes (what the
+    attack suite runs against; the public build plans over all of the athlete's routes)."""
+    plan = plan_routes(route_endpoints(fixes).collect(), privacy)
+    return positioned_routes(fixes, plan)
+
+
+def _kept_after_trim(along: str, total: str, trim_m: float) -> pl.Expr:
+    """Points at least `trim_m` from both ends, on routes longer than twice the trim."""
+    return (pl.col(total) > 2 * trim_m) & (pl.col(along) >= trim_m) & (pl.col(total) - pl.col(along) >= trim_m)
 
 
 def anonymize_samples(samples: pl.LazyFrame, trim_m: float) -> pl.LazyFrame:

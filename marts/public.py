@@ -85,15 +85,27 @@ def public_id_map(activity_ids: Iterable[str], key: bytes) -> pl.LazyFrame:
     )
 
 
-def public_activities(summary: pl.LazyFrame, id_map: pl.LazyFrame, routed: pl.LazyFrame) -> pl.LazyFrame:
+def started_before(today: dt.date) -> pl.Expr:
+    """An `activities` row whose local start date is before `today`: an activity is published
+    only from the day after it, so the moment it appears does not tell when the athlete got home."""
+    local = pl.col("start_time") + pl.duration(seconds=pl.col("utc_offset_s").fill_null(0))
+    return local.dt.date() < today
+
+
+def public_activities(
+    summary: pl.LazyFrame, id_map: pl.LazyFrame, routed: pl.LazyFrame, shaped: pl.LazyFrame
+) -> pl.LazyFrame:
     """marts/activity_summary rows of public activities → public/activities (no time of day).
 
-    `routed` lists the `public_activity_id`s that have published route points.
+    `routed` lists the `public_activity_id`s with published route points, `shaped` those with a
+    published route shape.
     """
     routed_ids = routed.select("public_activity_id").unique().with_columns(has_route=pl.lit(True))
+    shaped_ids = shaped.select("public_activity_id").unique().with_columns(has_route_shape=pl.lit(True))
     return (
         summary.join(id_map, on="activity_id", how="inner")
         .join(routed_ids, on="public_activity_id", how="left")
+        .join(shaped_ids, on="public_activity_id", how="left")
         .select(
             "public_activity_id",
             "date",
@@ -115,6 +127,7 @@ def public_activities(summary: pl.LazyFrame, id_map: pl.LazyFrame, routed: pl.La
             "efficiency_factor",
             "aerobic_decoupling_pct",
             pl.col("has_route").fill_null(False),
+            pl.col("has_route_shape").fill_null(False),
         )
         .sort("date", "public_activity_id")
     )
@@ -178,31 +191,29 @@ def public_layer(
     id_map: pl.LazyFrame,
     efforts: pl.DataFrame,
     routed: pl.LazyFrame,
+    shaped: pl.LazyFrame,
     today: dt.date,
 ) -> list[tuple[TableSpec, pl.DataFrame]]:
-    """The small public tables (all but routes and samples), from the public activities' summary
-    rows and efforts; `routed` lists the public ids with published route points."""
+    """The small public tables (all but routes, shapes and samples), from the public activities'
+    summary rows and efforts; `routed`/`shaped` list the public ids with route points/shapes."""
     daily = public_daily_load(summary, today).collect()
     bests, predictions = public_records(efforts.lazy(), today)
     return [
         (public_tables.DAILY_LOAD_PUBLIC, daily),
         (public_tables.WEEKLY_SUMMARY_PUBLIC, public_weekly_summary(daily.lazy(), summary).collect()),
-        (public_tables.ACTIVITIES_PUBLIC, public_activities(summary, id_map, routed).collect()),
+        (public_tables.ACTIVITIES_PUBLIC, public_activities(summary, id_map, routed, shaped).collect()),
         (public_tables.BEST_EFFORTS_PUBLIC, efforts),
         (public_tables.PERSONAL_BESTS_PUBLIC, bests),
         (public_tables.RACE_PREDICTIONS_PUBLIC, predictions),
     ]
 
 
-def settings_fingerprint(zones_text: str, trim_m: float, key: bytes) -> str:
-    """What the published routes/samples depend on besides the activity: zones, trim, id key."""
-    return hashlib.sha256(f"{zones_text}|{trim_m!r}|".encode() + hashlib.sha256(key).digest()).hexdigest()[:16]
-
-
 def activity_fingerprints(activities: pl.LazyFrame, settings_fp: str) -> pl.LazyFrame:
     """`activity_id`, `fingerprint`: a hash of the columns that change when an activity's records
-    are rewritten (new file, Strava edit, merge), combined with the settings fingerprint."""
-    cols = ["activity_id", "updated_at", "fit_sha256", "strava_id", "source", "start_time", "distance_m", "elapsed_s"]
+    are rewritten (new file, Strava edit, merge) and of how its route is published (`as_shape`,
+    from `marts.privacy.plan_routes`), combined with the privacy settings fingerprint (`marts.privacy.RoutePlan.fingerprint`)."""
+    cols = ["activity_id", "updated_at", "fit_sha256", "strava_id", "source", "start_time", "distance_m", "elapsed_s",
+            "as_shape"]
     text = pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in cols], separator="|")
     return activities.select(
         "activity_id",

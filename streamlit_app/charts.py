@@ -139,6 +139,26 @@ def route_map(route: pl.DataFrame) -> alt.Chart:
     )
 
 
+def route_shape_chart(shape: pl.DataFrame) -> alt.Chart:
+    """A route from a protected place, as a shape in metres (no position, secret orientation):
+    equal scales on both axes and no axes drawn, so it reads as a drawing, not a map."""
+    span = max(float(shape["x_m"].max() - shape["x_m"].min()), float(shape["y_m"].max() - shape["y_m"].min()), 1.0)
+    half = span / 2 * 1.05
+
+    def axis(column: str) -> alt.X | alt.Y:
+        middle = float(shape[column].min() + shape[column].max()) / 2
+        scale = alt.Scale(domain=[middle - half, middle + half])
+        kind = alt.X if column == "x_m" else alt.Y
+        return kind(f"{column}:Q", scale=scale, axis=None)
+
+    return (
+        alt.Chart(shape)
+        .mark_line(color=ACCENT, strokeWidth=3, strokeCap="round")
+        .encode(x=axis("x_m"), y=axis("y_m"), order="seq:Q")
+        .properties(height=320, width=320)
+    )
+
+
 def zones_chart(activity: dict) -> alt.Chart:
     zones = [f"Z{i}" for i in range(1, 6)]
     minutes = [(activity.get(f"time_z{i}_s") or 0.0) / 60 for i in range(1, 6)]

@@ -84,6 +84,11 @@ def route(public_activity_id: str) -> pl.DataFrame:
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=64)
+def route_shape(public_activity_id: str) -> pl.DataFrame:
+    return _read(public_tables.ROUTE_SHAPES_PUBLIC, pl.col("public_activity_id") == public_activity_id).sort("seq")
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=64)
 def samples(public_activity_id: str) -> pl.DataFrame:
     return _read(public_tables.SAMPLES_PUBLIC, pl.col("public_activity_id") == public_activity_id).sort("seq")
 

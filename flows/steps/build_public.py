@@ -3,17 +3,22 @@
 Called by the `build-marts` flow (and so by `runlake marts build`) after the private marts, as
 `build_public(lake, settings, today=…)`. The small tables (daily, weekly, activities, efforts,
 PBs, predictions) are rewritten whole on every build, so a changed privacy setting or an
-activity made private takes effect everywhere at once. Routes and samples, which need the
-records, are recomputed only for activities whose fingerprint changed (activity row, zones,
-trim, id key; `private/public_build_state`), and removed for activities no longer public; a
-first build, or one whose public tables are missing, computes them all. The rules live in
-`marts/public.py` and `marts/privacy.py`; docs/privacy.md explains them.
+activity made private takes effect everywhere at once. Routes, route shapes and samples, which
+need the records, are recomputed only for activities whose fingerprint changed (activity row,
+privacy settings, protected places, id key; `private/public_build_state`).
+
+When privacy tightens — an activity leaves the public layer, or the privacy settings or the
+protected places change — every public table is written as a fresh snapshot (a plain overwrite,
+so no commit lists the ids that changed) and its history is purged at once, so neither old data
+files nor the Delta log still hold what is no longer public. The rules live in
+`marts/public.py`, `marts/privacy.py` and `marts/places.py`; docs/privacy.md explains them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -24,9 +29,11 @@ from lake import records as records_table
 from lake.marts import ACTIVITY_SUMMARY, BEST_EFFORTS
 from lake.public_id_key import read_or_create_public_id_key
 from lake.storage import Lake
-from lake.table import TableSpec, overwrite, read, replace_rows, scan, table_exists
+from lake.purge import purge_history
+from lake.table import overwrite, read, replace_rows, scan, table_exists
 from marts import public
-from marts.privacy import PrivacyZone, anonymize_routes, anonymize_samples, parse_privacy_zones
+from marts.places import route_endpoints
+from marts.privacy import PrivacySettings, RoutePlan, anonymize_samples, parse_privacy_zones, plan_routes, positioned_routes, route_shapes
 from runlake.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,6 +46,19 @@ def public_id_key(lake: Lake, settings: Settings) -> bytes:
     return read_or_create_public_id_key(lake)
 
 
+def privacy_settings(lake: Lake, settings: Settings) -> PrivacySettings:
+    """The athlete's privacy settings in one object (a malformed zone raises before any write)."""
+    return PrivacySettings(
+        zones=parse_privacy_zones(settings.privacy_zones),
+        trim_m=settings.privacy_trim_m,
+        place_radius_m=settings.privacy_radius_m,
+        place_min_routes=settings.privacy_place_min_routes,
+        key=public_id_key(lake, settings),
+        private_entries=settings.private_activity_ids,
+        public_sources=settings.public_source_set,
+    )
+
+
 def athlete_today(settings: Settings) -> dt.date:
     """Today in the athlete's home zone (the public daily rows run up to it)."""
     return settings.local_today()
@@ -46,78 +66,125 @@ def athlete_today(settings: Settings) -> dt.date:
 
 def build_public(lake: Lake, settings: Settings, *, today: dt.date | None = None) -> dict[str, int]:
     """Write every `<lake>/public/` table; returns the rows written (or rewritten) per table."""
-    zones = parse_privacy_zones(settings.privacy_zones)  # fail before writing anything
+    privacy = privacy_settings(lake, settings)  # fail before writing anything
     today = today or athlete_today(settings)
-    key = public_id_key(lake, settings)
+    key = privacy.key
 
-    activities = public.public_activity_ids(
-        scan(lake, activities_table.SPEC),
-        private_ids=settings.private_activity_ids,
-        public_sources=settings.public_source_set,
-    ).join(scan(lake, activities_table.SPEC), on="activity_id").collect()
+    activities = (
+        public.public_activity_ids(
+            scan(lake, activities_table.SPEC),
+            private_ids=privacy.private_entries,
+            public_sources=privacy.public_sources,
+        )
+        .join(scan(lake, activities_table.SPEC), on="activity_id")
+        .filter(public.started_before(today))
+        .collect()
+    )
     ids = activities["activity_id"]
     id_map = public.public_id_map(ids.to_list(), key).collect()
     log.info("public layer: %d public activities", len(ids))
 
-    settings_fp = public.settings_fingerprint(",".join(map(repr, zones)), settings.privacy_trim_m, key)
-    state = _update_tracks(lake, activities, id_map, zones, settings.privacy_trim_m, settings_fp)
-    counts = {public_tables.ROUTES_PUBLIC.name: state.pop("routes"), public_tables.SAMPLES_PUBLIC.name: state.pop("samples")}
+    plan = plan_routes(route_endpoints(_fixes(lake)).collect(), privacy)
+    log.info("public layer: %d protected places", len(plan.places))
+    tracks = _update_tracks(lake, activities, id_map, plan, privacy)
+    counts = tracks.counts
 
     summary = scan(lake, ACTIVITY_SUMMARY).filter(pl.col("activity_id").is_in(ids.implode())).collect().lazy()
     efforts = public.public_best_efforts(scan(lake, BEST_EFFORTS), id_map.lazy()).collect()
-    routed = read(lake, public_state.SPEC).filter(pl.col("has_route")).select("public_activity_id").lazy()
-    for spec, frame in public.public_layer(summary, id_map.lazy(), efforts, routed, today):
+    state = tracks.state
+    routed = state.filter(pl.col("has_route")).select("public_activity_id").lazy()
+    shaped = state.filter(pl.col("has_shape")).select("public_activity_id").lazy()
+    for spec, frame in public.public_layer(summary, id_map.lazy(), efforts, routed, shaped, today):
         overwrite(lake, spec, frame)
         counts[spec.name] = frame.height
         log.info("public layer: %s ← %d rows", spec.name, frame.height)
+    if tracks.tightened:
+        for spec in public_tables.ALL:
+            purge_history(lake, spec)
+        log.info("public layer: privacy tightened; history of every public table purged")
+    # Last: a crash before this only means recomputing (and, after a tightening, purging again).
+    overwrite(lake, public_state.SPEC, tracks.state)
     return counts
 
 
+def _fixes(lake: Lake, activity_ids: pl.Series | None = None) -> pl.LazyFrame:
+    records = scan(lake, records_table.SPEC).select("activity_id", "seq", "lat_deg", "lon_deg")
+    if activity_ids is not None:
+        records = records.filter(pl.col("activity_id").is_in(activity_ids.implode()))
+    return records.filter(pl.col("lat_deg").is_not_null() & pl.col("lon_deg").is_not_null())
+
+
+def _previous_state(lake: Lake) -> pl.DataFrame | None:
+    """The last build's state, or None when it was written before shapes and settings
+    fingerprints existed (its columns read as nulls)."""
+    state = read(lake, public_state.SPEC)
+    return None if state["settings_fingerprint"].null_count() or state["has_shape"].null_count() else state
+
+
+@dataclass(frozen=True)
+class _Tracks:
+    counts: dict[str, int]  # rows written per track table
+    tightened: bool  # something left the public layer, or the privacy fingerprint changed
+    state: pl.DataFrame  # the new private/public_build_state
+
+
 def _update_tracks(
-    lake: Lake,
-    activities: pl.DataFrame,
-    id_map: pl.DataFrame,
-    zones: tuple[PrivacyZone, ...],
-    trim_m: float,
-    settings_fp: str,
-) -> dict[str, int]:
-    """Recompute routes and samples of new or changed public activities; drop the others'."""
-    wanted = public.activity_fingerprints(activities.lazy(), settings_fp).collect().join(id_map, on="activity_id")
-    complete = all(table_exists(lake, s) for s in (public_tables.ROUTES_PUBLIC, public_tables.SAMPLES_PUBLIC))
-    previous = read(lake, public_state.SPEC) if complete else public_state.SPEC.empty()
+    lake: Lake, activities: pl.DataFrame, id_map: pl.DataFrame, plan: RoutePlan, privacy: PrivacySettings
+) -> _Tracks:
+    """Recompute routes, shapes and samples of new or changed public activities.
+
+    When an activity left the public layer or the privacy fingerprint changed, every track table
+    is rewritten whole (the caller then purges history), so no commit names a hidden id.
+    """
+    settings_fp = plan.fingerprint(privacy)
+    shaped = plan.activities.select("activity_id", "as_shape")
+    with_plan = activities.join(shaped, on="activity_id", how="left").with_columns(pl.col("as_shape").fill_null(False))
+    wanted = (
+        public.activity_fingerprints(with_plan.lazy(), settings_fp).collect()
+        .join(id_map, on="activity_id").join(shaped, on="activity_id", how="left")
+    )
+    complete = all(table_exists(lake, s) for s in public_tables.TRACKS) and table_exists(lake, public_state.SPEC)
+    previous = _previous_state(lake) if complete else None
+    if previous is None:  # first build, or a state written before shapes and settings fingerprints
+        complete, previous = False, public_state.SPEC.empty()
     unchanged = wanted.join(previous.select("activity_id", "fingerprint", "public_activity_id"),
                             on=["activity_id", "fingerprint", "public_activity_id"], how="semi")
-    todo = wanted.join(unchanged.select("activity_id"), on="activity_id", how="anti")
-    stale = set(previous["public_activity_id"]) - set(unchanged["public_activity_id"])
-    log.info("public layer: routes/samples of %d activities to compute, %d to drop", todo.height, len(stale))
+    left = set(previous["public_activity_id"]) - set(wanted["public_activity_id"])
+    settings_changed = bool(set(previous["settings_fingerprint"].drop_nulls()) - {settings_fp})
+    # A route that was on the map and now starts or ends at a (new) place: its old version must go.
+    now_shapes = wanted.filter(pl.col("as_shape").fill_null(False)).select("activity_id")
+    unplaced = previous.filter(pl.col("has_route")).join(now_shapes, on="activity_id", how="semi").height
+    tightened = complete and bool(left or settings_changed or unplaced)
+    full = not complete or tightened
+    todo = wanted if full else wanted.join(unchanged.select("activity_id"), on="activity_id", how="anti")
+    log.info("public layer: tracks of %d activities to compute%s", todo.height, " (fresh snapshot)" if full else "")
 
-    todo_ids = todo["activity_id"].implode()
-    records = scan(lake, records_table.SPEC).filter(pl.col("activity_id").is_in(todo_ids))
+    todo_ids = todo["activity_id"]
     todo_map = todo.select("activity_id", "public_activity_id").lazy()
-    routes = public.replace_ids(
-        anonymize_routes(records.select("activity_id", "seq", "lat_deg", "lon_deg"), zones, trim_m), todo_map
-    ).collect().sort("public_activity_id", "seq")
+    fixes = _fixes(lake, todo_ids)
+    routes = public.replace_ids(positioned_routes(fixes, plan), todo_map).collect().sort("public_activity_id", "seq")
+    shapes = public.replace_ids(route_shapes(fixes, plan), todo_map).collect().sort("public_activity_id", "seq")
+    records = scan(lake, records_table.SPEC).filter(pl.col("activity_id").is_in(todo_ids.implode()))
     samples = public.replace_ids(
-        anonymize_samples(records.select("activity_id", "seq", "timestamp", "distance_m", "speed_mps", "hr_bpm"), trim_m),
+        anonymize_samples(records.select("activity_id", "seq", "timestamp", "distance_m", "speed_mps", "hr_bpm"),
+                          privacy.trim_m),
         todo_map,
     ).collect().sort("public_activity_id", "seq")
 
-    touched = stale | set(todo["public_activity_id"])
-    for spec, frame in ((public_tables.ROUTES_PUBLIC, routes), (public_tables.SAMPLES_PUBLIC, samples)):
-        _replace_activities(lake, spec, frame, touched, complete)
+    frames = ((public_tables.ROUTES_PUBLIC, routes), (public_tables.ROUTE_SHAPES_PUBLIC, shapes),
+              (public_tables.SAMPLES_PUBLIC, samples))
+    for spec, frame in frames:
+        if full:
+            overwrite(lake, spec, frame)
+        elif todo.height:
+            replace_rows(lake, spec, frame, by="public_activity_id", values=set(todo["public_activity_id"]))
 
-    routed = set(routes["public_activity_id"])
-    new_state = pl.concat([
-        previous.join(unchanged.select("activity_id"), on="activity_id", how="semi"),
-        todo.select("activity_id", "public_activity_id", "fingerprint",
-                    has_route=pl.col("public_activity_id").is_in(list(routed))),
-    ], how="vertical_relaxed")
-    overwrite(lake, public_state.SPEC, new_state)  # last: a crash before it only means recomputing
-    return {"routes": routes.height, "samples": samples.height}
-
-
-def _replace_activities(lake: Lake, spec: TableSpec, frame: pl.DataFrame, touched: set[str], complete: bool) -> None:
-    if not complete:
-        overwrite(lake, spec, frame)
-    elif touched:
-        replace_rows(lake, spec, frame, by="public_activity_id", values=touched)
+    computed = todo.select(
+        "activity_id", "public_activity_id", "fingerprint", settings_fingerprint=pl.lit(settings_fp),
+        has_route=pl.col("public_activity_id").is_in(routes["public_activity_id"].unique().implode()),
+        has_shape=pl.col("public_activity_id").is_in(shapes["public_activity_id"].unique().implode()),
+    )
+    kept = previous.join(unchanged.select("activity_id"), on="activity_id", how="semi") if not full else None
+    new_state = computed if kept is None else pl.concat([kept, computed], how="vertical_relaxed")
+    counts = {spec.name: frame.height for spec, frame in frames}
+    return _Tracks(counts, tightened, public_state.SPEC.conform(new_state))

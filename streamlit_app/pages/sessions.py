@@ -74,8 +74,12 @@ if any((act.get(f"time_z{i}_s") or 0) > 0 for i in range(1, 6)):
     view.chart(charts.zones_chart(act))
 
 route = data.route(chosen_id)
+shape = data.route_shape(chosen_id) if act.get("has_route_shape") else None
 if route.height:
     st.markdown("**Route** (start, finish and private places hidden)")
     view.chart(charts.route_map(route))
+elif shape is not None and shape.height:
+    st.markdown("**Route shape** (this run starts or ends at a private place: shown without position or direction)")
+    view.chart(charts.route_shape_chart(shape))
 elif act["has_route"] is False:
     st.caption("No route is published for this session (no GPS, or too short once its ends are hidden).")

@@ -112,34 +112,35 @@ def _outside(zone, route: pl.DataFrame) -> bool:
     return all(_dist(lat, lon, a, b) > r for a, b in zip(route["lat_deg"], route["lon_deg"]))
 
 
-def test_route_starting_inside_a_zone_shows_nothing_inside(built):
+def test_route_starting_inside_a_zone_is_only_a_shape(built):
     lake, _ = built
-    route = _route(lake, "a_start_home")
-    assert route.height > 100
-    assert _outside(HOME, route)
-    first = _dist(HOME[0], HOME[1], route["lat_deg"][0], route["lon_deg"][0])
-    assert HOME[2] < first < HOME[2] + 40  # starts right after the zone, not far beyond
-    last = _dist(HOME[0], HOME[1], route["lat_deg"][-1], route["lon_deg"][-1])
-    assert 5000 - 200 - 15 < last <= 5000 - 200 + 1  # end trimmed by 200 m
+    assert _route(lake, "a_start_home").is_empty()
+    pid = _ids_of(lake)["a_start_home"]
+    shape = _public(lake, public_tables.ROUTE_SHAPES_PUBLIC).filter(pl.col("public_activity_id") == pid)
+    assert shape.height > 100 and "lat_deg" not in shape.columns
+    acts = _public(lake, public_tables.ACTIVITIES_PUBLIC).filter(pl.col("public_activity_id") == pid)
+    assert acts.select("has_route", "has_route_shape").row(0) == (False, True)
 
 
 def test_route_through_a_zone_is_split_with_no_point_inside(built):
-    lake, _ = built
+    lake, settings = built
     route = _route(lake, "b_through_work")
     assert _outside(WORK, route)
-    assert route["segment"].n_unique() == 2
+    assert _outside((WORK[0], WORK[1], settings.privacy_radius_m), route)  # a zone is at least R
+    assert route["segment"].to_list()[0] == 0 and route["segment"].n_unique() == 2
     before, after = route.filter(pl.col("segment") == 0), route.filter(pl.col("segment") == 1)
     gap = _dist(before["lat_deg"][-1], before["lon_deg"][-1], after["lat_deg"][0], after["lon_deg"][0])
-    assert gap >= 2 * WORK[2]
+    assert gap >= 2 * settings.privacy_radius_m
 
 
-def test_trim_is_measured_along_the_route_from_first_and_last_fix(built):
+def test_trim_is_a_keyed_straight_line_distance_from_first_and_last_fix(built):
     lake, _ = built
     route = _route(lake, "i_plain")
     start, end = (45.5, 5.5), offset_point(45.5, 5.5, 5000.0, 0.0)
     first = _dist(*start, route["lat_deg"][0], route["lon_deg"][0])
     last = _dist(*end, route["lat_deg"][-1], route["lon_deg"][-1])
-    assert 199 <= first < 215 and 199 <= last < 215
+    assert 200 <= first <= 400 + 15 and 200 <= last <= 400 + 15
+    assert abs(first - last) > 1  # two keyed radii, not one published constant
 
 
 def test_run_shorter_than_twice_the_trim_publishes_no_points(built):

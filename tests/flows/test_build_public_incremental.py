@@ -52,7 +52,9 @@ def test_incremental_equals_full_rebuild(tmp_path, caplog):
     write_private_lake(inc, runs)
     with caplog.at_level(logging.INFO, logger="flows.steps.build_public"):
         build_public(inc, _settings(inc.root), today=TODAY)
-    assert "routes/samples of 2 activities to compute, 2 to drop" in caplog.text
+    # Two runs left the public layer: every public table is a fresh snapshot, its history purged.
+    assert "tracks of 4 activities to compute (fresh snapshot)" in caplog.text
+    assert "history of every public table purged" in caplog.text
 
     full = Lake.at(str(tmp_path / "full"))
     write_private_lake(full, runs)
@@ -68,8 +70,25 @@ def test_unchanged_build_recomputes_nothing(tmp_path, caplog):
     before = _snapshot(lake)
     with caplog.at_level(logging.INFO, logger="flows.steps.build_public"):
         build_public(lake, _settings(lake.root), today=TODAY)
-    assert "routes/samples of 0 activities to compute, 0 to drop" in caplog.text
+    assert "tracks of 0 activities to compute\n" in caplog.text and "purged" not in caplog.text
     _assert_same(before, _snapshot(lake))
+
+
+def test_new_runs_alone_are_added_without_a_fresh_snapshot(tmp_path, caplog):
+    def apart(n: int) -> list[Run]:  # no two runs start or end together: no place appears
+        return [Run(f"run{i}", T0 + dt.timedelta(days=i), 40.0 + i, 6.0, 3000.0) for i in range(n)]
+
+    lake = Lake.at(str(tmp_path / "lake"))
+    write_private_lake(lake, apart(3))
+    build_public(lake, _settings(lake.root), today=TODAY)
+    write_private_lake(lake, apart(5))
+    with caplog.at_level(logging.INFO, logger="flows.steps.build_public"):
+        build_public(lake, _settings(lake.root), today=TODAY)
+    assert "tracks of 2 activities to compute\n" in caplog.text and "purged" not in caplog.text
+    full = Lake.at(str(tmp_path / "full"))
+    write_private_lake(full, apart(5))
+    build_public(full, _settings(full.root), today=TODAY)
+    _assert_same(_snapshot(lake), _snapshot(full))
 
 
 def test_new_privacy_zone_reaches_existing_routes(tmp_path):
