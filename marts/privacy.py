@@ -6,20 +6,19 @@ against (tests/privacy). The rules, in order:
 1. **Places.** Every route's first and last fix is an endpoint; places where endpoints of
    `place_min_routes` activities meet (home, a camp's lodging, a partner's flat) are protected
    without configuration, beside the configured zones (`marts.places`).
-2. **Routes from a place are shapes.** A route that starts or ends at a protected place, or
-   inside a configured zone, is published only as a shape: metres in a frame centred on the
-   route and turned by a keyed angle, with no latitude or longitude (`public/route_shapes`).
-   Nothing of it can be placed on a map by the public data.
+2. **Routes at a place have no position.** A route that starts or ends at a protected place or
+   inside a configured zone, or that enters the hiding disc of any (step 4), is not on the map: by default not at all, or, when the
+   athlete opts in (`place_routes="shape"`), as a shape in metres in a frame centred on the route
+   and turned by a keyed angle, with no latitude or longitude (`public/route_shapes`).
 3. **Straight-line trim.** Every route hides its points until it has first left a circle of a
    keyed radius between `trim_m` and 2 × `trim_m` around its first fix, and after it last
    enters the same kind of circle around its last fix; standing at the door never eats it.
-4. **Discs.** Any other route loses every point inside the secret off-centre disc of each place
-   and zone (`marts.places.hiding_disc`), widened per route by a keyed extra stretch of up to
-   `EXTRA_STRETCH_FRACTION` × the place's radius; the test runs on the rounded published
-   coordinates, a point on the boundary counting as inside.
+4. **Discs.** Each place and zone has a secret off-centre disc (`marts.places.hiding_disc`),
+   widened per route by a keyed extra stretch of up to `EXTRA_STRETCH_FRACTION` × the place's
+   radius. A route with any raw fix inside one is not placed on the map at all: measured, the
+   points where routes cross a disc give the place away (tests/privacy, docs/privacy.md).
 5. Downsample (a point every `ROUTE_SPACING_M`, at most `MAX_ROUTE_POINTS`) and round to
-   `COORD_DECIMALS`. Hidden stretches split a route into `segment`s numbered from 0 on every
-   route, so the numbering says nothing about where a route began.
+   `COORD_DECIMALS`. `segment` is 0 on every route (nothing is cut out of a published route).
 
 Radii, offsets and the trim are never published.
 """
@@ -77,6 +76,8 @@ class PrivacySettings:
     key: bytes = b""
     private_entries: frozenset[str] = field(default_factory=frozenset)
     public_sources: frozenset[str] = frozenset({"fit"})
+    #: Routes that start or end at a protected place: "none" (not published) or "shape".
+    place_routes: str = "none"
 
     def zone_places(self) -> tuple[Place, ...]:
         """The configured zones as places (radius at least R)."""
@@ -87,7 +88,7 @@ class PrivacySettings:
 
     def fingerprint(self, places: tuple[Place, ...] = ()) -> str:
         """What published routes depend on besides the activity: settings, places, key."""
-        text = repr((self.zones, self.trim_m, self.place_radius_m, self.place_min_routes, places))
+        text = repr((self.zones, self.trim_m, self.place_radius_m, self.place_min_routes, self.place_routes, places))
         return hashlib.sha256(text.encode() + hashlib.sha256(self.key).digest()).hexdigest()[:16]
 
 
@@ -172,7 +173,8 @@ def plan_routes(endpoints: pl.DataFrame, privacy: PrivacySettings) -> RoutePlan:
 
 
 def _trimmed(fixes: pl.LazyFrame, plan: RoutePlan) -> pl.LazyFrame:
-    """Valid fixes of planned activities, trimmed by the straight-line rule and downsampled."""
+    """Valid fixes of planned activities, trimmed by the straight-line rule and downsampled, with
+    `placed`: whether the route starts or ends at a protected place or enters any hiding disc."""
     by = "activity_id"
     start = haversine_m(pl.col("lat_deg"), pl.col("lon_deg"), pl.col("start_lat"), pl.col("start_lon"))
     end = haversine_m(pl.col("lat_deg"), pl.col("lon_deg"), pl.col("end_lat"), pl.col("end_lon"))
@@ -180,6 +182,7 @@ def _trimmed(fixes: pl.LazyFrame, plan: RoutePlan) -> pl.LazyFrame:
         fixes.filter(pl.col("lat_deg").is_between(-90, 90) & pl.col("lon_deg").is_between(-180, 180))
         .join(plan.activities.lazy(), on=by, how="inner")
         .sort(by, "seq")
+        .with_columns(placed=pl.col("as_shape") | _inside_discs(plan.discs).any().over(by))
         .with_columns(
             left_start=(start > pl.col("trim_start_m")).cum_max().over(by),
             before_end=(end > pl.col("trim_end_m")).cum_max(reverse=True).over(by),
@@ -201,30 +204,26 @@ def _trimmed(fixes: pl.LazyFrame, plan: RoutePlan) -> pl.LazyFrame:
 
 def positioned_routes(fixes: pl.LazyFrame, plan: RoutePlan) -> pl.LazyFrame:
     """Raw fixes (`activity_id`, `seq`, `lat_deg`, `lon_deg`) of planned activities → published
-    points of the routes that may be placed on a map: `activity_id`, `seq` (0…n-1), `segment`
-    (from 0), `lat_deg`, `lon_deg`."""
+    points of the routes that may be placed on a map (neither starting or ending at a protected
+    place nor entering any hiding disc): `activity_id`, `seq` (0…n-1), `segment` (always 0:
+    a route is published whole or not on the map at all), `lat_deg`, `lon_deg`."""
     by = "activity_id"
-    points = (
+    return (
         _trimmed(fixes, plan)
-        .filter(~pl.col("as_shape"))
-        .with_columns(pl.col("lat_deg").round(COORD_DECIMALS), pl.col("lon_deg").round(COORD_DECIMALS))
-        .with_columns(inside=_inside_discs(plan.discs))
-        .with_columns(
-            segment=(pl.col("inside").not_() & pl.col("inside").shift(1, fill_value=False).over(by)).cum_sum().over(by)
+        .filter(~pl.col("placed"))
+        .select(
+            by,
+            seq=pl.int_range(pl.len()).over(by).cast(pl.Int32),
+            segment=pl.lit(0, dtype=pl.Int32),
+            lat_deg=pl.col("lat_deg").round(COORD_DECIMALS),
+            lon_deg=pl.col("lon_deg").round(COORD_DECIMALS),
         )
-        .filter(~pl.col("inside"))
-    )
-    return points.select(
-        by,
-        seq=pl.int_range(pl.len()).over(by).cast(pl.Int32),
-        segment=(pl.col("segment") - pl.col("segment").min().over(by)).cast(pl.Int32),
-        lat_deg="lat_deg",
-        lon_deg="lon_deg",
     )
 
 
 def _inside_discs(discs: tuple[Disc, ...]) -> pl.Expr:
-    """True for a point inside any disc widened by the route's keyed extra stretch."""
+    """True for a raw fix inside any disc widened by the route's keyed extra stretch (a fix on
+    the boundary, or within the margin beyond it, counts as inside)."""
     if not discs:
         return pl.lit(False)
     return pl.any_horizontal([
@@ -235,11 +234,15 @@ def _inside_discs(discs: tuple[Disc, ...]) -> pl.Expr:
     ])
 
 
-def route_shapes(fixes: pl.LazyFrame, plan: RoutePlan) -> pl.LazyFrame:
-    """Routes that start or end at a protected place → shapes without position: `activity_id`,
+def route_shapes(fixes: pl.LazyFrame, plan: RoutePlan, privacy: PrivacySettings) -> pl.LazyFrame:
+    """Routes that start or end at a protected place, or pass through a hiding disc → shapes
+    without position: `activity_id`,
     `seq`, `x_m` (east), `y_m` (north) in metres from the route's own centre, turned by the
-    route's keyed angle (so neither the place nor the streets' orientation can be read off)."""
+    route's keyed angle (so neither the place nor the streets' orientation can be read off).
+    Empty unless `privacy.place_routes` is "shape"."""
     by = "activity_id"
+    if privacy.place_routes != "shape":
+        fixes = fixes.filter(pl.lit(False))
     lat0 = pl.col("lat_deg").mean().over(by)
     lon0 = pl.col("lon_deg").mean().over(by)
     east = (pl.col("lon_deg") - lon0).radians() * EARTH_RADIUS_M * lat0.radians().cos()
@@ -247,7 +250,7 @@ def route_shapes(fixes: pl.LazyFrame, plan: RoutePlan) -> pl.LazyFrame:
     cos, sin = pl.col("angle_rad").cos(), pl.col("angle_rad").sin()
     return (
         _trimmed(fixes, plan)
-        .filter(pl.col("as_shape"))
+        .filter(pl.col("placed"))
         .with_columns(east=east, north=north)
         .select(
             by,

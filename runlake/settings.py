@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     privacy_trim_m: float = Field(200.0, ge=0, description="Smallest straight-line trim at start and end (m).")
     privacy_radius_m: float = Field(500.0, ge=100, description="Smallest radius R of a protected place or zone (m).")
     privacy_place_min_routes: int = Field(2, ge=2, description="Routes starting/ending together that make a place.")
+    privacy_place_routes: str = Field(
+        "none", pattern="^(none|shape)$", description="Routes from a protected place: none, or shape (no position)."
+    )
     public_id_salt: SecretStr | None = Field(None, description="HMAC key for public ids.")
     private_activities: str = Field("", description="Comma-separated activity ids never published.")
     public_sources: str = Field(",".join(DEFAULT_PUBLIC_SOURCES), description="Sources published.")

@@ -56,6 +56,7 @@ def privacy_settings(lake: Lake, settings: Settings) -> PrivacySettings:
         key=public_id_key(lake, settings),
         private_entries=settings.private_activity_ids,
         public_sources=settings.public_source_set,
+        place_routes=settings.privacy_place_routes,
     )
 
 
@@ -163,7 +164,7 @@ def _update_tracks(
     todo_map = todo.select("activity_id", "public_activity_id").lazy()
     fixes = _fixes(lake, todo_ids)
     routes = public.replace_ids(positioned_routes(fixes, plan), todo_map).collect().sort("public_activity_id", "seq")
-    shapes = public.replace_ids(route_shapes(fixes, plan), todo_map).collect().sort("public_activity_id", "seq")
+    shapes = public.replace_ids(route_shapes(fixes, plan, privacy), todo_map).collect().sort("public_activity_id", "seq")
     records = scan(lake, records_table.SPEC).filter(pl.col("activity_id").is_in(todo_ids.implode()))
     samples = public.replace_ids(
         anonymize_samples(records.select("activity_id", "seq", "timestamp", "distance_m", "speed_mps", "hr_bpm"),

@@ -112,8 +112,19 @@ def _outside(zone, route: pl.DataFrame) -> bool:
     return all(_dist(lat, lon, a, b) > r for a, b in zip(route["lat_deg"], route["lon_deg"]))
 
 
-def test_route_starting_inside_a_zone_is_only_a_shape(built):
+def test_route_starting_inside_a_zone_has_no_position(built):
     lake, _ = built
+    assert _route(lake, "a_start_home").is_empty()
+    pid = _ids_of(lake)["a_start_home"]
+    assert _public(lake, public_tables.ROUTE_SHAPES_PUBLIC).filter(pl.col("public_activity_id") == pid).is_empty()
+    acts = _public(lake, public_tables.ACTIVITIES_PUBLIC).filter(pl.col("public_activity_id") == pid)
+    assert acts.select("has_route", "has_route_shape").row(0) == (False, False)
+
+
+def test_route_starting_inside_a_zone_is_only_a_shape_when_the_athlete_opts_in(tmp_path):
+    lake = Lake.at(str(tmp_path / "lake"))
+    write_private_lake(lake, _runs())
+    build_public(lake, _settings(tmp_path / "lake", privacy_place_routes="shape"), today=TODAY)
     assert _route(lake, "a_start_home").is_empty()
     pid = _ids_of(lake)["a_start_home"]
     shape = _public(lake, public_tables.ROUTE_SHAPES_PUBLIC).filter(pl.col("public_activity_id") == pid)
@@ -122,15 +133,12 @@ def test_route_starting_inside_a_zone_is_only_a_shape(built):
     assert acts.select("has_route", "has_route_shape").row(0) == (False, True)
 
 
-def test_route_through_a_zone_is_split_with_no_point_inside(built):
-    lake, settings = built
-    route = _route(lake, "b_through_work")
-    assert _outside(WORK, route)
-    assert _outside((WORK[0], WORK[1], settings.privacy_radius_m), route)  # a zone is at least R
-    assert route["segment"].to_list()[0] == 0 and route["segment"].n_unique() == 2
-    before, after = route.filter(pl.col("segment") == 0), route.filter(pl.col("segment") == 1)
-    gap = _dist(before["lat_deg"][-1], before["lon_deg"][-1], after["lat_deg"][0], after["lon_deg"][0])
-    assert gap >= 2 * settings.privacy_radius_m
+def test_route_through_a_zone_is_not_on_the_map(built):
+    lake, _ = built
+    assert _route(lake, "b_through_work").is_empty()
+    pid = _ids_of(lake)["b_through_work"]
+    acts = _public(lake, public_tables.ACTIVITIES_PUBLIC).filter(pl.col("public_activity_id") == pid)
+    assert acts.select("has_route", "has_route_shape").row(0) == (False, False)
 
 
 def test_trim_is_a_keyed_straight_line_distance_from_first_and_last_fix(built):

@@ -74,10 +74,11 @@ KEY = b"k" * 32
 
 def test_route_from_a_configured_zone_is_published_only_as_a_shape():
     fixes = _fixes(_line("home_run", (ZONE.lat_deg, ZONE.lon_deg), 45.0, 6000.0))
-    privacy = PrivacySettings(zones=(ZONE,), key=KEY)
+    privacy = PrivacySettings(zones=(ZONE,), key=KEY, place_routes="shape")
     plan = _plan(fixes, privacy)
     assert positioned_routes(fixes, plan).collect().is_empty()
-    shape = route_shapes(fixes, plan).collect()
+    assert route_shapes(fixes, plan, PrivacySettings(zones=(ZONE,), key=KEY)).collect().is_empty()  # the default
+    shape = route_shapes(fixes, plan, privacy).collect()
     assert shape.height > 100 and set(shape.columns) == {"activity_id", "seq", "x_m", "y_m"}
     assert abs(shape["x_m"].mean()) < 5 and abs(shape["y_m"].mean()) < 5  # centred on itself
     # A straight line stays straight and keeps its length (less the trims), whatever its turn.
@@ -85,16 +86,17 @@ def test_route_from_a_configured_zone_is_published_only_as_a_shape():
     assert 6000 - 4 * 200 - 20 <= length <= 6000 - 2 * 200
 
 
-def test_route_through_a_zone_loses_the_secret_disc_and_numbers_segments_from_0():
+def test_route_through_a_zone_is_not_placed_on_the_map_but_one_past_its_disc_is():
     start = offset_deg(ZONE.lat_deg, ZONE.lon_deg, 0.0, -4000.0)
-    fixes = _fixes(_line("through", start, 0.0, 8000.0))
     privacy = PrivacySettings(zones=(ZONE,), key=KEY)
-    plan = _plan(fixes, privacy)
+    through = _fixes(_line("through", start, 0.0, 8000.0))
+    assert positioned_routes(through, _plan(through, privacy)).collect().is_empty()
+    # A parallel route 2 km east never enters the disc (at most 1.7 × R + the extra stretch).
+    past = _fixes(_line("past", offset_deg(*start, 2000.0, 0.0), 0.0, 8000.0))
+    plan = _plan(past, privacy)
     (disc,) = plan.discs
-    route = positioned_routes(fixes, plan).collect()
-    assert route["segment"].to_list()[0] == 0 and route["segment"].n_unique() == 2
-    nearest = min(_dist(ZONE.lat_deg, ZONE.lon_deg, a, b) for a, b in zip(route["lat_deg"], route["lon_deg"]))
-    assert nearest > max(ZONE.radius_m, privacy.place_radius_m)  # the configured disc, and R, hidden
+    route = positioned_routes(past, plan).collect()
+    assert route.height > 500 and route["segment"].unique().to_list() == [0]
     assert all(_dist(disc.lat_deg, disc.lon_deg, a, b) > disc.radius_m for a, b in zip(route["lat_deg"], route["lon_deg"]))
     assert route["lat_deg"].to_list() == [round(v, COORD_DECIMALS) for v in route["lat_deg"]]
 

@@ -473,11 +473,30 @@ def publish_raw(fixes: pl.DataFrame) -> pl.DataFrame:
     return fixes.select("activity_id", "seq", pl.lit(0, dtype=pl.Int32).alias("segment"), "lat_deg", "lon_deg")
 
 
-def publish_today(fixes: pl.DataFrame, zones: tuple = (), trim_m: float = 200.0) -> pl.DataFrame:
-    """Today's anonymization (`marts.privacy.anonymize_routes`): trim along the route + zones."""
-    from marts.privacy import anonymize_routes
+def publish_naive(fixes: pl.DataFrame, zones: tuple = (), trim_m: float = 200.0) -> pl.DataFrame:
+    """The anonymization runlake had before issue 12, kept here as the baseline the attacks must
+    beat: trim `trim_m` measured along the route from each end, then drop points inside circular
+    zones centred where they were configured (no places, no offsets, no shapes)."""
+    from marts.geo import haversine_m
 
-    return anonymize_routes(fixes.lazy().select("activity_id", "seq", "lat_deg", "lon_deg"), tuple(zones), trim_m).collect()
+    by = "activity_id"
+    fixes = (
+        fixes.lazy().select(by, "seq", "lat_deg", "lon_deg").sort(by, "seq")
+        .with_columns(step_m=haversine_m(pl.col("lat_deg"), pl.col("lon_deg"), pl.col("lat_deg").shift(1).over(by),
+                                         pl.col("lon_deg").shift(1).over(by)).fill_null(0.0))
+        .with_columns(along_m=pl.col("step_m").cum_sum().over(by), total_m=pl.col("step_m").sum().over(by))
+        .filter((pl.col("total_m") > 2 * trim_m) & (pl.col("along_m") >= trim_m) & (pl.col("total_m") - pl.col("along_m") >= trim_m))
+        .with_columns(bucket=(pl.col("along_m") / pl.max_horizontal(pl.lit(10.0), pl.col("total_m") / 800)).floor())
+        .filter(pl.col("bucket").is_first_distinct().over(by))
+        .with_columns(pl.col("lat_deg").round(5), pl.col("lon_deg").round(5))
+    )
+    inside = pl.any_horizontal([haversine_m(pl.col("lat_deg"), pl.col("lon_deg"), z.lat_deg, z.lon_deg)
+                                <= z.radius_m * 1.005 + 1.0 for z in zones]) if zones else pl.lit(False)
+    kept = fixes.with_columns(inside=inside).with_columns(
+        segment=(pl.col("inside").not_() & pl.col("inside").shift(1, fill_value=False).over(by)).cum_sum().over(by)
+    ).filter(~pl.col("inside"))
+    return kept.select(by, seq=pl.int_range(pl.len()).over(by).cast(pl.Int32), segment=pl.col("segment").cast(pl.Int32),
+                       lat_deg="lat_deg", lon_deg="lon_deg").collect()
 
 
 def offset_point(origin: LatLon, east_m: float, north_m: float) -> LatLon:

@@ -361,3 +361,36 @@ def _hav_expr(lat1: pl.Expr, lon1: pl.Expr, lat2: pl.Expr, lon2: pl.Expr) -> pl.
     phi1, phi2 = lat1.radians(), lat2.radians()
     a = ((lat2 - lat1).radians() / 2).sin() ** 2 + phi1.cos() * phi2.cos() * ((lon2 - lon1).radians() / 2).sin() ** 2
     return 2 * EARTH_RADIUS_M * a.clip(0.0, 1.0).sqrt().arcsin()
+
+
+def with_pass_by_runs(history: History, per_base: dict[str, int] | None = None) -> pl.DataFrame:
+    """The history's fixes plus runs that go *past* a base mid-run: each is a loop from the base
+    started at its half-way fix instead (so it starts and ends somewhere no other run does, runs
+    through the base — door-step jitter included — and on). These are the routes that stay on
+    the map, so they are what an attacker of a protected place has to work with. Plus home loops
+    moved 2-4 km away (`_away`), which start nowhere in particular and stay on the map."""
+    per_base = per_base or {"home": 16, "camp": 4}
+    extra = []
+    for base, n in per_base.items():
+        loops = [a for a in sorted(history.starts) if history.starts[a] == base and history.ends[a] == base][:n]
+        for activity_id in loops:
+            fixes = history.fixes.filter(pl.col("activity_id") == activity_id).sort("seq")
+            half = fixes.height // 2
+            extra.append(
+                pl.concat([fixes[half:], fixes[:half]])
+                .with_columns(activity_id=pl.lit(f"{activity_id}_past"), seq=pl.int_range(pl.len()).cast(fixes["seq"].dtype))
+            )
+    # And runs from elsewhere nearby: home loops moved 2-4 km away, each to a spot of its own
+    # (a race, a run from the car); they share the streets around home without starting there.
+    loops = [a for a in sorted(history.starts) if history.starts[a] == "home" and history.ends[a] == "home"]
+    for i, activity_id in enumerate(loops[-12:]):
+        fixes = history.fixes.filter(pl.col("activity_id") == activity_id).sort("seq")
+        angle = 2 * math.pi * i / 12
+        east, north = (2000 + 150 * i) * math.cos(angle), (2000 + 150 * i) * math.sin(angle)
+        lat0 = math.radians(history.bases["home"][0])
+        extra.append(fixes.with_columns(
+            activity_id=pl.lit(f"{activity_id}_away"),
+            lat_deg=pl.col("lat_deg") + math.degrees(north / 6_371_000.0),
+            lon_deg=pl.col("lon_deg") + math.degrees(east / (6_371_000.0 * math.cos(lat0))),
+        ))
+    return pl.concat([history.fixes, *extra])

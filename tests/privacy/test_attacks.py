@@ -16,7 +16,7 @@ from tests.privacy.attacks import (
     kasa_circle,
     lines_least_squares,
     publish_raw,
-    publish_today,
+    publish_naive,
     published_distance_frame,
 )
 from tests.privacy.report import evaluate, zones_today
@@ -74,7 +74,7 @@ def test_every_attack_finds_the_bases_on_raw_fixes(history, distances):
 def test_attacks_find_the_bases_through_todays_trim(history, distances):
     # measured (home / camp): ends_mean 29 / 20, extrapolate_100m 16 / 10, lines_lsq 17 / 31,
     # distance_diff_calibrated 25 / 9, extrapolate_best 34 / 21, road_network 50 / 8.
-    res = evaluate(history, publish_today(history.fixes, (), 200.0), distances)
+    res = evaluate(history, publish_naive(history.fixes, (), 200.0), distances)
     for target in ("home", "camp"):
         errs = res[target]
         for name in ("ends_mean", "extrapolate_100m", "lines_lsq", "distance_diff_calibrated", "extrapolate_best"):
@@ -87,7 +87,7 @@ def test_attacks_find_the_bases_through_todays_trim(history, distances):
 
 def test_a_zone_centred_on_the_base_gives_its_centre_away(history, distances):
     # measured: circle_kasa 2 / 1 m, lines_lsq 14 / 5 m, no published point within 400 m
-    res = evaluate(history, publish_today(history.fixes, zones_today(history, 400.0, 0.0), 200.0), distances)
+    res = evaluate(history, publish_naive(history.fixes, zones_today(history, 400.0, 0.0), 200.0), distances)
     for target in ("home", "camp"):
         errs = res[target]
         assert errs["closest_published_point"] > 400
@@ -96,7 +96,7 @@ def test_a_zone_centred_on_the_base_gives_its_centre_away(history, distances):
 
 
 def test_an_attack_without_ends_near_the_focus_gives_no_answer(history, distances):
-    routes = publish_today(history.fixes, (), 200.0)
+    routes = publish_naive(history.fixes, (), 200.0)
     far = routes.with_columns(pl.col("lat_deg") + 1.0)  # everything 111 km north
     res = evaluate(history, far, distances)
     assert all(math.isinf(v) for k, v in res["home"].items() if k != "closest_published_point")
