@@ -17,6 +17,7 @@ import logging
 
 import polars as pl
 
+from flows.steps.visibility import public_activity_ids
 from lake import activities as activities_table
 from lake import public as public_tables
 from lake import public_state
@@ -47,14 +48,11 @@ def athlete_today(settings: Settings) -> dt.date:
 def build_public(lake: Lake, settings: Settings, *, today: dt.date | None = None) -> dict[str, int]:
     """Write every `<lake>/public/` table; returns the rows written (or rewritten) per table."""
     zones = parse_privacy_zones(settings.privacy_zones)  # fail before writing anything
+    public_ids = public_activity_ids(lake, settings)  # fails on an unmatched private entry; records privacy marks
     today = today or athlete_today(settings)
     key = public_id_key(lake, settings)
 
-    activities = public.public_activity_ids(
-        scan(lake, activities_table.SPEC),
-        private_ids=settings.private_activity_ids,
-        public_sources=settings.public_source_set,
-    ).join(scan(lake, activities_table.SPEC), on="activity_id").collect()
+    activities = public_ids.join(scan(lake, activities_table.SPEC), on="activity_id").collect()
     ids = activities["activity_id"]
     id_map = public.public_id_map(ids.to_list(), key).collect()
     log.info("public layer: %d public activities", len(ids))
