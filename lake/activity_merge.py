@@ -7,6 +7,11 @@ end state, ids included, is the same whichever source comes first.
 Write order: merged rows first, then the retired Strava-only rows with their laps and records. A
 run killed in between leaves a Strava-only row whose Strava id is already on a merged row; the
 next reconcile (every sync run and FIT batch calls it) finds it and finishes the job.
+
+Privacy is sticky (docs/privacy.md): before a merge or a Strava deletion changes a run's identity
+or drops its Strava private flag, the run's privacy marks are recorded (`record_privacy_marks`,
+rules in `marts.visibility`, like the merge rule in `sources.crosssource`), so a run once private
+stays private whatever happens to its `activities` row.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ from datetime import datetime
 
 import polars as pl
 
-from lake import activities, fit_files, laps, records
+from lake import activities, fit_files, laps, privacy_marks, records
 from lake.storage import Lake
 from lake.table import delete_rows, in_predicate, scan, upsert
+from marts.visibility import ActivityRef, marks_to_record
 from sources.crosssource import MergePlan, plan_merges, strip_strava
 
 
@@ -55,21 +61,29 @@ def reconcile_sources(lake: Lake, athlete_id: str, *, now: datetime) -> MergePla
     fit = live.filter(pl.col("fit_sha256").is_not_null()).join(names, on="fit_sha256", how="left").collect()
     plan = plan_merges(fit.to_dicts(), strava_only.to_dicts(), now=now)
     if plan.merged:
-        upsert(lake, activities.SPEC, _frame(plan.merged))
+        merged = _frame(plan.merged)
+        upsert(lake, activities.SPEC, merged)
+        record_privacy_marks(lake, athlete_id, merged.lazy(), now=now)  # a private Strava-only run's mark follows it
     if plan.retired_ids:
         retired = strava_only.filter(pl.col("activity_id").is_in(plan.retired_ids))
         retire(lake, athlete_id, plan.retired_ids, retired["start_time"].dt.year().to_list())
     return plan
 
 
-def forget_strava(lake: Lake, athlete_id: str, strava_ids: Iterable[int], *, now: datetime) -> tuple[int, int]:
+def forget_strava(
+    lake: Lake, athlete_id: str, strava_ids: Iterable[int], *, now: datetime, private_entries: Iterable[ActivityRef] = ()
+) -> tuple[int, int]:
     """Strava activities deleted on Strava: a Strava-only row is marked `is_deleted`; a merged
-    row stays (the watch file is the athlete's own record) and loses its Strava fields.
+    row stays (the watch file is the athlete's own record) and loses its Strava fields — after
+    its privacy marks are recorded (Strava's private flag, `private_entries` naming it by its
+    Strava id), so it stays private without them.
     Returns (Strava-only rows marked deleted, merged rows stripped)."""
     ids = sorted({int(i) for i in strava_ids})
     if not ids:
         return 0, 0
-    rows = _live(lake, athlete_id).filter(pl.col("strava_id").is_in(ids)).collect().to_dicts()
+    found = _live(lake, athlete_id).filter(pl.col("strava_id").is_in(ids)).collect()
+    record_privacy_marks(lake, athlete_id, found.lazy(), private_entries, now=now)
+    rows = found.to_dicts()
     changed = []
     for row in rows:
         if row["fit_sha256"] is not None:
@@ -80,3 +94,16 @@ def forget_strava(lake: Lake, athlete_id: str, strava_ids: Iterable[int], *, now
         upsert(lake, activities.SPEC, _frame(changed))
     stripped = sum(1 for r in rows if r["fit_sha256"] is not None)
     return len(rows) - stripped, stripped
+
+
+def record_privacy_marks(
+    lake: Lake, athlete_id: str, rows: pl.LazyFrame, private_entries: Iterable[ActivityRef] = (), *, now: datetime
+) -> int:
+    """Merge the privacy marks that `rows` (activities rows) call for into `private/privacy_marks`:
+    Strava's private flag, `private_entries` naming them, marks under an identity they had before.
+    Returns the marks written (0 when everything was already recorded)."""
+    marks = privacy_marks.scan_marks(lake, athlete_id).collect().lazy()
+    new = marks_to_record(rows, marks, private_entries, athlete_id=athlete_id, now=now).collect()
+    if not new.is_empty():
+        privacy_marks.save_marks(lake, new)
+    return new.height

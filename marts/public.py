@@ -2,7 +2,7 @@
 
 `flows/steps/build_public.py` reads the private tables and marts, calls these, and overwrites
 `<lake>/public/*`. The rules (docs/privacy.md): only public activities (not private by
-`RUNLAKE_PRIVATE_ACTIVITIES` or Strava's flag, not deleted, from a source in
+`RUNLAKE_PRIVATE_ACTIVITIES`, Strava's flag or a privacy mark, not deleted, from a source in
 `RUNLAKE_PUBLIC_SOURCES`); keyed-HMAC ids; dates without time of day; aggregates recomputed over
 the public activities only, with the marts' own functions so the formulas are the same.
 """
@@ -19,6 +19,7 @@ import polars as pl
 from lake import public as public_tables
 from lake.marts import ZONE_COLUMNS
 from lake.table import TableSpec
+from marts import visibility
 from marts.daily import daily_totals, fitness
 from marts.efforts import personal_bests, race_predictions
 from marts.weekly import weekly_summary
@@ -49,26 +50,28 @@ def is_public_source(source: pl.Expr, allowed: frozenset[str]) -> pl.Expr:
 
 
 def public_activity_ids(
-    activities: pl.LazyFrame, *, private_ids: frozenset[str], public_sources: frozenset[str]
+    activities: pl.LazyFrame, *, private_ids: Iterable[str], public_sources: frozenset[str], marks: pl.LazyFrame
 ) -> pl.LazyFrame:
-    """The `activity_id`s that may be published (one column), from the `activities` table.
+    """The `activity_id`s that may be published (one column), from the `activities` table and the
+    athlete's `private/privacy_marks`.
 
-    An id in `private_ids` hides its activity whichever id it was listed by: the current
-    `activity_id`, or the Strava form (`strava-<id>` or the bare Strava id) it had before its
-    watch file arrived and the merged row took the FIT-derived id.
+    Hidden: a run flagged private by Strava, named by an entry of `private_ids`
+    (RUNLAKE_PRIVATE_ACTIVITIES: activity id, Strava id, `strava-<id>` or Strava URL, any case;
+    `marts.visibility`) under any identity it has had, or whose latest privacy mark is private
+    (the mark outlives the Strava flag, the Strava id and a rebuild); a deleted run; a run whose
+    source RUNLAKE_PUBLIC_SOURCES does not allow.
     """
-    strava_id = pl.col("strava_id").cast(pl.String)
-    listed = (
-        pl.col("activity_id").is_in(sorted(private_ids))
-        | strava_id.is_in(sorted(private_ids)).fill_null(False)
-        | (pl.lit("strava-") + strava_id).is_in(sorted(private_ids)).fill_null(False)
+    state = visibility.privacy_state(activities, marks, visibility.parse_private_entries(private_ids))
+    return (
+        activities.join(state.select("activity_id", "private"), on="activity_id", how="left")
+        .filter(
+            ~pl.col("private").fill_null(False)
+            & ~pl.col("is_deleted").fill_null(False)
+            & is_public_source(pl.col("source"), public_sources)
+        )
+        .select("activity_id")
+        .unique()
     )
-    return activities.filter(
-        ~pl.col("is_private").fill_null(False)
-        & ~pl.col("is_deleted").fill_null(False)
-        & ~listed
-        & is_public_source(pl.col("source"), public_sources)
-    ).select("activity_id").unique()
 
 
 def public_id(key: bytes, activity_id: str) -> str:

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from flows.steps.visibility import public_activity_ids
+from flows.steps.visibility import public_activity_ids
 from lake import activities as activities_table
 from lake import public as public_tables
 from lake import public_state
@@ -68,16 +70,12 @@ def athlete_today(settings: Settings) -> dt.date:
 def build_public(lake: Lake, settings: Settings, *, today: dt.date | None = None) -> dict[str, int]:
     """Write every `<lake>/public/` table; returns the rows written (or rewritten) per table."""
     privacy = privacy_settings(lake, settings)  # fail before writing anything
+    public_ids = public_activity_ids(lake, settings)  # fails on an unmatched private entry; records privacy marks
     today = today or athlete_today(settings)
     key = privacy.key
 
     activities = (
-        public.public_activity_ids(
-            scan(lake, activities_table.SPEC),
-            private_ids=privacy.private_entries,
-            public_sources=privacy.public_sources,
-        )
-        .join(scan(lake, activities_table.SPEC), on="activity_id")
+        public_ids.join(scan(lake, activities_table.SPEC), on="activity_id")
         .filter(public.started_before(today))
         .collect()
     )
@@ -85,7 +83,8 @@ def build_public(lake: Lake, settings: Settings, *, today: dt.date | None = None
     id_map = public.public_id_map(ids.to_list(), key).collect()
     log.info("public layer: %d public activities", len(ids))
 
-    plan = plan_routes(route_endpoints(_fixes(lake)).collect(), privacy)
+    athlete_fixes = _fixes(lake).filter(pl.col("athlete_id") == settings.athlete_id)
+    plan = plan_routes(route_endpoints(athlete_fixes).collect(), privacy)
     log.info("public layer: %d protected places", len(plan.places))
     tracks = _update_tracks(lake, activities, id_map, plan, privacy)
     counts = tracks.counts
@@ -109,7 +108,7 @@ def build_public(lake: Lake, settings: Settings, *, today: dt.date | None = None
 
 
 def _fixes(lake: Lake, activity_ids: pl.Series | None = None) -> pl.LazyFrame:
-    records = scan(lake, records_table.SPEC).select("activity_id", "seq", "lat_deg", "lon_deg")
+    records = scan(lake, records_table.SPEC).select("athlete_id", "activity_id", "seq", "lat_deg", "lon_deg")
     if activity_ids is not None:
         records = records.filter(pl.col("activity_id").is_in(activity_ids.implode()))
     return records.filter(pl.col("lat_deg").is_not_null() & pl.col("lon_deg").is_not_null())

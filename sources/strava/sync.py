@@ -27,6 +27,7 @@ import polars as pl
 from lake import activities, activity_merge, fit_files, laps, raw, records, strava_state
 from lake.storage import Lake
 from lake.table import replace_rows, scan, upsert
+from marts.visibility import ActivityRef, parse_private_entries
 from runlake.settings import Settings
 from sources.crosssource import match_activities
 from sources.fit.identity import strava_activity_id
@@ -161,8 +162,12 @@ def _fetch(api: StravaApi, lake: Lake, pending: Pending, *, watch_backed: bool, 
     return out
 
 
-def _commit(lake: Lake, batch: list[Fetched], *, athlete_id: str, now: datetime, report: SyncReport) -> None:
-    """Write one batch in the crash-safe order; the bookkeeping row goes last."""
+def _commit(
+    lake: Lake, batch: list[Fetched], *, athlete_id: str, now: datetime, report: SyncReport, private_entries: tuple[ActivityRef, ...] = ()
+) -> None:
+    """Write one batch in the crash-safe order; the bookkeeping row goes last. A run Strava says
+    is private gets its privacy mark here (`private/privacy_marks`): it stays private after a
+    deletion on Strava."""
     if not batch:
         return
     good = [f for f in batch if not f.skipped]
@@ -173,6 +178,10 @@ def _commit(lake: Lake, batch: list[Fetched], *, athlete_id: str, now: datetime,
         upsert(lake, activities.SPEC, activities.SPEC.conform(pl.DataFrame([f.row for f in good], schema=activities.SPEC.schema)))
         plan = activity_merge.reconcile_sources(lake, athlete_id, now=now)
         report.merged += sum(1 for m in plan.matches if m.rule != "already paired")
+        written = scan(lake, activities.SPEC).filter(
+            (pl.col("athlete_id") == athlete_id) & pl.col("strava_id").is_in([f.pending.strava_id for f in good])
+        )
+        activity_merge.record_privacy_marks(lake, athlete_id, written, private_entries, now=now)
     strava_state.save_synced(
         lake,
         [
@@ -216,6 +225,7 @@ def sync_strava(
     started = time.perf_counter()
     step = progress or (lambda phase, done, total: None)
     athlete = settings.athlete_id
+    entries = parse_private_entries(settings.private_activity_ids)
     report = SyncReport()
     limiter = RateLimiter(share=settings.strava_rate_share, max_wait_s=settings.strava_max_wait_s, sleep=sleep)
     client, adapter = make_client(settings.strava_url, limiter, max_retries=settings.strava_max_retries, timeout_s=settings.strava_timeout_s, sleep=sleep)
@@ -232,7 +242,7 @@ def sync_strava(
         report.listed = len({s["id"] for s in summaries})
         plan = plan_sync(summaries, strava_state.synced(lake, athlete), full_listing=report.full_listing)
         report.unchanged = plan.unchanged
-        _apply_deletions(lake, athlete, _confirmed_gone(api, limiter, plan.deleted_ids), report)
+        _apply_deletions(lake, athlete, _confirmed_gone(api, limiter, plan.deleted_ids), report, entries)
         activity_merge.reconcile_sources(lake, athlete, now=datetime.now(UTC))  # repairs an interrupted merge
         watch_backed = _watch_backed(lake, athlete, plan)
         step("fetching", 0, len(plan.pending))
@@ -243,7 +253,7 @@ def sync_strava(
             tokens.ensure_fresh()
             batch.append(_fetch(api, lake, pending, watch_backed=backed, athlete_id=athlete, now=datetime.now(UTC)))
             if len(batch) >= settings.strava_commit_every:
-                _commit(lake, batch, athlete_id=athlete, now=datetime.now(UTC), report=report)
+                _commit(lake, batch, athlete_id=athlete, now=datetime.now(UTC), report=report, private_entries=entries)
                 done += len(batch)
                 batch = []
             step("fetching", done + len(batch), len(plan.pending))
@@ -255,7 +265,7 @@ def sync_strava(
         outcome = f"failed: {' '.join(str(error).split()) or type(error).__name__}"
         raise
     finally:  # commit what was fetched, whatever happened, then save the checkpoint
-        _commit(lake, batch, athlete_id=athlete, now=datetime.now(UTC), report=report)
+        _commit(lake, batch, athlete_id=athlete, now=datetime.now(UTC), report=report, private_entries=entries)
         done += len(batch)
         report.left = len(plan.pending) - done
         report.requests, report.faults = limiter.requests, adapter.faults
@@ -278,11 +288,13 @@ def _confirmed_gone(api: StravaApi, limiter: RateLimiter, candidates: list[int])
     return gone
 
 
-def _apply_deletions(lake: Lake, athlete: str, deleted_ids: list[int], report: SyncReport) -> None:
+def _apply_deletions(
+    lake: Lake, athlete: str, deleted_ids: list[int], report: SyncReport, private_entries: tuple[ActivityRef, ...]
+) -> None:
     if not deleted_ids:
         return
     now = datetime.now(UTC)
-    activity_merge.forget_strava(lake, athlete, deleted_ids, now=now)
+    activity_merge.forget_strava(lake, athlete, deleted_ids, now=now, private_entries=private_entries)
     stored = strava_state.synced(lake, athlete).filter(pl.col("strava_id").is_in(deleted_ids))
     strava_state.save_synced(lake, [{**r, "status": strava_state.DELETED, "reason": "no longer listed by Strava", "synced_at": now} for r in stored.to_dicts()])
     report.deleted = len(deleted_ids)
