@@ -12,6 +12,7 @@ from prefect import flow, get_run_logger
 
 from flows.lake_access import open_lake
 from flows.steps.build_marts import BuildSummary, build_marts
+from runlake.files import private_umask
 from runlake.settings import Settings
 
 __all__ = ["BuildSummary", "build_marts", "build_marts_flow"]
@@ -22,6 +23,7 @@ def build_marts_flow(lake_uri: str | None = None, full: bool = False, today: str
     """Build the marts incrementally (`full=True`: from scratch) as of `today` (YYYY-MM-DD, default
     today in RUNLAKE_TIMEZONE)."""
     logger = get_run_logger()
+    private_umask()  # a flow run is a process edge: its files are 0600, folders 0700
     settings = Settings.with_overrides(lake_uri=lake_uri, athlete_id=athlete_id)
     lake = open_lake(settings)
     day = dt.date.fromisoformat(today) if today else None

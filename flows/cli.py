@@ -12,6 +12,7 @@ import sys
 import typer
 
 from flows.commands import register_all
+from runlake.files import private_umask
 
 app = typer.Typer(
     name="runlake",
@@ -24,6 +25,7 @@ register_all(app)
 
 
 def main() -> None:
+    private_umask()  # lake, home and token files: the athlete's alone (runlake/files.py)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         app()

@@ -22,6 +22,7 @@ from flows.lake_access import lake_at, open_lake
 from flows.daily_steps import BUILD_MARTS, INGEST_FIT, MAINTAIN_LAKE, SYNC_STRAVA, Step, run_step
 from lake import activities
 from lake.history import last_operation_at, row_count
+from runlake.files import private_umask
 from runlake.settings import Settings
 
 #: Maintenance runs on the athlete's Sunday, and on any day when the last one is this old.
@@ -73,6 +74,7 @@ def _describe_failure(state) -> str:
 def daily(lake_uri: str | None = None, inbox_uri: str | None = None, maintain: bool | None = None) -> dict[str, str]:
     """Run the pipeline. `maintain`: True forces lake maintenance, False skips it, None = weekly."""
     logger = get_run_logger()
+    private_umask()  # a flow run is a process edge: its files are 0600, folders 0700
     settings = Settings.with_overrides(lake_uri=lake_uri, inbox_uri=inbox_uri)
     # Fail before any step when the lake or inbox URI cannot work at all (typo'd scheme, S3
     # without credentials): every step would fail the same way.

@@ -10,6 +10,7 @@ from prefect import flow, get_run_logger
 from flows.events import emit_activities_landed
 from flows.lake_access import open_lake
 from flows.steps.ingest_fit import IngestReport, ingest_fit_files, resolve_inputs
+from runlake.files import private_umask
 from runlake.settings import Settings
 from sources.fit import inbox
 
@@ -18,6 +19,7 @@ from sources.fit import inbox
 def ingest_fit(paths: list[str] | None = None, lake_uri: str | None = None, inbox_uri: str | None = None) -> dict:
     """Ingest FIT files (default: everything in the inbox) into the lake."""
     logger = get_run_logger()
+    private_umask()  # a flow run is a process edge: its files are 0600, folders 0700
     settings = Settings.with_overrides(lake_uri=lake_uri, inbox_uri=inbox_uri)
     lake = open_lake(settings)
     try:

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from runlake.errors import RunlakeError
+from runlake.files import make_private_dir
 from lake.storage import Lake, LakeConfigError, normalize_uri
 from runlake.settings import Settings
 
@@ -70,7 +71,7 @@ def open_lake(settings: Settings) -> Lake:
     if not lake.is_s3:
         root = Path(lake.root)
         try:
-            root.mkdir(parents=True, exist_ok=True)
+            make_private_dir(root)  # 0700, with any missing parent (the home)
         except OSError as exc:
             raise RunlakeError(f"cannot create the lake folder {root}: {exc.strerror}") from exc
         if not root.is_dir():

@@ -6,6 +6,7 @@ from prefect import flow, get_run_logger
 
 from flows.lake_access import open_lake
 from lake.maintenance import maintain_lake as maintain_all_tables
+from runlake.files import private_umask
 from runlake.settings import Settings
 
 
@@ -13,6 +14,7 @@ from runlake.settings import Settings
 def maintain_lake(lake_uri: str | None = None, retention_hours: int | None = None) -> list[dict]:
     """Compact and vacuum every table of the lake."""
     logger = get_run_logger()
+    private_umask()  # a flow run is a process edge: its files are 0600, folders 0700
     settings = Settings.with_overrides(lake_uri=lake_uri, vacuum_retention_hours=retention_hours)
     lake = open_lake(settings)
     results = maintain_all_tables(lake, retention_hours=settings.vacuum_retention_hours)

@@ -13,6 +13,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.lake_access import open_lake
+from runlake.files import private_umask
 from runlake.settings import Settings
 from sources.strava.errors import StravaUnavailable
 from sources.strava.sync import SyncReport, sync_strava
@@ -64,5 +65,6 @@ def sync_strava_flow(
         strava_max_wait_s=max_wait_s,
         strava_commit_every=commit_every,
     )
+    private_umask()  # a flow run is a process edge: its files are 0600, folders 0700
     Settings.with_overrides(**overrides)  # fail fast on a bad parameter, before the task runs
     return sync_task({k: v for k, v in overrides.items() if v is not None})

@@ -15,6 +15,7 @@ from pathlib import Path
 import fsspec
 
 from lake.storage import Lake
+from runlake.files import make_private_dir
 
 KEY_PATH = "private/public_id_key"
 _KEY_BYTES = 32
@@ -34,7 +35,7 @@ def read_or_create_public_id_key(lake: Lake) -> bytes:
 
 
 def _local_key(path: Path) -> bytes:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     try:  # O_EXCL: two builds racing to create it agree on the first one written
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

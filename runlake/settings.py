@@ -9,17 +9,47 @@ variable (case-insensitive). S3 endpoint and credentials use the standard AWS va
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from runlake.errors import SettingsError
 
 #: Sources whose activities may appear in the public layer by default: the athlete's own watch
 #: files. Strava's API terms allow showing a user's Strava data only to that user.
 DEFAULT_PUBLIC_SOURCES = ("fit",)
+
+
+#: RUNLAKE_PUBLIC_ID_SALT: 256 bits at least, written as hex or as base64url.
+_HEX = re.compile(r"[0-9A-Fa-f]+")
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
+SALT_RULE = (
+    "RUNLAKE_PUBLIC_ID_SALT must be at least 64 hex digits or 43 base64url characters (A-Z a-z 0-9 _ -), "
+    "e.g. the output of `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+)
+
+
+def salt_is_strong(salt: str) -> bool:
+    """Hex digits only: ≥ 64 of them; otherwise base64url (optional `=` padding), ≥ 43 characters."""
+    if _HEX.fullmatch(salt):
+        return len(salt) >= 64
+    return bool(_BASE64URL.fullmatch(salt)) and len(salt.rstrip("=")) >= 43
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    """One line naming each refused setting and its rule, without pydantic's `input_value=…`."""
+    parts = []
+    for err in exc.errors(include_url=False, include_input=False, include_context=False):
+        loc = ".".join(str(p) for p in err.get("loc", ()))
+        message = str(err.get("msg", "")).removeprefix("Value error, ")
+        name = f"RUNLAKE_{loc.upper()}" if loc else ""
+        parts.append(message if not name or name in message else f"{name}: {message}")
+    return "invalid settings: " + "; ".join(parts)
 
 
 def default_home() -> Path:
@@ -108,6 +138,15 @@ class Settings(BaseSettings):
         parse_privacy_zones(value)
         return value
 
+    @field_validator("public_id_salt")
+    @classmethod
+    def _strong_salt(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None  # unset: the lake's own random key is used
+        if not salt_is_strong(value.get_secret_value()):
+            raise ValueError(SALT_RULE)
+        return value
+
     @model_validator(mode="after")
     def _check_physiology(self) -> "Settings":
         if not 20 <= self.hr_rest_bpm <= 120:
@@ -121,8 +160,15 @@ class Settings(BaseSettings):
     @classmethod
     def with_overrides(cls, **overrides) -> "Settings":
         """Settings from the environment with the given values on top (None or "" = not given):
-        how flow parameters and CLI options override `RUNLAKE_*`."""
-        return cls(**{k: v for k, v in overrides.items() if v is not None and v != ""})
+        how flow parameters, CLI options and the dashboard build them.
+
+        Refused settings raise `SettingsError` with `describe_settings_error`'s line, never
+        pydantic's ValidationError: its text repeats every input value (privacy zones, secrets).
+        """
+        try:
+            return cls(**{k: v for k, v in overrides.items() if v is not None and v != ""})
+        except ValidationError as exc:
+            raise SettingsError(describe_settings_error(exc)) from None
 
     # --- derived ------------------------------------------------------------------------------------
     @property

@@ -7,11 +7,8 @@ Routes with `st.navigation` to one file per page in `pages/`; every page reads t
 from __future__ import annotations
 
 import streamlit as st
-from pydantic import ValidationError
 
-from runlake.errors import RunlakeError
-from lake.storage import LakeConfigError
-from streamlit_app import data
+from streamlit_app import data, view
 
 st.set_page_config(page_title="runlake · training", page_icon=":material/directions_run:", layout="centered")
 
@@ -28,9 +25,5 @@ with st.sidebar:
     st.segmented_control("Units", ["km", "mi"], default="km", key="units", required=True)
     st.caption("Public, anonymized training data. See About for what is hidden.")
 
-try:
-    data.lake()
-except (LakeConfigError, RunlakeError, ValidationError) as exc:  # misconfigured: say so, calmly
-    st.warning(f"The lake is not reachable: {exc}")
-    st.stop()
+view.read(data.lake)  # misconfigured or unreachable: a plain message here, the details in the server log
 page.run()

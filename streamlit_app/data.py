@@ -22,7 +22,7 @@ TTL_S = 300
 
 @st.cache_resource(ttl=TTL_S)
 def settings() -> Settings:
-    return Settings()
+    return Settings.with_overrides()  # a refused setting raises without echoing its value
 
 
 @st.cache_resource(ttl=TTL_S)

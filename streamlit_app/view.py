@@ -1,11 +1,35 @@
-"""What every page shares: the chosen units and the empty state."""
+"""What every page shares: guarded reads, the chosen units and the empty state."""
 
 from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import streamlit as st
 
 from streamlit_app import data
 from streamlit_app.units import Units, units_named
+
+T = TypeVar("T")
+log = logging.getLogger("runlake.dashboard")
+
+#: What a visitor sees when a read fails: no path, no exception text, no traceback.
+READ_FAILED = "The training data cannot be shown right now. Please try again later."
+
+
+def read(loader: Callable[..., T], *args: Any) -> T:
+    """`loader(*args)` from data.py; when it fails, the plain message for the visitor and the end of
+    the page. The error itself (a corrupt or missing table, an S3 error, a bad setting) is logged
+    here, server side, with its traceback and the loader that failed.
+    """
+    try:
+        return loader(*args)
+    except Exception:
+        name = getattr(loader, "__name__", repr(loader))
+        log.exception("dashboard read failed: %s(%s)", name, ", ".join(map(repr, args)))
+    st.error(READ_FAILED, icon=":material/cloud_off:")
+    st.stop()
 
 
 def units() -> Units:
@@ -14,7 +38,7 @@ def units() -> Units:
 
 def stop_when_empty() -> None:
     """Show the empty state (st.info, never an error) and stop the page when there is no data."""
-    if not data.has_data():
+    if not read(data.has_data):
         st.info(data.NO_DATA, icon="🏁")
         st.stop()
 

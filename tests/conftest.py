@@ -38,6 +38,18 @@ def _isolated_runlake_env(monkeypatch, tmp_path_factory) -> None:
     monkeypatch.setenv("RUNLAKE_HOME", str(tmp_path_factory.mktemp("home")))
 
 
+@pytest.fixture(autouse=True)
+def _restore_umask():
+    """Flows set the process umask (runlake/files.py); a flow run in-process must not change it
+    for the tests after it."""
+    import os
+
+    previous = os.umask(0o022)
+    os.umask(previous)
+    yield
+    os.umask(previous)
+
+
 @pytest.fixture
 def local_lake(tmp_path):
     from lake.storage import Lake

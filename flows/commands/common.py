@@ -11,9 +11,9 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from runlake.errors import RunlakeError
+from runlake.errors import RunlakeError, SettingsError
 from lake.storage import Lake, LakeConfigError
-from runlake.settings import Settings
+from runlake.settings import Settings, describe_settings_error
 
 console = Console(stderr=True, soft_wrap=True)  # errors, progress
 out = Console(soft_wrap=True)  # results
@@ -27,13 +27,8 @@ def fail(message: str, code: int = 1) -> None:
 
 
 def _one_line(exc: BaseException) -> str:
-    if isinstance(exc, ValidationError):
-        parts = []
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in err.get("loc", ()))
-            name = f"RUNLAKE_{loc.upper()}" if loc else "settings"
-            parts.append(f"{name}: {err.get('msg')}")
-        return "invalid settings: " + "; ".join(parts)
+    if isinstance(exc, ValidationError):  # never its str(): that repeats every input value
+        return describe_settings_error(exc)
     text = " ".join(str(exc).split())
     return text or type(exc).__name__
 
@@ -45,7 +40,7 @@ def user_errors() -> Iterator[None]:
         yield
     except typer.Exit:
         raise
-    except (ValidationError, LakeConfigError) as exc:
+    except (ValidationError, SettingsError, LakeConfigError) as exc:
         fail(_one_line(exc), 2)
     except (RunlakeError, OSError) as exc:
         fail(_one_line(exc), 1)
@@ -55,7 +50,7 @@ def load_settings(**overrides) -> Settings:
     """Settings from the environment, with command-line overrides (None = not given)."""
     try:
         return Settings.with_overrides(**overrides)
-    except ValidationError as exc:
+    except SettingsError as exc:
         fail(_one_line(exc), 2)
         raise  # unreachable: fail() exits
 

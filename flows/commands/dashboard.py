@@ -15,7 +15,8 @@ APP = Path(__file__).resolve().parents[2] / "streamlit_app" / "app.py"
 
 
 def streamlit_command(host: str, port: int) -> list[str]:
-    """The `streamlit run` command line: headless, no usage statistics, no file watcher."""
+    """The `streamlit run` command line: headless, no usage statistics, no file watcher, and no
+    error details for visitors (`none`: the legacy `false` still shows the traceback)."""
     return [
         sys.executable, "-m", "streamlit", "run", str(APP),
         "--server.headless", "true",
@@ -25,6 +26,7 @@ def streamlit_command(host: str, port: int) -> list[str]:
         "--browser.gatherUsageStats", "false",
         "--global.developmentMode", "false",
         "--client.toolbarMode", "viewer",
+        "--client.showErrorDetails", "none",
         "--theme.primaryColor", "#fc4c02",
         "--theme.base", "light",
     ]

@@ -15,6 +15,7 @@ from lake import athlete_profile
 from lake.storage import Lake
 from lake.table import read, upsert
 from runlake.errors import RunlakeError
+from runlake.files import make_private_dir
 from runlake.settings import Settings
 
 Progress = Callable[[str, int, int | None], None]
@@ -58,7 +59,7 @@ def run_demo(lake: Lake, settings: Settings, *, years: float, seed: int, progres
     from sources.fit.synthetic import generate_history
 
     inbox = demo_inbox(settings)
-    inbox.mkdir(parents=True, exist_ok=True)
+    make_private_dir(inbox)
     files = generate_history(inbox, years=years, seed=seed, progress=lambda done, total: progress("generating FIT files", done, total))
     items, read_options = resolve_inputs(settings, [str(inbox)])
     done = {"n": 0}

@@ -31,6 +31,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from stravalib import exc
 
+from runlake.files import make_private_dir
 from runlake.settings import Settings
 from sources.strava.client import StravaClient
 from sources.strava.errors import StravaAuthError, StravaError
@@ -88,7 +89,7 @@ class FileTokenStore:
         return StoredToken.from_json(self.path.read_text(), self.where)
 
     def save(self, token: StoredToken) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dir(self.path.parent)
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:

@@ -2,12 +2,10 @@
 
 import streamlit as st
 
-from streamlit_app import data
-
 st.title("About")
-trim = data.settings().privacy_trim_m
+# No distance or radius here: publishing how much is hidden would tell where to look.
 st.markdown(
-    f"""
+    """
 This is the public side of **runlake**, a runner's own training data platform: watch files and
 Strava flow into a private Delta Lake; nightly builds compute training load, weekly reports and
 best efforts; and an anonymized copy of them feeds this page.
@@ -20,8 +18,9 @@ best efforts; and an anonymized copy of them feeds this page.
 
 **What stays private**
 - No time of day anywhere: sessions are shown by date only.
-- The first and last {trim:.0f} m of every route and of its pace/HR charts, and every place inside
-  the athlete's privacy zones. A run shorter than {2 * trim:.0f} m shows no route.
+- The start and the end of every route, and of its pace and heart-rate charts, are cut off, and
+  so is every part of a route inside the places the athlete keeps private.
+  A run too short to be shown without giving those places away shows no route at all.
 - Activities the athlete marks private (here or on Strava) do not appear, and are left out of
   every total, chart and record as well, so no number gives a hidden session away.
 - Strava-only activities: Strava's API terms allow showing a user's Strava data only to that user.

@@ -13,9 +13,9 @@ from streamlit_app.units import fmt_hours
 st.title("Training")
 view.stop_when_empty()
 units = view.units()
-weekly, daily = data.weekly(), data.daily()
+weekly, daily = view.read(data.weekly), view.read(data.daily)
 
-today = data.today()
+today = view.read(data.today)
 this_monday = today - dt.timedelta(days=today.weekday())
 last_monday = this_monday - dt.timedelta(days=7)
 

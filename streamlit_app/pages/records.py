@@ -12,7 +12,8 @@ from streamlit_app.units import fmt_clock
 st.title("Records")
 view.stop_when_empty()
 units = view.units()
-bests, efforts, predictions = data.personal_bests(), data.best_efforts(), data.race_predictions()
+bests, efforts = view.read(data.personal_bests), view.read(data.best_efforts)
+predictions = view.read(data.race_predictions)
 if efforts.is_empty():
     st.info("No best efforts yet: they come from running activities with a distance stream.", icon="🏁")
     st.stop()

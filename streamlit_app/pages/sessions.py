@@ -13,7 +13,7 @@ from streamlit_app.units import fmt_clock
 st.title("Sessions")
 view.stop_when_empty()
 units = view.units()
-acts = data.activities()
+acts = view.read(data.activities)
 if acts.is_empty():
     st.info("No public sessions yet.", icon="🏁")
     st.stop()
@@ -62,7 +62,7 @@ row.metric("Avg HR", "–" if act["avg_hr_bpm"] is None else f"{act['avg_hr_bpm'
 if act["rep_structure"]:
     st.markdown(f"**Workout:** {act['rep_structure']}")
 
-series = data.samples(chosen_id)
+series = view.read(data.samples, chosen_id)
 if series.height:
     view.chart(charts.pace_chart(series, units))
     if series["hr_bpm"].drop_nulls().len():
@@ -73,8 +73,8 @@ if any((act.get(f"time_z{i}_s") or 0) > 0 for i in range(1, 6)):
     st.markdown("**Time in heart-rate zones**")
     view.chart(charts.zones_chart(act))
 
-route = data.route(chosen_id)
-shape = data.route_shape(chosen_id) if act.get("has_route_shape") else None
+route = view.read(data.route, chosen_id)
+shape = view.read(data.route_shape, chosen_id) if act.get("has_route_shape") else None
 if route.height:
     st.markdown("**Route** (start, finish and private places hidden)")
     view.chart(charts.route_map(route))

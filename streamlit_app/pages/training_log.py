@@ -11,7 +11,7 @@ from streamlit_app.units import fmt_hours
 st.title("Training log")
 view.stop_when_empty()
 units = view.units()
-weekly, daily = data.weekly(), data.daily()
+weekly, daily = view.read(data.weekly), view.read(data.daily)
 
 years = sorted(daily["date"].dt.year().unique().to_list(), reverse=True)
 year = st.selectbox("Year", years, index=0)

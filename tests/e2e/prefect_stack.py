@@ -10,23 +10,28 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 
+from tests.e2e.server_retry import UUID_RE, run_command_retrying, send_retrying
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+# Every Prefect client of the test server (CLI, workers, flow runs) retries 429/502/503/408 with
+# exponential backoff 2, 4, 8, … s (those codes are built in; PREFECT_CLIENT_RETRY_EXTRA_CODES only
+# adds others). Seven retries instead of the default five: up to ~4 min for a busy SQLite server.
+CLIENT_MAX_RETRIES = "7"
 
 
 def free_port() -> int:
@@ -38,7 +43,10 @@ def free_port() -> int:
 def clean_env(**extra: str) -> dict[str, str]:
     """This process's environment without PREFECT_*, RUNLAKE_* or AWS_*, plus `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "RUNLAKE_", "AWS_"))}
-    env.update({"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "NO_COLOR": "1"})
+    env.update({
+        "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "NO_COLOR": "1",
+        "PREFECT_CLIENT_MAX_RETRIES": CLIENT_MAX_RETRIES,
+    })
     env.update(extra)
     return env
 
@@ -109,29 +117,36 @@ def run(args: list[str], env: dict[str, str], timeout_s: float = 600) -> subproc
 
 
 def deployment_run(name: str, env: dict[str, str], **params: str) -> tuple[subprocess.CompletedProcess, str]:
-    """`prefect deployment run NAME --watch`; returns the result and the flow run id."""
+    """`prefect deployment run NAME --watch`; returns the result and the flow run id.
+
+    Run again (with backoff) only when the server refused with 429/502/503 before a flow run id
+    was printed, so a run is never created twice.
+    """
     args = [str(BIN / "prefect"), "deployment", "run", name, "--watch", "--watch-timeout", "420"]
     for key, value in params.items():
         args += ["--param", f"{key}={value}"]
-    done = run(args, env, timeout_s=480)
+    done = run_command_retrying(lambda: run(args, env, timeout_s=480))
     ids = UUID_RE.findall(done.stdout + done.stderr)
     assert ids, f"no flow run id in the output of {name}: {done.stdout}{done.stderr}"
     return done, ids[0]
 
 
 class Api:
-    """The few REST calls the tests make (no Prefect client settings to juggle in-process)."""
+    """The few REST calls the tests make (no Prefect client settings to juggle in-process).
+
+    Each call retries 429/502/503 with bounded backoff, like the Prefect client (server_retry.py).
+    """
 
     def __init__(self, url: str):
         self.http = httpx.Client(base_url=url.rstrip("/") + "/", timeout=30)
 
     def get(self, path: str):
-        response = self.http.get(path)
+        response = send_retrying(lambda: self.http.get(path))
         response.raise_for_status()
         return response.json()
 
     def post(self, path: str, body: dict):
-        response = self.http.post(path, json=body)
+        response = send_retrying(lambda: self.http.post(path, json=body))
         response.raise_for_status()
         return response.json()
 
@@ -142,8 +157,10 @@ class Api:
         return self.get(f"flow_runs/{run_id}")
 
     def create_run(self, full_name: str, **params) -> str:
+        # The idempotency key makes a retried POST return the run the first one may have created.
         deployment = self.deployment(full_name)
-        return self.post(f"deployments/{deployment['id']}/create_flow_run", {"parameters": params})["id"]
+        body = {"parameters": params, "idempotency_key": f"runlake-e2e-{uuid.uuid4()}"}
+        return self.post(f"deployments/{deployment['id']}/create_flow_run", body)["id"]
 
     def wait(self, run_id: str, timeout_s: float = 300) -> dict:
         deadline = time.monotonic() + timeout_s

@@ -208,7 +208,7 @@ def test_public_ids_stable_and_not_derivable(tmp_path):
     plain_hashes = {hashlib.sha256(a.encode()).hexdigest()[:20] for a in private}
     assert not set(first) & (private | plain_hashes)
     # A salt replaces the lake's key: other ids, again stable.
-    salted = _settings(tmp_path / "lake", public_id_salt="pepper")
+    salted = _settings(tmp_path / "lake", public_id_salt="pepper-" + "p" * 40)  # 47 base64url characters
     build_public(lake, salted, today=TODAY)
     with_salt = sorted(_public(lake, public_tables.ACTIVITIES_PUBLIC)["public_activity_id"])
     assert not set(with_salt) & set(first)

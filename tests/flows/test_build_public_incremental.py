@@ -24,7 +24,7 @@ def _runs(n: int, **overrides) -> list[Run]:
 
 
 def _settings(root, **extra) -> Settings:
-    return Settings(lake_uri=str(root), public_id_salt="s", timezone="UTC", **extra)
+    return Settings(lake_uri=str(root), public_id_salt="s" * 43, timezone="UTC", **extra)
 
 
 def _snapshot(lake: Lake) -> dict[str, pl.DataFrame]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 
 import polars as pl
@@ -91,3 +92,13 @@ def test_public_history_is_consistent(history_lake):
     acts = read(lake, public_tables.ACTIVITIES_PUBLIC)
     assert weekly["distance_m"].sum() == pytest.approx(daily["distance_m"].sum())
     assert daily["distance_m"].sum() == pytest.approx(acts.filter(pl.col("sport") == "running")["distance_m"].sum())
+
+
+def test_about_page_publishes_no_trim_distance(history_lake, monkeypatch):
+    """How much of each route end is hidden stays private: the page says it in words only."""
+    at = open_page("pages/about.py", history_lake, monkeypatch, RUNLAKE_PRIVACY_TRIM_M="347")
+    assert_clean(at, "pages/about.py")
+    text = "\n".join(m.value for m in at.markdown)
+    assert "start and the end of every route" in text
+    assert "347" not in text and "694" not in text
+    assert not re.search(r"\d+\s*(m|km|metres|meters)\b", text), "a distance is published on the About page"

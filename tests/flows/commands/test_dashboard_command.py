@@ -33,6 +33,8 @@ def test_defaults_to_loopback_headless(monkeypatch, tmp_path):
     assert _flag(cmd, "--server.port") == "8501"
     assert _flag(cmd, "--server.headless") == "true"
     assert _flag(cmd, "--browser.gatherUsageStats") == "false"
+    # Visitors see no exception text or traceback ("false" would still show the traceback).
+    assert _flag(cmd, "--client.showErrorDetails") == "none"
     assert "http://127.0.0.1:8501" in out
 
 
