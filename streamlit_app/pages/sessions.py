@@ -82,4 +82,5 @@ elif shape is not None and shape.height:
     st.markdown("**Route shape** (this run starts or ends at a private place: shown without position or direction)")
     view.chart(charts.route_shape_chart(shape))
 elif act["has_route"] is False:
-    st.caption("No route is published for this session (no GPS, or too short once its ends are hidden).")
+    st.caption("No route is published for this session: no GPS, too short once its ends are hidden, "
+               "or it starts, ends or passes where the athlete lives or stays.")
