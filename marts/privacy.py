@@ -117,16 +117,6 @@ def parse_privacy_zones(text: str) -> tuple[PrivacyZone, ...]:
     return tuple(zones)
 
 
-def inside_any_zone(zones: tuple[PrivacyZone, ...], lat: str = "lat_deg", lon: str = "lon_deg") -> pl.Expr:
-    """True for a point within (or on the boundary of, or within the margin of) any zone."""
-    if not zones:
-        return pl.lit(False)
-    return pl.any_horizontal([
-        haversine_m(pl.col(lat), pl.col(lon), z.lat_deg, z.lon_deg) <= z.radius_m * (1 + ZONE_MARGIN_FRACTION) + ZONE_MARGIN_M
-        for z in zones
-    ])
-
-
 @dataclass(frozen=True)
 class RoutePlan:
     """Per activity: how its route is published (`activities`), and the discs every positioned

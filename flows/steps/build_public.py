@@ -70,7 +70,7 @@ def athlete_today(settings: Settings) -> dt.date:
 def build_public(lake: Lake, settings: Settings, *, today: dt.date | None = None) -> dict[str, int]:
     """Write every `<lake>/public/` table; returns the rows written (or rewritten) per table."""
     privacy = privacy_settings(lake, settings)  # fail before writing anything
-    public_ids = public_activity_ids(lake, settings)  # fails on an unmatched private entry; records privacy marks
+    public_ids = public_activity_ids(lake, settings.athlete_id, privacy)  # fails on an unmatched private entry
     today = today or athlete_today(settings)
     key = privacy.key
 

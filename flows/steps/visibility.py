@@ -17,6 +17,7 @@ from lake.activity_merge import record_privacy_marks
 from lake.storage import Lake
 from lake.table import scan
 from marts import public, visibility
+from marts.privacy import PrivacySettings
 from runlake.errors import RunlakeError
 from runlake.settings import Settings
 
@@ -29,21 +30,23 @@ class ActivityNotFoundError(RunlakeError):
     """`runlake activity set ID`: ID names no activity, or several."""
 
 
-def _athlete_activities(lake: Lake, settings: Settings) -> pl.LazyFrame:
-    return scan(lake, activities_table.SPEC).filter(pl.col("athlete_id") == settings.athlete_id)
+def _athlete_activities(lake: Lake, athlete_id: str) -> pl.LazyFrame:
+    return scan(lake, activities_table.SPEC).filter(pl.col("athlete_id") == athlete_id)
 
 
-def _marks(lake: Lake, settings: Settings) -> pl.LazyFrame:
-    return privacy_marks.scan_marks(lake, settings.athlete_id).collect().lazy()
+def _marks(lake: Lake, athlete_id: str) -> pl.LazyFrame:
+    return privacy_marks.scan_marks(lake, athlete_id).collect().lazy()
 
 
-def public_activity_ids(lake: Lake, settings: Settings, *, now: dt.datetime | None = None) -> pl.LazyFrame:
-    """The athlete's publishable `activity_id`s (one column), after checking every
-    RUNLAKE_PRIVATE_ACTIVITIES entry names an activity (else `UnmatchedPrivateEntryError`, before
-    anything is written) and recording the privacy marks the private runs call for."""
-    entries = visibility.parse_private_entries(sorted(settings.private_activity_ids))
-    activities = _athlete_activities(lake, settings).collect().lazy()
-    marks = _marks(lake, settings)
+def public_activity_ids(
+    lake: Lake, athlete_id: str, privacy: PrivacySettings, *, now: dt.datetime | None = None
+) -> pl.LazyFrame:
+    """The athlete's publishable `activity_id`s (one column), after checking every entry of the
+    private list (`privacy.private_entries`) names an activity (else `UnmatchedPrivateEntryError`,
+    before anything is written) and recording the privacy marks the private runs call for."""
+    entries = visibility.parse_private_entries(sorted(privacy.private_entries))
+    activities = _athlete_activities(lake, athlete_id).collect().lazy()
+    marks = _marks(lake, athlete_id)
     unmatched = visibility.unmatched_entries(entries, activities, marks)
     if unmatched:
         names = ", ".join(repr(e) for e in unmatched)
@@ -51,9 +54,10 @@ def public_activity_ids(lake: Lake, settings: Settings, *, now: dt.datetime | No
             f"RUNLAKE_PRIVATE_ACTIVITIES: {names} {'matches' if len(unmatched) == 1 else 'match'} no activity "
             "(use an activity id, a Strava id, strava-<id> or a Strava activity URL); nothing was published"
         )
-    record_privacy_marks(lake, settings.athlete_id, activities, entries, now=now or dt.datetime.now(dt.UTC))
+    record_privacy_marks(lake, athlete_id, activities, entries, now=now or dt.datetime.now(dt.UTC))
     return public.public_activity_ids(
-        activities, private_ids=settings.private_activity_ids, public_sources=settings.public_source_set, marks=_marks(lake, settings)
+        activities, private_ids=privacy.private_entries, public_sources=privacy.public_sources,
+        marks=_marks(lake, athlete_id),
     )
 
 
@@ -73,8 +77,8 @@ def resolve_activity(lake: Lake, settings: Settings, text: str) -> dict:
     """The one activity row `text` names (activity id, Strava id, strava-<id>, Strava URL), also
     through the identities its privacy marks remember (a Strava id after a deletion on Strava)."""
     ref = visibility.parse_activity_ref(text)
-    activities = _athlete_activities(lake, settings).collect()
-    ids = visibility.matched_activities([ref], activities.lazy(), _marks(lake, settings)).collect()["activity_id"]
+    activities = _athlete_activities(lake, settings.athlete_id).collect()
+    ids = visibility.matched_activities([ref], activities.lazy(), _marks(lake, settings.athlete_id)).collect()["activity_id"]
     rows = activities.filter(pl.col("activity_id").is_in(ids.implode())).sort("activity_id").to_dicts()
     if not rows:
         raise ActivityNotFoundError(f"no activity matches {text.strip()!r}")
@@ -89,7 +93,7 @@ def set_visibility(lake: Lake, settings: Settings, text: str, *, private: bool, 
     Strava's private flag or a RUNLAKE_PRIVATE_ACTIVITIES entry — since the next build would
     record that signal as a newer private mark."""
     row = resolve_activity(lake, settings, text)
-    marks = _marks(lake, settings)
+    marks = _marks(lake, settings.athlete_id)
     if not private:
         entries = visibility.parse_private_entries(sorted(settings.private_activity_ids))
         listing = visibility.matched_activities(entries, pl.LazyFrame([row], schema=activities_table.SPEC.schema), marks).collect()

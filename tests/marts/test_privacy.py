@@ -8,13 +8,14 @@ import polars as pl
 import pytest
 
 from marts.geo import haversine_np, offset_deg
-from marts.places import Place, find_places, hiding_disc, route_endpoints
+from marts.places import Place, find_places, hiding_disc, inside_place, route_endpoints
 from marts.privacy import (
     COORD_DECIMALS,
     EARTH_RADIUS_M,
     PrivacySettings,
     PrivacyZone,
-    inside_any_zone,
+    ZONE_MARGIN_FRACTION,
+    ZONE_MARGIN_M,
     parse_privacy_zones,
     plan_routes,
     positioned_routes,
@@ -31,7 +32,8 @@ def _north_of(zone: PrivacyZone, metres: float) -> tuple[float, float]:
 
 def _inside(points) -> list[bool]:
     frame = pl.DataFrame({"lat_deg": [p[0] for p in points], "lon_deg": [p[1] for p in points]})
-    return frame.select(inside_any_zone((ZONE,)))[:, 0].to_list()
+    place = Place(ZONE.lat_deg, ZONE.lon_deg, ZONE.radius_m, "")
+    return inside_place(frame, (place,), ZONE_MARGIN_FRACTION, ZONE_MARGIN_M).tolist()
 
 
 def test_boundary_counts_as_inside_and_far_points_do_not():
