@@ -60,15 +60,16 @@ class Disc:
 
 def route_endpoints(fixes: pl.LazyFrame) -> pl.LazyFrame:
     """`activity_id`, `seq`, `lat_deg`, `lon_deg` fixes → one row per activity with its first and
-    last valid fix: `start_lat`, `start_lon`, `end_lat`, `end_lon`."""
-    valid = fixes.filter(
+    last valid fix: `start_lat`, `start_lon`, `end_lat`, `end_lon` (no sort of the whole history:
+    the fixes with the smallest and largest `seq` of each activity)."""
+    first, last = pl.col("seq").arg_min(), pl.col("seq").arg_max()
+    return fixes.filter(
         pl.col("lat_deg").is_between(-90, 90) & pl.col("lon_deg").is_between(-180, 180)
-    ).sort("activity_id", "seq")
-    return valid.group_by("activity_id").agg(
-        start_lat=pl.col("lat_deg").first(),
-        start_lon=pl.col("lon_deg").first(),
-        end_lat=pl.col("lat_deg").last(),
-        end_lon=pl.col("lon_deg").last(),
+    ).group_by("activity_id").agg(
+        start_lat=pl.col("lat_deg").get(first),
+        start_lon=pl.col("lon_deg").get(first),
+        end_lat=pl.col("lat_deg").get(last),
+        end_lon=pl.col("lon_deg").get(last),
     )
 
 
