@@ -105,8 +105,12 @@ def write_public_history(lake: Lake, years: float, *, end: dt.date | None = None
     id_map = public.public_id_map(acts["activity_id"].to_list(), key).collect()
     efforts = public.replace_ids(_efforts(rng, acts, first).lazy(), id_map.lazy()).collect()
     routes, samples = _tracks(rng, id_map["public_activity_id"].to_list(), id_map.height)
-    frames = public.public_layer(acts.lazy(), id_map.lazy(), efforts, routes.select("public_activity_id").lazy(), end)
-    frames += [(public_tables.ROUTES_PUBLIC, routes), (public_tables.SAMPLES_PUBLIC, samples)]
+    no_shapes = public_tables.ROUTE_SHAPES_PUBLIC.empty()
+    frames = public.public_layer(
+        acts.lazy(), id_map.lazy(), efforts, routes.select("public_activity_id").lazy(), no_shapes.lazy(), end
+    )
+    frames += [(public_tables.ROUTES_PUBLIC, routes), (public_tables.ROUTE_SHAPES_PUBLIC, no_shapes),
+               (public_tables.SAMPLES_PUBLIC, samples)]
     for spec, frame in frames:
         overwrite(lake, spec, frame)
     return {spec.name: frame.height for spec, frame in frames}

@@ -99,6 +99,6 @@ def test_about_page_publishes_no_trim_distance(history_lake, monkeypatch):
     at = open_page("pages/about.py", history_lake, monkeypatch, RUNLAKE_PRIVACY_TRIM_M="347")
     assert_clean(at, "pages/about.py")
     text = "\n".join(m.value for m in at.markdown)
-    assert "start and the end of every route" in text
+    assert "start and the end of every other route" in text
     assert "347" not in text and "694" not in text
     assert not re.search(r"\d+\s*(m|km|metres|meters)\b", text), "a distance is published on the About page"

@@ -62,7 +62,9 @@ def s3_lake_uri(monkeypatch):
 def test_build_public_and_dashboard_on_s3(s3_lake_uri, monkeypatch):
     lake = Lake.at(s3_lake_uri)
     t0 = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=10)
-    write_private_lake(lake, [Run(f"s3run{i}", t0 + dt.timedelta(days=i), 47.0, 8.0, 5000.0, efforts={"5k": 1250.0}) for i in range(4)])
+    # Runs from four different spots: runs from one spot make it a protected place, with no route.
+    write_private_lake(lake, [Run(f"s3run{i}", t0 + dt.timedelta(days=i), 47.0 + i / 10, 8.0, 5000.0, efforts={"5k": 1250.0})
+                              for i in range(4)])
     counts = build_public(lake, Settings(lake_uri=s3_lake_uri))
     assert counts["public/activities"] == 4 and counts["public/routes"] > 0
     key = read_or_create_public_id_key(lake)
