@@ -16,6 +16,7 @@ SPEC = TableSpec(
     grain="one public activity whose routes and samples are in public/",
     schema=pl.Schema(
         {
+            "athlete_id": pl.String,
             "activity_id": pl.String,
             "public_activity_id": pl.String,
             "fingerprint": pl.String,  # activity row + settings_fingerprint (sha256)

@@ -115,10 +115,11 @@ def _fixes(lake: Lake, activity_ids: pl.Series | None = None) -> pl.LazyFrame:
 
 
 def _previous_state(lake: Lake) -> pl.DataFrame | None:
-    """The last build's state, or None when it was written before shapes and settings
-    fingerprints existed (its columns read as nulls)."""
+    """The last build's state, or None when it was written before shapes, settings fingerprints
+    and athlete ids existed (those columns read as nulls)."""
     state = read(lake, public_state.SPEC)
-    return None if state["settings_fingerprint"].null_count() or state["has_shape"].null_count() else state
+    stale = state["settings_fingerprint"].null_count() or state["has_shape"].null_count() or state["athlete_id"].null_count()
+    return None if stale else state
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ def _update_tracks(
     wanted = (
         public.activity_fingerprints(with_plan.lazy(), settings_fp).collect()
         .join(id_map, on="activity_id").join(shaped, on="activity_id", how="left")
+        .join(activities.select("activity_id", "athlete_id"), on="activity_id")
     )
     complete = all(table_exists(lake, s) for s in public_tables.TRACKS) and table_exists(lake, public_state.SPEC)
     previous = _previous_state(lake) if complete else None
@@ -180,7 +182,7 @@ def _update_tracks(
             replace_rows(lake, spec, frame, by="public_activity_id", values=set(todo["public_activity_id"]))
 
     computed = todo.select(
-        "activity_id", "public_activity_id", "fingerprint", settings_fingerprint=pl.lit(settings_fp),
+        "athlete_id", "activity_id", "public_activity_id", "fingerprint", settings_fingerprint=pl.lit(settings_fp),
         has_route=pl.col("public_activity_id").is_in(routes["public_activity_id"].unique().implode()),
         has_shape=pl.col("public_activity_id").is_in(shapes["public_activity_id"].unique().implode()),
     )

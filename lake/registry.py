@@ -1,0 +1,53 @@
+"""The one list of every table in the lake, and of the raw archive's folders.
+
+Every table — today's and each later issue's (tokens, identity links, overrides, gear, events) —
+is registered here, so that export, erasure, `lake check` and migrations reach it without being
+told: a new table module adds its spec to `PRIVATE` (rows owned through `athlete_id`) or `PUBLIC`
+(rows owned through the public `athlete` handle). A test checks that every `TableSpec` defined
+under `lake/` is listed.
+"""
+
+from __future__ import annotations
+
+from lake import activities, athlete_profile, athletes, fit_files, laps, privacy_marks, public, public_state
+from lake import quarantine, records, strava_state
+from lake import marts as marts_tables
+from lake.table import TableSpec
+
+#: Tables whose rows belong to one athlete through `athlete_id` (the registry included).
+PRIVATE: tuple[TableSpec, ...] = (
+    athletes.SPEC,
+    athlete_profile.SPEC,
+    fit_files.SPEC,
+    quarantine.SPEC,
+    activities.SPEC,
+    laps.SPEC,
+    records.SPEC,
+    strava_state.ACTIVITIES,
+    strava_state.SYNC,
+    privacy_marks.SPEC,
+    public_state.SPEC,
+    marts_tables.DAILY_LOAD,
+    marts_tables.WEEKLY_SUMMARY,
+    marts_tables.ACTIVITY_SUMMARY,
+    marts_tables.BEST_EFFORTS,
+    marts_tables.PERSONAL_BESTS,
+    marts_tables.RACE_PREDICTIONS,
+    marts_tables.BUILD_STATE,
+)
+
+#: The anonymized public layer (no `athlete_id`; rows carry the public handle `athlete`).
+PUBLIC: tuple[TableSpec, ...] = public.ALL
+
+ALL: tuple[TableSpec, ...] = PRIVATE + PUBLIC
+
+#: Folders of the raw archive (original bytes, never rewritten), relative to the lake root.
+RAW_PREFIXES = ("raw/fit", "raw/strava")
+
+
+def by_name(name: str) -> TableSpec:
+    """The registered table called `name` (e.g. "activities", "public/routes")."""
+    for spec in ALL:
+        if spec.name == name:
+            return spec
+    raise KeyError(f"no table {name!r} in the lake's registry (lake/registry.py)")
