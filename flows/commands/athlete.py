@@ -1,4 +1,5 @@
-"""`runlake athlete set|show`: the dated physiology in `athlete_profile`."""
+"""`runlake athlete add|list|set|show`: the registry (`athletes`) and each athlete's settings and
+dated physiology (`athlete_profile`). Export and erasure: `flows/commands/athlete_data.py`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from collections.abc import Iterator
 import polars as pl
 import typer
 
-from flows.commands.common import fail, lake_from, load_settings, user_errors
+from flows.commands.common import athlete_context, athlete_option, fail, lake_from, load_settings, user_errors
+from flows.steps import athletes as athlete_steps
 from flows.steps.build_marts import athlete_today
 from lake import athlete_profile
 from lake.table import read, upsert
@@ -24,7 +26,37 @@ def profile_errors() -> Iterator[None]:
         fail(str(exc), 2)
 
 
-app = typer.Typer(no_args_is_help=True, help="Athlete physiology (HR max/rest, thresholds) over time.")
+app = typer.Typer(no_args_is_help=True, help="The lake's athletes: registry, settings, physiology over time.")
+
+
+@app.command("add")
+def add(
+    handle: str = typer.Argument(..., help="Unique, URL-safe name (2-32 of a-z 0-9 - _)."),
+    timezone: str = typer.Option(None, "--timezone", help="IANA home zone (default: RUNLAKE_TIMEZONE)."),
+    display_name: str = typer.Option(None, "--display-name", help="Name shown to the athlete."),
+    public: bool = typer.Option(False, "--public/--private", help="Publish a public layer (default: private)."),
+) -> None:
+    """Register a new athlete (private unless --public)."""
+    settings = load_settings()
+    lake = lake_from(settings)
+    with user_errors():
+        athlete = athlete_steps.add_athlete(lake, settings, handle, timezone=timezone,
+                                            display_name=display_name, public=public)
+    print(f"athlete {athlete.handle} added ({'public' if athlete.public else 'private'}, "
+          f"{athlete.timezone}); inbox: {athlete.settings.inbox}")
+
+
+@app.command("list")
+def list_command() -> None:
+    """One line per athlete, the handle first."""
+    settings = load_settings()
+    lake = lake_from(settings)
+    with user_errors():
+        athletes = athlete_steps.list_athletes(lake, settings)
+    for a in athletes:
+        flags = ["public" if a.public else "private"] + (["default"] if a.is_default else [])
+        name = f" ({a.display_name})" if a.display_name else ""
+        print(f"{a.handle}{name}  {', '.join(flags)}  {a.timezone}  id {a.athlete_id}")
 
 
 def parse_pace(text: str) -> float:
@@ -45,14 +77,37 @@ def set_values(
     threshold_hr: int = typer.Option(None, "--threshold-hr", help="Lactate-threshold HR, bpm."),
     threshold_pace: str = typer.Option(None, "--threshold-pace", help="Threshold pace per km, m:ss or seconds."),
     sex: str = typer.Option(None, "--sex", help="m or f (Banister TRIMP weighting)."),
-    valid_from: str = typer.Option(None, "--from", help="First local date these values hold (default: today in RUNLAKE_TIMEZONE)."),
+    valid_from: str = typer.Option(None, "--from", help="First local date these values hold (default: today in the athlete's zone)."),
+    handle: str = athlete_option(),
+    new_handle: str = typer.Option(None, "--handle", help="Change the athlete's handle."),
+    display_name: str = typer.Option(None, "--display-name", help="Name shown to the athlete."),
+    timezone: str = typer.Option(None, "--timezone", help="IANA home zone."),
+    public: bool = typer.Option(None, "--public/--private", help="Publish a public layer or not."),
+    privacy_zones: str = typer.Option(None, "--privacy-zones", help="'lat,lon,radius_m;…' discs to hide."),
+    trim_m: float = typer.Option(None, "--trim-m", min=0, help="Smallest straight-line trim of route ends, m."),
+    radius_m: float = typer.Option(None, "--radius-m", min=100, help="Smallest radius of a protected place, m."),
+    place_routes: str = typer.Option(None, "--place-routes", help="Routes at a protected place: none or shape."),
+    private_activities: str = typer.Option(None, "--private-activities", help="Runs never published (ids, Strava ids or URLs, comma-separated)."),
+    public_sources: str = typer.Option(None, "--public-sources", help="Sources that may be published (fit, strava, …)."),
 ) -> None:
-    """Record values that hold from a date on; values not given stay as they were."""
-    settings = load_settings()
-    lake = lake_from(settings)
+    """Change an athlete's settings, and record physiology that holds from a date on; values not
+    given stay as they were."""
+    lake, athlete = athlete_context(handle)
+    settings = athlete.settings
+    registry_changes = {
+        "handle": new_handle, "display_name": display_name, "timezone": timezone, "public": public,
+        "privacy_zones": privacy_zones, "privacy_trim_m": trim_m, "privacy_radius_m": radius_m,
+        "privacy_place_routes": place_routes, "private_activities": private_activities, "public_sources": public_sources,
+    }
+    physiology = (hr_max, hr_rest, threshold_hr, threshold_pace, sex)
     with user_errors(), profile_errors():
-        if all(v is None for v in (hr_max, hr_rest, threshold_hr, threshold_pace, sex)):
-            raise ProfileError("give at least one of --hr-max, --hr-rest, --threshold-hr, --threshold-pace, --sex")
+        if all(v is None for v in (*physiology, *registry_changes.values())):
+            raise ProfileError("give at least one of the settings to change (see `runlake athlete set --help`)")
+        if any(v is not None for v in registry_changes.values()):
+            athlete = athlete_steps.update_athlete(lake, settings, athlete, **registry_changes)
+            print(f"athlete {athlete.handle}: " + ", ".join(f"{k}={v}" for k, v in registry_changes.items() if v is not None))
+        if all(v is None for v in physiology):
+            return
         try:
             day = dt.date.fromisoformat(valid_from) if valid_from else athlete_today(settings)
         except ValueError:
@@ -76,10 +131,11 @@ def set_values(
 
 
 @app.command("show")
-def show() -> None:
-    """The values in force from each date (settings defaults first)."""
-    settings = load_settings()
-    lake = lake_from(settings)
+def show(handle: str = athlete_option()) -> None:
+    """The athlete's settings and the physiology in force from each date (defaults first)."""
+    lake, athlete = athlete_context(handle)
+    settings = athlete.settings
+    print(f"{athlete.handle}: {'public' if athlete.public else 'private'}, {settings.timezone}, inbox {settings.inbox}")
     with user_errors(), profile_errors():
         rows = read(lake, athlete_profile.SPEC).filter(pl.col("athlete_id") == settings.athlete_id)
         resolved = resolve(rows.lazy(), Physiology.from_settings(settings)).collect()

@@ -62,6 +62,28 @@ def lake_from(settings: Settings) -> Lake:
         return open_lake(settings)
 
 
+ATHLETE_HELP = "The athlete's handle (default: the default athlete, `me`)."
+
+
+def athlete_option(*, annotated: bool = False) -> typer.models.OptionInfo:
+    """`--athlete HANDLE`, the same on every command (default: the default athlete); with
+    `annotated=True` for `Annotated[str | None, …] = None` parameters."""
+    if annotated:
+        return typer.Option("--athlete", help=ATHLETE_HELP)
+    return typer.Option(None, "--athlete", help=ATHLETE_HELP)
+
+
+def athlete_context(handle: str | None, **overrides):
+    """(lake, athlete) for a command: settings at the edge, the athlete resolved by handle, its
+    effective settings in `athlete.settings` (flows.steps.athletes)."""
+    from flows.steps.athletes import resolve_athlete
+
+    settings = load_settings(**overrides)
+    lake = lake_from(settings)
+    with user_errors():
+        return lake, resolve_athlete(lake, settings, handle)
+
+
 def verbose_logging(verbose: bool) -> None:
     if verbose:
         logging.getLogger().setLevel(logging.INFO)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from flows.commands.common import console, lake_from, out, load_settings, user_errors, verbose_logging
+from flows.commands.common import athlete_context, athlete_option, console, out, user_errors, verbose_logging
 from flows.steps.ingest_fit import IngestReport, ingest_fit_files, resolve_inputs
 
 app = typer.Typer(no_args_is_help=True)
@@ -38,12 +38,14 @@ def progress_bar() -> Progress:
 def fit(
     paths: Annotated[list[str] | None, typer.Argument(help="FIT files, folders or s3:// prefixes (default: the inbox).")] = None,
     lake_uri: Annotated[str | None, typer.Option("--lake", help="Lake root (default: RUNLAKE_LAKE_URI).")] = None,
+    handle: Annotated[str | None, athlete_option(annotated=True)] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """Ingest FIT files. Bad files are quarantined (exit 0); exit 1 only when the run failed."""
+    """Ingest FIT files for one athlete (default: the athlete's inbox). Bad files are quarantined
+    (exit 0); exit 1 only when the run failed."""
     verbose_logging(verbose)
-    settings = load_settings(lake_uri=lake_uri)
-    lake = lake_from(settings)
+    lake, athlete = athlete_context(handle, lake_uri=lake_uri)
+    settings = athlete.settings
     with user_errors():
         items, read_options = resolve_inputs(settings, paths)
         with progress_bar() as bar:

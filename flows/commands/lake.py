@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from flows.commands.common import console, lake_from, out, load_settings, user_errors
+from flows.commands.common import athlete_context, athlete_option, console, lake_from, out, load_settings, user_errors
 from lake.maintenance import maintain_lake
 
 app = typer.Typer(no_args_is_help=True)
@@ -28,13 +28,14 @@ def maintain_command(
 @app.command("rebuild")
 def rebuild_command(
     workers: Annotated[int | None, typer.Option(help="Decoding processes (default: all cores).")] = None,
+    handle: Annotated[str | None, athlete_option(annotated=True)] = None,
 ) -> None:
-    """Re-derive activities, laps and records from the raw FIT archive (after a decoder change)."""
+    """Re-derive an athlete's activities, laps and records from the raw FIT archive (after a decoder change)."""
     from flows.commands.ingest import progress_bar
     from flows.steps.rebuild import rebuild_from_raw
 
-    settings = load_settings()
-    lake = lake_from(settings)
+    lake, athlete = athlete_context(handle)
+    settings = athlete.settings
     with user_errors():
         with progress_bar() as bar:
             task = bar.add_task("decoding raw files", total=None)

@@ -1,0 +1,183 @@
+"""The athletes of a lake: resolving `--athlete HANDLE`, per-athlete settings, the registry.
+
+`resolve_athlete(lake, settings, handle)` is how every command and flow learns whose data it
+works on. It returns the athlete with its *effective* settings: a copy of the `RUNLAKE_*`
+settings with the athlete's own values from the `athletes` table on top. The precedence
+(docs/athletes.md):
+
+1. a value stored for the athlete in the lake (`runlake athlete set`) wins;
+2. else the `RUNLAKE_*` environment setting — except the privacy ones
+   (`RUNLAKE_PRIVACY_*`, `RUNLAKE_PRIVATE_ACTIVITIES`, `RUNLAKE_PUBLIC_SOURCES`), which describe
+   the default athlete only: another athlete gets the built-in defaults, so one runner's home
+   zone never shapes another's routes;
+3. else the built-in default.
+
+The default athlete (`RUNLAKE_ATHLETE_ID`, handle `me`, public) exists without a row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import polars as pl
+
+from lake import athletes as athletes_table
+from lake.storage import Lake
+from lake.table import read, upsert
+from marts.privacy import parse_privacy_zones
+from runlake.errors import RunlakeError
+from runlake.settings import Settings
+
+DEFAULT_HANDLE = "me"
+HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,31}$")
+#: Settings that describe the default athlete only (never another athlete's defaults).
+PRIVACY_FIELDS = ("privacy_zones", "privacy_trim_m", "privacy_radius_m", "privacy_place_routes",
+                  "private_activities", "public_sources")
+#: Settings an athlete's row may override.
+OVERRIDABLE = ("timezone", *PRIVACY_FIELDS)
+
+
+class UnknownAthleteError(RunlakeError):
+    """No athlete has this handle."""
+
+
+class HandleError(RunlakeError):
+    """A handle that is malformed, reserved or taken."""
+
+
+@dataclass(frozen=True)
+class Athlete:
+    athlete_id: str
+    handle: str
+    display_name: str | None
+    public: bool
+    is_default: bool
+    settings: Settings  # effective settings: RUNLAKE_* with this athlete's own values on top
+
+    @property
+    def timezone(self) -> str:
+        return self.settings.timezone
+
+
+def registry(lake: Lake) -> pl.DataFrame:
+    """Every stored athlete row."""
+    return read(lake, athletes_table.SPEC)
+
+
+def inbox_of(settings: Settings, athlete_id: str) -> str:
+    """Another athlete's inbox: `<inbox>/athletes/<athlete_id>` (docs/athletes.md)."""
+    return settings.inbox.rstrip("/") + f"/athletes/{athlete_id}"
+
+
+def effective_settings(settings: Settings, row: dict | None, *, is_default: bool) -> Settings:
+    """`settings` as they hold for the athlete of `row` (see the module docstring)."""
+    update: dict = {}
+    if not is_default:
+        fields = Settings.model_fields
+        update |= {name: fields[name].default for name in PRIVACY_FIELDS}
+        update |= {"athlete_id": row["athlete_id"], "inbox_uri": inbox_of(settings, row["athlete_id"])}
+    for name in OVERRIDABLE:
+        if row is not None and row.get(name) is not None:
+            update[name] = row[name]
+    return settings.model_copy(update=update)
+
+
+def _athlete(settings: Settings, row: dict | None, *, is_default: bool) -> Athlete:
+    handle = (row or {}).get("handle") or DEFAULT_HANDLE
+    public = (row or {}).get("public")
+    return Athlete(
+        athlete_id=row["athlete_id"] if row else settings.athlete_id,
+        handle=handle,
+        display_name=(row or {}).get("display_name"),
+        public=True if public is None and is_default else bool(public),
+        is_default=is_default,
+        settings=effective_settings(settings, row, is_default=is_default),
+    )
+
+
+def list_athletes(lake: Lake, settings: Settings) -> list[Athlete]:
+    """The default athlete first (with or without a row), then the others by handle."""
+    rows = registry(lake)
+    default_rows = rows.filter(pl.col("athlete_id") == settings.athlete_id).to_dicts()
+    others = rows.filter(pl.col("athlete_id") != settings.athlete_id).sort("handle").to_dicts()
+    return [_athlete(settings, default_rows[0] if default_rows else None, is_default=True)] + [
+        _athlete(settings, row, is_default=False) for row in others
+    ]
+
+
+def resolve_athlete(lake: Lake, settings: Settings, handle: str | None = None) -> Athlete:
+    """The athlete called `handle` (None: the default athlete); unknown → `UnknownAthleteError`."""
+    athletes = list_athletes(lake, settings)
+    if handle is None:
+        return athletes[0]
+    wanted = handle.strip().lower()
+    for athlete in athletes:
+        if athlete.handle == wanted:
+            return athlete
+    raise UnknownAthleteError(f"no athlete has the handle {handle.strip()!r} (see `runlake athlete list`)")
+
+
+def check_handle(handle: str, taken: set[str]) -> str:
+    """A new or changed handle, normalised to lower case; malformed, reserved or taken → HandleError."""
+    value = handle.strip().lower()
+    if not HANDLE_RE.match(value):
+        raise HandleError(
+            f"handle {handle.strip()!r}: use 2-32 characters a-z, 0-9, '-' or '_', starting with a letter or digit"
+        )
+    if value in athletes_table.RESERVED_HANDLES:
+        raise HandleError(f"handle {value!r} is reserved; choose another")
+    if value in taken:
+        raise HandleError(f"handle {value!r} is taken; choose another")
+    return value
+
+
+def check_timezone(zone: str) -> str:
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise RunlakeError(f"{zone!r} is not an IANA time zone (e.g. Europe/Amsterdam)") from None
+    return zone
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def add_athlete(lake: Lake, settings: Settings, handle: str, *, timezone: str | None = None,
+                display_name: str | None = None, public: bool = False) -> Athlete:
+    """Register a new athlete (private unless `public`); returns it."""
+    taken = {a.handle for a in list_athletes(lake, settings)}
+    value = check_handle(handle, taken)
+    now = _now()
+    row = {
+        "athlete_id": athletes_table.new_athlete_id(), "handle": value, "display_name": display_name,
+        "timezone": check_timezone(timezone) if timezone else None, "public": public,
+        "created_at": now, "updated_at": now,
+    }
+    upsert(lake, athletes_table.SPEC, athletes_table.SPEC.conform(pl.DataFrame([row])))
+    return resolve_athlete(lake, settings, value)
+
+
+def update_athlete(lake: Lake, settings: Settings, athlete: Athlete, **changes) -> Athlete:
+    """Store changed values for `athlete` (None = unchanged): `handle`, `display_name`,
+    `timezone`, `public` and the privacy settings (validated before anything is written)."""
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if "handle" in changes:
+        taken = {a.handle for a in list_athletes(lake, settings) if a.athlete_id != athlete.athlete_id}
+        changes["handle"] = check_handle(changes["handle"], taken)
+    if "timezone" in changes:
+        check_timezone(changes["timezone"])
+    if "privacy_zones" in changes:
+        parse_privacy_zones(changes["privacy_zones"])
+    if "privacy_place_routes" in changes and changes["privacy_place_routes"] not in ("none", "shape"):
+        raise RunlakeError("--place-routes must be 'none' or 'shape'")
+    existing = registry(lake).filter(pl.col("athlete_id") == athlete.athlete_id).to_dicts()
+    row = existing[0] if existing else {
+        "athlete_id": athlete.athlete_id, "handle": athlete.handle, "public": athlete.public, "created_at": _now(),
+    }
+    row |= changes | {"updated_at": _now()}
+    upsert(lake, athletes_table.SPEC, athletes_table.SPEC.conform(pl.DataFrame([row])))
+    return resolve_athlete(lake, settings, row["handle"])
