@@ -57,7 +57,8 @@ def reconcile_sources(lake: Lake, athlete_id: str, *, now: datetime) -> MergePla
     strava_only = live.filter(pl.col("fit_sha256").is_null() & pl.col("strava_id").is_not_null()).collect()
     if strava_only.is_empty():
         return MergePlan()
-    names = scan(lake, fit_files.SPEC).select(pl.col("sha256").alias("fit_sha256"), pl.col("file_name").alias("fit_file_name"))
+    names = scan(lake, fit_files.SPEC).filter(pl.col("athlete_id") == athlete_id).select(
+        pl.col("sha256").alias("fit_sha256"), pl.col("file_name").alias("fit_file_name"))
     fit = live.filter(pl.col("fit_sha256").is_not_null()).join(names, on="fit_sha256", how="left").collect()
     plan = plan_merges(fit.to_dicts(), strava_only.to_dicts(), now=now)
     if plan.merged:

@@ -22,11 +22,15 @@ from sources.fit.outcome import INGESTED, QUARANTINED, FileOutcome
 log = logging.getLogger(__name__)
 
 
-def known_statuses(lake: Lake, shas: Sequence[str]) -> dict[str, str]:
-    """sha256 → status for the files of this batch the lake already knows."""
+def known_statuses(lake: Lake, athlete_id: str, shas: Sequence[str]) -> dict[str, str]:
+    """sha256 → status for the files of this batch the athlete already gave the lake."""
     if not shas:
         return {}
-    known = scan(lake, fit_files.SPEC).filter(pl.col("sha256").is_in(list(shas))).select("sha256", "status").collect()
+    known = (
+        scan(lake, fit_files.SPEC)
+        .filter((pl.col("athlete_id") == athlete_id) & pl.col("sha256").is_in(list(shas)))
+        .select("sha256", "status").collect()
+    )
     return dict(zip(known["sha256"], known["status"], strict=True))
 
 
@@ -95,9 +99,11 @@ def commit_batch(lake: Lake, outcomes: Sequence[FileOutcome], *, athlete_id: str
         upsert(lake, activities.SPEC, pl.DataFrame([c[0] for c in chosen.values()], schema_overrides=activities.SPEC.schema, strict=False), update_columns=fit_owned)
     _record_quarantine(lake, [o for o in outcomes if o.status == QUARANTINED], athlete_id=athlete_id, now=now)
     decoded_now = [o.sha256 for o in outcomes if o.status != QUARANTINED]
-    cleared = scan(lake, quarantine.SPEC).filter(pl.col("sha256").is_in(decoded_now)).select("sha256").collect()
+    mine = pl.col("athlete_id") == athlete_id
+    cleared = scan(lake, quarantine.SPEC).filter(mine & pl.col("sha256").is_in(decoded_now)).select("sha256").collect()
     if cleared.height:  # a file that now decodes leaves the quarantine (no commit when none does)
-        delete_rows(lake, quarantine.SPEC, in_predicate("sha256", cleared["sha256"]))
+        delete_rows(lake, quarantine.SPEC,
+                    f"{in_predicate('athlete_id', [athlete_id])} AND {in_predicate('sha256', cleared['sha256'])}")
     upsert(
         lake,
         fit_files.SPEC,
@@ -131,7 +137,8 @@ def _record_quarantine(lake: Lake, bad: Sequence[FileOutcome], *, athlete_id: st
     if not bad:
         return
     bad = list({o.sha256: o for o in bad}.values())
-    previous = read(lake, quarantine.SPEC).filter(pl.col("sha256").is_in([o.sha256 for o in bad]))
+    previous = read(lake, quarantine.SPEC).filter(
+        (pl.col("athlete_id") == athlete_id) & pl.col("sha256").is_in([o.sha256 for o in bad]))
     before = {r["sha256"]: r for r in previous.iter_rows(named=True)}
     rows = []
     for o in bad:

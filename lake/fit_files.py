@@ -1,4 +1,4 @@
-"""`fit_files`: one row per distinct FIT file ever offered to the lake (key: `sha256`).
+"""`fit_files`: one row per distinct FIT file an athlete ever offered to the lake (key: `athlete_id`, `sha256`).
 
 Written last in an ingest batch: a file listed here as `ingested` has all its rows in the
 decoded tables, so a run killed earlier is repaired by the next one re-processing the file.
@@ -29,5 +29,5 @@ SPEC = TableSpec(
             "decoder": pl.String,
         }
     ),
-    key=("sha256",),
+    key=("athlete_id", "sha256"),
 )

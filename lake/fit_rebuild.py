@@ -134,6 +134,9 @@ def replace_fit_derived_counted(
         counts.statuses,
         schema={"sha256": pl.String, "status": pl.String, "reason": pl.String, "decoder": pl.String, "activities": pl.Int32},
     ).unique("sha256", keep="last", maintain_order=True)
-    known = read(lake, fit_files.SPEC).drop("status", "reason", "decoder", "activities").join(status, on="sha256", how="inner")
+    known = (
+        read(lake, fit_files.SPEC).filter(pl.col("athlete_id") == athlete_id)
+        .drop("status", "reason", "decoder", "activities").join(status, on="sha256", how="inner")
+    )
     upsert(lake, fit_files.SPEC, known)
     return counts

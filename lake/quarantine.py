@@ -1,4 +1,4 @@
-"""`quarantine`: one row per bad file (key: `sha256`), with the error that stopped it."""
+"""`quarantine`: one row per bad file of an athlete (key: `athlete_id`, `sha256`), with the error that stopped it."""
 
 import polars as pl
 
@@ -19,5 +19,5 @@ SPEC = TableSpec(
             "attempts": pl.Int32,
         }
     ),
-    key=("sha256",),
+    key=("athlete_id", "sha256"),
 )

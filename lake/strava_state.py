@@ -1,7 +1,7 @@
 """Strava sync bookkeeping: what each Strava activity looked like when last stored, and the
 sync checkpoint. Both are private tables of the lake (they move with it).
 
-* `strava_activities` (key `strava_id`): the summary fingerprint of each Strava activity as last
+* `strava_activities` (key `athlete_id`, `strava_id`): the summary fingerprint of each Strava activity as last
   stored, its status (`stored`, `deleted`, `skipped` with a reason) and the raw JSON archived.
   Written last in each sync batch, after the rows it vouches for, so a run killed at any moment
   leaves activities the next run fetches again: nothing lost, nothing doubled.
@@ -34,7 +34,7 @@ ACTIVITIES = TableSpec(
             "synced_at": pl.Datetime("us", "UTC"),
         }
     ),
-    key=("strava_id",),
+    key=("athlete_id", "strava_id"),
 )
 
 SYNC = TableSpec(

@@ -121,6 +121,13 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
 
+    @field_validator("athlete_id")
+    @classmethod
+    def _not_generated_form(cls, value: str) -> str:
+        if value.startswith("a-"):
+            raise ValueError("must not start with 'a-' (the form of ids runlake generates for registered athletes)")
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

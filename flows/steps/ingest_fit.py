@@ -137,7 +137,7 @@ def _ingest_batches(
                 unreadable += 1
                 continue
             loaded.setdefault(sha256_of(data), (item, data))
-        known = fit_batch.known_statuses(lake, list(loaded))
+        known = fit_batch.known_statuses(lake, settings.athlete_id, list(loaded))
         todo = {sha: v for sha, v in loaded.items() if known.get(sha) not in (INGESTED, SKIPPED)}
         # Files already in the lake, and repeats of the same bytes within this batch.
         already = len(batch) - unreadable - len(todo)
@@ -165,6 +165,6 @@ def resolve_inputs(settings: Settings, paths: Sequence[str] | None) -> tuple[lis
     targets = list(paths) if paths else [settings.inbox]
     locations = [lake_at(p, settings) for p in targets]
     read_options = next((loc.fsspec_options() for loc in locations if loc.is_s3), {})
-    return inbox.discover(locations), read_options
+    return inbox.discover(locations, inbox=not paths), read_options
 
 

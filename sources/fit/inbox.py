@@ -34,11 +34,18 @@ def is_fit_name(name: str) -> bool:
     return name.lower().endswith(".fit")
 
 
-def _local_inputs(path: Path) -> list[FitInput]:
+#: Inside an inbox, the folder of the other athletes' inboxes (docs/athletes.md): never read as
+#: part of the inbox that contains it.
+ATHLETES_FOLDER = "athletes"
+
+
+def _local_inputs(path: Path, skip_athletes: bool) -> list[FitInput]:
     if path.is_file():
         return [FitInput(str(path), path.name, path.stat().st_size)]
     found = []
     for dirpath, dirnames, filenames in os.walk(path):
+        if skip_athletes and Path(dirpath) == path and ATHLETES_FOLDER in dirnames:
+            dirnames.remove(ATHLETES_FOLDER)
         dirnames.sort()
         for name in sorted(filenames):
             if is_fit_name(name):
@@ -48,7 +55,7 @@ def _local_inputs(path: Path) -> list[FitInput]:
     return found
 
 
-def _s3_inputs(location: Lake) -> list[FitInput]:
+def _s3_inputs(location: Lake, skip_athletes: bool) -> list[FitInput]:
     fs = fsspec.filesystem("s3", **location.fsspec_options())
     root = location.root.removeprefix("s3://")
     bucket = root.split("/", 1)[0]
@@ -63,19 +70,22 @@ def _s3_inputs(location: Lake) -> list[FitInput]:
         return []
     except PermissionError as exc:
         raise RunlakeError(f"cannot list {location.root}: access denied") from exc
+    skipped = f"{root.rstrip('/')}/{ATHLETES_FOLDER}/" if skip_athletes else None
     return [
         FitInput(f"s3://{key}", key.rsplit("/", 1)[-1], int(info["size"]))
         for key, info in sorted(entries.items())
-        if info.get("type") == "file" and is_fit_name(key)
+        if info.get("type") == "file" and is_fit_name(key) and not (skipped and key.startswith(skipped))
     ]
 
 
-def discover(locations: Sequence[Lake]) -> list[FitInput]:
-    """Every FIT file under the given locations, each file once, in a stable order."""
+def discover(locations: Sequence[Lake], *, inbox: bool = False) -> list[FitInput]:
+    """Every FIT file under the given locations, each file once, in a stable order. With
+    `inbox`, the locations are an athlete's inbox, whose `athletes/` folder (the other athletes'
+    inboxes) is skipped."""
     inputs: dict[str, FitInput] = {}
     for location in locations:
         if location.is_s3:
-            found = _s3_inputs(location)
+            found = _s3_inputs(location, inbox)
         else:
             path = Path(location.root)
             if not path.exists():
@@ -83,7 +93,7 @@ def discover(locations: Sequence[Lake]) -> list[FitInput]:
             if not path.is_file() and not path.is_dir():
                 raise RunlakeError(f"not a regular file or folder: {location.root}")
             try:
-                found = _local_inputs(path)
+                found = _local_inputs(path, inbox)
             except PermissionError as exc:
                 raise RunlakeError(f"cannot read {location.root}: permission denied") from exc
         if not found:

@@ -29,7 +29,7 @@ def file_rows(decoded: DecodedFile, *, sha256: str, athlete_id: str, now: dateti
     out = FileRows()
     for session in decoded.sessions:
         summary = session.summary
-        activity_id = fit_activity_id(ident, sha256, int(summary["session_index"]))
+        activity_id = fit_activity_id(ident, sha256, int(summary["session_index"]), athlete_id)
         start: datetime | None = summary.get("start_time")
         year = start.year if start is not None else None
         out.activities.append(

@@ -87,7 +87,7 @@ def activity_row(detail: dict, *, athlete_id: str, now: datetime) -> dict:
         raise StravaPayloadError("a Strava activity without id, start_date or start_date_local") from None
     sport, sub_sport = sport_of(detail)
     return {
-        "activity_id": strava_activity_id(strava_id),
+        "activity_id": strava_activity_id(strava_id, athlete_id),
         "athlete_id": athlete_id,
         "sport": sport,
         "sub_sport": sub_sport,

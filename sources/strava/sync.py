@@ -116,13 +116,14 @@ def _watch_backed(lake: Lake, athlete_id: str, plan: SyncPlan) -> set[int]:
     fit = (
         scan(lake, activities.SPEC)
         .filter((pl.col("athlete_id") == athlete_id) & pl.col("fit_sha256").is_not_null())
-        .join(scan(lake, fit_files.SPEC).select(pl.col("sha256").alias("fit_sha256"), pl.col("file_name").alias("fit_file_name")), on="fit_sha256", how="left")
+        .join(scan(lake, fit_files.SPEC).filter(pl.col("athlete_id") == athlete_id)
+              .select(pl.col("sha256").alias("fit_sha256"), pl.col("file_name").alias("fit_file_name")), on="fit_sha256", how="left")
         .collect()
     )
     paired = set(fit["strava_id"].drop_nulls().to_list())
     rows = [
         {
-            "activity_id": strava_activity_id(p.strava_id),
+            "activity_id": strava_activity_id(p.strava_id, athlete_id),
             "strava_id": p.strava_id,
             "start_time": p.start_time,
             "distance_m": p.summary.get("distance"),
