@@ -8,6 +8,7 @@ already archived is not written again.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -79,3 +80,36 @@ def list_relative(lake: Lake, prefix: str) -> list[str]:
     if not base.is_dir():
         return []
     return sorted(str(p.relative_to(lake.root)) for p in base.rglob("*") if p.is_file() and not p.name.startswith(".tmp-"))
+
+
+def remove_files(lake: Lake, relative_paths: list[str]) -> None:
+    """Delete files under the lake root; local folders they leave empty go too (their names,
+    like `raw/strava/<strava_id>/`, are data)."""
+    if not relative_paths:
+        return
+    fs = _fs(lake)
+    if fs is not None:
+        fs.rm([lake.uri(p).removeprefix("s3://") for p in relative_paths])
+        return
+    root = Path(lake.root)
+    for rel in relative_paths:
+        path = Path(lake.uri(rel))
+        path.unlink()
+        folder = path.parent
+        while folder != root and root in folder.parents and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
+
+
+def remove_tree(lake: Lake, relative: str) -> int:
+    """Delete the folder `relative` under the lake root with everything in it; returns the files removed."""
+    files = list_relative(lake, relative)
+    fs = _fs(lake)
+    if fs is not None:
+        if files:
+            fs.rm([lake.uri(p).removeprefix("s3://") for p in files])
+        return len(files)
+    folder = Path(lake.uri(relative))
+    if folder.is_dir():
+        shutil.rmtree(folder)
+    return len(files)

@@ -255,8 +255,11 @@ def _overwrite_where(lake: Lake, spec: TableSpec, data, predicate: str) -> None:
     with_commit_retry(attempt, what=f"replace rows of {spec.name} where {predicate[:80]}")
 
 
-def overwrite_batches(lake: Lake, spec: TableSpec, frames: Iterable[pl.DataFrame], *, predicate: str) -> None:
+def overwrite_batches(lake: Lake, spec: TableSpec, frames: Iterable[pl.DataFrame], *, predicate: str | None) -> None:
     """Replace the rows matching the SQL `predicate` with the rows of `frames`, streamed: one commit.
+
+    `predicate=None` replaces the whole table (a plain overwrite: the commit names no row value;
+    athlete erasure relies on it).
 
     For rewrites too big to hold in memory (`runlake lake rebuild` of years of records): each
     frame is conformed and handed to the Delta writer as it comes, and the new files only become
@@ -278,6 +281,7 @@ def overwrite_batches(lake: Lake, spec: TableSpec, frames: Iterable[pl.DataFrame
         reader,
         mode="overwrite" if exists else "error",
         predicate=predicate if exists else None,
+        schema_mode="overwrite" if exists and predicate is None else None,
         partition_by=list(spec.partition_by) or None,
         storage_options=lake.storage_options,
     )

@@ -126,10 +126,15 @@ class SecretBlockTokenStore:
         Secret(value=token.to_json()).save(self.block_name, overwrite=True)
 
 
+def token_path(settings: Settings, athlete_id: str) -> Path:
+    """Where the file token store keeps an athlete's Strava token (under RUNLAKE_HOME)."""
+    return settings.home / "strava" / f"{athlete_id}.token.json"
+
+
 def token_store(settings: Settings) -> TokenStore:
     if settings.strava_secret_block:
         return SecretBlockTokenStore(settings.strava_secret_block)
-    return FileTokenStore(settings.home / "strava" / f"{settings.athlete_id}.token.json")
+    return FileTokenStore(token_path(settings, settings.athlete_id))
 
 
 def _env_token(settings: Settings) -> str | None:

@@ -1,0 +1,276 @@
+"""Data rights of one athlete: export everything it owns, or erase it from the lake.
+
+Ownership comes from the registry (`lake.registry`): a `PRIVATE` table's rows are the athlete's
+through `athlete_id`, a `PUBLIC` table's through its `athlete` handle; raw files through the
+`fit_files`, `quarantine` and `strava_activities` rows that refer to them (the raw archive is
+content-addressed and shared, so erasure keeps a file another athlete's row still refers to).
+A table added to the registry later (tokens, credentials, …) is exported and erased without a
+change here. docs/athletes.md ("Export and erasure") states the rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+import json
+import logging
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from flows.lake_access import lake_at
+from lake import athletes, fit_files, public_state, quarantine, raw, registry, strava_state
+from lake.purge import purge_history
+from lake.storage import Lake
+from lake.table import TableSpec, overwrite_batches, scan, table_exists
+from runlake.errors import RunlakeError
+from runlake.settings import Settings
+from sources.strava.auth import token_path
+
+log = logging.getLogger(__name__)
+
+#: The default athlete's handle (docs/athletes.md).
+DEFAULT_HANDLE = "me"
+#: Columns never written to an export, in whatever table they appear: encrypted secrets
+#: (`private/credentials`) are useless without the server's key and a liability in a zip.
+SECRET_COLUMNS = frozenset({"ciphertext"})
+MANIFEST = "manifest.json"
+
+
+class UnknownAthlete(RunlakeError):
+    """No athlete of the lake has this handle."""
+
+
+@dataclass(frozen=True)
+class Athlete:
+    athlete_id: str
+    handle: str
+    display_name: str | None
+    is_default: bool
+
+
+def _athlete_id_for(lake: Lake, settings: Settings, handle: str) -> Athlete:
+    """The athlete a handle names.
+
+    TODO(issue 13): replace with `flows.steps.athletes.resolve_athlete(lake, settings, handle)`
+    once it lands in this branch; this minimal version reads the `athletes` registry and knows
+    that the default athlete (`settings.athlete_id`, handle `me`) may have no row.
+    """
+    rows = scan(lake, athletes.SPEC).filter(
+        (pl.col("handle") == handle) | ((pl.lit(handle == DEFAULT_HANDLE)) & (pl.col("athlete_id") == settings.athlete_id))
+    ).collect()
+    if rows.height:
+        row = rows.row(0, named=True)
+        return Athlete(row["athlete_id"], handle, row["display_name"], row["athlete_id"] == settings.athlete_id)
+    if handle == DEFAULT_HANDLE:
+        return Athlete(settings.athlete_id, DEFAULT_HANDLE, None, True)
+    raise UnknownAthlete(f"no athlete with handle {handle!r} in this lake")
+
+
+def _public_layer_owner(lake: Lake, settings: Settings) -> str:
+    """Whose rows a public table without an `athlete` column holds.
+
+    Until the public layer carries `athlete` it is one athlete's: the one its build state names
+    (`private/public_build_state`, rewritten whole by every build), else the default athlete.
+    """
+    owners = scan(lake, public_state.SPEC).select("athlete_id").drop_nulls().unique().collect()["athlete_id"]
+    return owners[0] if owners.len() == 1 else settings.athlete_id
+
+
+def _owned(spec: TableSpec, athlete: Athlete, public_owner: str) -> pl.Expr:
+    """True on the rows of `spec` that belong to `athlete`."""
+    if "athlete_id" in spec.schema:
+        return pl.col("athlete_id").eq_missing(athlete.athlete_id)
+    if "athlete" in spec.schema:
+        return pl.col("athlete").eq_missing(athlete.handle)
+    if spec in registry.PUBLIC:
+        return pl.lit(athlete.athlete_id == public_owner)
+    raise ValueError(f"{spec.name}: neither athlete_id nor athlete: cannot tell whose rows these are")
+
+
+# --- raw files -------------------------------------------------------------------------------------
+
+
+def _raw_references(lake: Lake) -> pl.DataFrame:
+    """(athlete_id, path) of every raw file a row refers to; only files that exist."""
+    fit_present = set(raw.list_relative(lake, raw.FIT_PREFIX))
+    by_hash = pl.concat([
+        scan(lake, fit_files.SPEC).select("athlete_id", "sha256"),
+        scan(lake, quarantine.SPEC).select("athlete_id", "sha256"),
+    ]).unique().collect()
+    refs = [(a, raw.fit_relative_path(sha)) for a, sha in by_hash.iter_rows() if sha]
+    stored = scan(lake, fit_files.SPEC).select("athlete_id", "raw_uri").drop_nulls("raw_uri").unique().collect()
+    refs += [(a, path) for a, path in stored.iter_rows()]
+    fit_refs = pl.DataFrame(refs, schema={"athlete_id": pl.String, "path": pl.String}, orient="row")
+    fit_refs = fit_refs.filter(pl.col("path").is_in(list(fit_present)))
+
+    strava_files = pl.DataFrame({"path": raw.list_relative(lake, "raw/strava")}, schema={"path": pl.String})
+    strava_files = strava_files.with_columns(strava_id=pl.col("path").str.split("/").list.get(2).cast(pl.Int64, strict=False))
+    strava_refs = (
+        scan(lake, strava_state.ACTIVITIES).select("athlete_id", "strava_id").collect()
+        .join(strava_files, on="strava_id").select("athlete_id", "path")
+    )
+    return pl.concat([fit_refs, strava_refs]).unique()
+
+
+def _raw_files(lake: Lake, athlete_id: str) -> tuple[list[str], list[str]]:
+    """The athlete's raw files, and those of them another athlete's rows also refer to."""
+    refs = _raw_references(lake)
+    mine = set(refs.filter(pl.col("athlete_id").eq_missing(athlete_id))["path"])
+    others = set(refs.filter(pl.col("athlete_id").ne_missing(athlete_id))["path"])
+    return sorted(mine), sorted(mine & others)
+
+
+# --- export ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class ExportReport:
+    athlete: Athlete
+    out: Path
+    rows: dict[str, int] = field(default_factory=dict)  # table -> rows exported
+    raw_files: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def export_file_name(spec: TableSpec) -> str:
+    """`marts/daily_load` -> `marts__daily_load.parquet`."""
+    return spec.name.replace("/", "__") + ".parquet"
+
+
+def export_athlete(lake: Lake, settings: Settings, handle: str, out: Path) -> ExportReport:
+    """Write every row and raw file `handle` owns into the zip `out` (replaced atomically).
+
+    Table by table, each from a filtered lazy scan sunk to a temporary Parquet file, so memory
+    holds one streaming batch, not the athlete's history.
+    """
+    athlete = _athlete_id_for(lake, settings, handle)
+    out = Path(out).expanduser().resolve()
+    if not out.parent.is_dir():
+        raise RunlakeError(f"--out {out}: folder {out.parent} does not exist")
+    report = ExportReport(athlete, out)
+    public_owner = _public_layer_owner(lake, settings)
+    tables: dict[str, dict] = {}
+    fd, tmp_zip = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(tmp_zip, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for spec in registry.ALL:
+                tables[spec.name] = _export_table(lake, spec, athlete, public_owner, zf, out.parent)
+                report.rows[spec.name] = tables[spec.name]["rows"]
+                if "athlete_id" not in spec.schema and "athlete" not in spec.schema:
+                    tables[spec.name]["note"] = "no athlete column yet: the whole public layer, exported for its one owner"
+            files, _ = _raw_files(lake, athlete.athlete_id)
+            for rel in files:
+                zf.writestr(rel, raw.read_bytes(lake, rel),
+                            compress_type=zipfile.ZIP_STORED if rel.endswith(".gz") else zipfile.ZIP_DEFLATED)
+            report.raw_files = len(files)
+            if public_owner != athlete.athlete_id:
+                report.notes.append("the public tables (no `athlete` column yet) hold another athlete's public layer: exported empty")
+            manifest = {
+                "athlete": {"handle": athlete.handle, "athlete_id": athlete.athlete_id, "display_name": athlete.display_name},
+                "exported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                "runlake_version": importlib.metadata.version("runlake"),
+                "tables": tables,
+                "raw_files": len(files),
+                "omitted_columns": sorted(SECRET_COLUMNS),
+                "notes": report.notes,
+            }
+            zf.writestr(MANIFEST, json.dumps(manifest, indent=2))
+        os.replace(tmp_zip, out)
+    except BaseException:
+        Path(tmp_zip).unlink(missing_ok=True)
+        raise
+    return report
+
+
+def _export_table(lake: Lake, spec: TableSpec, athlete: Athlete, public_owner: str, zf: zipfile.ZipFile, tmp_dir: Path) -> dict:
+    rows = scan(lake, spec).filter(_owned(spec, athlete, public_owner))
+    omitted = sorted(SECRET_COLUMNS.intersection(spec.schema.names()))
+    if omitted:
+        rows = rows.drop(omitted)
+    fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix=".export-", suffix=".parquet")
+    os.close(fd)
+    try:
+        rows.sink_parquet(tmp)
+        count = pl.scan_parquet(tmp).select(pl.len()).collect().item()
+        zf.write(tmp, export_file_name(spec), compress_type=zipfile.ZIP_STORED)  # Parquet is compressed already
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    entry = {"file": export_file_name(spec), "rows": count}
+    if omitted:
+        entry["omitted_columns"] = omitted
+    return entry
+
+
+# --- erasure ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ErasureReport:
+    athlete: Athlete
+    rows: dict[str, int] = field(default_factory=dict)  # table -> rows deleted (tables with any)
+    raw_removed: list[str] = field(default_factory=list)
+    raw_kept_shared: list[str] = field(default_factory=list)
+    folders_removed: list[str] = field(default_factory=list)
+    files_removed: list[str] = field(default_factory=list)  # outside the lake (token file)
+    purged: list[str] = field(default_factory=list)  # tables whose history was erased
+    notes: list[str] = field(default_factory=list)
+
+
+def erase_athlete(lake: Lake, settings: Settings, handle: str) -> ErasureReport:
+    """Delete everything of `handle` from the lake, its inbox folder and RUNLAKE_HOME.
+
+    Order: raw files, inbox, token file, then each table's rows — so a run stopped midway is
+    finished by running it again (the rows that name the rest are the last to go). Each table
+    is rewritten as a plain overwrite with the other athletes' rows (streamed; no predicate, so
+    no commit names the athlete), and then every table's history is purged: old data files,
+    Delta log entries with their column statistics, partition folders such as
+    `records/athlete_id=…`. Other athletes lose their time travel from before the erasure.
+    Must not run beside another writer of the lake (`lake.purge.purge_history`).
+    """
+    athlete = _athlete_id_for(lake, settings, handle)
+    report = ErasureReport(athlete)
+    public_owner = _public_layer_owner(lake, settings)
+
+    files, shared = _raw_files(lake, athlete.athlete_id)
+    report.raw_kept_shared = shared
+    report.raw_removed = sorted(set(files) - set(shared))
+    raw.remove_files(lake, report.raw_removed)
+
+    _erase_inbox(settings, athlete, report)
+    token = token_path(settings, athlete.athlete_id)
+    if token.exists():
+        token.unlink()
+        report.files_removed.append(str(token))
+    if athlete.is_default and settings.strava_secret_block:
+        report.notes.append(f"the Strava token in Prefect Secret block {settings.strava_secret_block!r} is not deleted: delete the block")
+
+    for spec in registry.ALL:
+        if not table_exists(lake, spec):
+            continue
+        owned = _owned(spec, athlete, public_owner)
+        count = scan(lake, spec).filter(owned).select(pl.len()).collect().item()
+        if count:
+            others = scan(lake, spec).filter(~owned)
+            overwrite_batches(lake, spec, others.collect_batches(), predicate=None)
+            report.rows[spec.name] = count
+    for spec in registry.ALL:  # every table: an earlier version may hold rows since deleted
+        if purge_history(lake, spec) is not None:
+            report.purged.append(spec.name)
+    return report
+
+
+def _erase_inbox(settings: Settings, athlete: Athlete, report: ErasureReport) -> None:
+    if athlete.is_default:
+        report.notes.append(f"the default athlete's inbox {settings.inbox} is your own folder: not deleted")
+        return
+    inbox = lake_at(settings.inbox, settings)
+    folder = f"athletes/{athlete.athlete_id}"
+    if raw.list_relative(inbox, folder) or (not inbox.is_s3 and Path(inbox.uri(folder)).exists()):
+        raw.remove_tree(inbox, folder)
+        report.folders_removed.append(inbox.uri(folder))
