@@ -27,48 +27,18 @@ from lake import athletes, fit_files, public_state, quarantine, raw, registry, s
 from lake.purge import purge_history
 from lake.storage import Lake
 from lake.table import TableSpec, overwrite_batches, scan, table_exists
+from flows.steps.athletes import Athlete, resolve_athlete
+from sources.fit.inbox import ATHLETES_FOLDER
 from runlake.errors import RunlakeError
 from runlake.settings import Settings
 from sources.strava.auth import token_path
 
 log = logging.getLogger(__name__)
 
-#: The default athlete's handle (docs/athletes.md).
-DEFAULT_HANDLE = "me"
 #: Columns never written to an export, in whatever table they appear: encrypted secrets
 #: (`private/credentials`) are useless without the server's key and a liability in a zip.
 SECRET_COLUMNS = frozenset({"ciphertext"})
 MANIFEST = "manifest.json"
-
-
-class UnknownAthlete(RunlakeError):
-    """No athlete of the lake has this handle."""
-
-
-@dataclass(frozen=True)
-class Athlete:
-    athlete_id: str
-    handle: str
-    display_name: str | None
-    is_default: bool
-
-
-def _athlete_id_for(lake: Lake, settings: Settings, handle: str) -> Athlete:
-    """The athlete a handle names.
-
-    TODO(issue 13): replace with `flows.steps.athletes.resolve_athlete(lake, settings, handle)`
-    once it lands in this branch; this minimal version reads the `athletes` registry and knows
-    that the default athlete (`settings.athlete_id`, handle `me`) may have no row.
-    """
-    rows = scan(lake, athletes.SPEC).filter(
-        (pl.col("handle") == handle) | ((pl.lit(handle == DEFAULT_HANDLE)) & (pl.col("athlete_id") == settings.athlete_id))
-    ).collect()
-    if rows.height:
-        row = rows.row(0, named=True)
-        return Athlete(row["athlete_id"], handle, row["display_name"], row["athlete_id"] == settings.athlete_id)
-    if handle == DEFAULT_HANDLE:
-        return Athlete(settings.athlete_id, DEFAULT_HANDLE, None, True)
-    raise UnknownAthlete(f"no athlete with handle {handle!r} in this lake")
 
 
 def _public_layer_owner(lake: Lake, settings: Settings) -> str:
@@ -148,7 +118,7 @@ def export_athlete(lake: Lake, settings: Settings, handle: str, out: Path) -> Ex
     Table by table, each from a filtered lazy scan sunk to a temporary Parquet file, so memory
     holds one streaming batch, not the athlete's history.
     """
-    athlete = _athlete_id_for(lake, settings, handle)
+    athlete = resolve_athlete(lake, settings, handle)
     out = Path(out).expanduser().resolve()
     if not out.parent.is_dir():
         raise RunlakeError(f"--out {out}: folder {out.parent} does not exist")
@@ -233,7 +203,7 @@ def erase_athlete(lake: Lake, settings: Settings, handle: str) -> ErasureReport:
     `records/athlete_id=…`. Other athletes lose their time travel from before the erasure.
     Must not run beside another writer of the lake (`lake.purge.purge_history`).
     """
-    athlete = _athlete_id_for(lake, settings, handle)
+    athlete = resolve_athlete(lake, settings, handle)
     report = ErasureReport(athlete)
     public_owner = _public_layer_owner(lake, settings)
 
@@ -269,8 +239,8 @@ def _erase_inbox(settings: Settings, athlete: Athlete, report: ErasureReport) ->
     if athlete.is_default:
         report.notes.append(f"the default athlete's inbox {settings.inbox} is your own folder: not deleted")
         return
-    inbox = lake_at(settings.inbox, settings)
-    folder = f"athletes/{athlete.athlete_id}"
+    inbox = lake_at(settings.inbox, settings)  # the lake-wide inbox: settings are the deployment's
+    folder = f"{ATHLETES_FOLDER}/{athlete.athlete_id}"
     if raw.list_relative(inbox, folder) or (not inbox.is_s3 and Path(inbox.uri(folder)).exists()):
         raw.remove_tree(inbox, folder)
         report.folders_removed.append(inbox.uri(folder))
