@@ -95,8 +95,11 @@ def _tracks(rng: np.random.Generator, ids: list[str], n: int) -> tuple[pl.DataFr
     return routes, samples
 
 
-def write_public_history(lake: Lake, years: float, *, end: dt.date | None = None, seed: int = 7) -> dict[str, int]:
-    """Write `years` of synthetic public tables ending `end` (default: today, UTC)."""
+def write_public_history(
+    lake: Lake, years: float, *, end: dt.date | None = None, seed: int = 7, athlete: str = "me"
+) -> dict[str, int]:
+    """Write `years` of synthetic public tables of the public athlete `athlete` ending `end`
+    (default: today, UTC)."""
     rng = np.random.default_rng(seed)
     end = end or dt.datetime.now(dt.timezone.utc).date()
     first = end - dt.timedelta(days=int(years * 365.25))
@@ -112,6 +115,6 @@ def write_public_history(lake: Lake, years: float, *, end: dt.date | None = None
     frames += [(public_tables.ROUTES_PUBLIC, routes), (public_tables.ROUTE_SHAPES_PUBLIC, no_shapes),
                (public_tables.SAMPLES_PUBLIC, samples)]
     for spec, frame in frames:
-        overwrite(lake, spec, frame)
+        overwrite(lake, spec, frame.with_columns(athlete=pl.lit(athlete)))
     return {spec.name: frame.height for spec, frame in frames}
 

@@ -66,7 +66,9 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=default_home, description="Local state folder.")
     lake_uri: str | None = Field(None, description="Lake root: a folder or s3://bucket/prefix.")
     inbox_uri: str | None = Field(None, description="Where new FIT files arrive: folder or S3 prefix.")
-    athlete_id: str = Field("me", min_length=1, description="Owner of every private row.")
+    athlete_id: str = Field("me", min_length=1, description="The default athlete's id (owner of its private rows).")
+    athlete_handle: str = Field("me", pattern=r"^[a-z0-9][a-z0-9_-]{1,31}$", description="The default athlete's handle.")
+    athlete_public: bool = Field(True, description="Whether the default athlete has a public layer.")
     timezone: str = Field("UTC", description="Athlete's home IANA zone, used where a file has no local time.")
 
     # --- lake maintenance -----------------------------------------------------------------------

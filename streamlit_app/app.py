@@ -22,6 +22,12 @@ PAGES = [
 
 page = st.navigation(PAGES)
 with st.sidebar:
+    shown = view.read(data.public_athletes)
+    if len(shown) > 1:  # a picker, kept in the URL (?athlete=HANDLE) so a page can be linked
+        current = data.athlete()
+        chosen = st.selectbox("Athlete", shown, index=shown.index(current))
+        if chosen != current:
+            st.query_params["athlete"] = chosen
     st.segmented_control("Units", ["km", "mi"], default="km", key="units", required=True)
     st.caption("Public, anonymized training data. See About for what is hidden.")
 

@@ -49,48 +49,106 @@ def _read(spec: TableSpec, *filters: pl.Expr) -> pl.DataFrame:
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
+def public_athletes() -> list[str]:
+    """The handles of the public athletes (those with rows in the public layer), sorted."""
+    return sorted(_read(public_tables.WEEKLY_SUMMARY_PUBLIC).get_column("athlete").unique().drop_nulls().to_list())
+
+
+def athlete() -> str:
+    """The athlete whose pages are shown: the `?athlete=HANDLE` of the URL when public, else the
+    default athlete (RUNLAKE_ATHLETE_HANDLE) when public, else the first public athlete."""
+    shown = public_athletes()
+    wanted = st.query_params.get("athlete")
+    if wanted in shown:
+        return wanted
+    default = settings().athlete_handle
+    return default if default in shown or not shown else shown[0]
+
+
+def _mine(spec: TableSpec, handle: str, *filters: pl.Expr) -> pl.DataFrame:
+    return _read(spec, pl.col("athlete") == handle, *filters).drop("athlete")
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _weekly(handle: str) -> pl.DataFrame:
+    return _mine(public_tables.WEEKLY_SUMMARY_PUBLIC, handle).sort("week_start")
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _daily(handle: str) -> pl.DataFrame:
+    return _mine(public_tables.DAILY_LOAD_PUBLIC, handle).sort("date")
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _activities(handle: str) -> pl.DataFrame:
+    return _mine(public_tables.ACTIVITIES_PUBLIC, handle).sort("date", "public_activity_id", descending=True)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _best_efforts(handle: str) -> pl.DataFrame:
+    return _mine(public_tables.BEST_EFFORTS_PUBLIC, handle).sort("date")
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _personal_bests(handle: str) -> pl.DataFrame:
+    return _mine(public_tables.PERSONAL_BESTS_PUBLIC, handle)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _race_predictions(handle: str) -> pl.DataFrame:
+    return _mine(public_tables.RACE_PREDICTIONS_PUBLIC, handle)
+
+
+# The shown athlete's tables (each cached per athlete).
 def weekly() -> pl.DataFrame:
-    return _read(public_tables.WEEKLY_SUMMARY_PUBLIC).sort("week_start")
+    return _weekly(athlete())
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
 def daily() -> pl.DataFrame:
-    return _read(public_tables.DAILY_LOAD_PUBLIC).sort("date")
+    return _daily(athlete())
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
 def activities() -> pl.DataFrame:
-    return _read(public_tables.ACTIVITIES_PUBLIC).sort("date", "public_activity_id", descending=True)
+    return _activities(athlete())
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
 def best_efforts() -> pl.DataFrame:
-    return _read(public_tables.BEST_EFFORTS_PUBLIC).sort("date")
+    return _best_efforts(athlete())
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
 def personal_bests() -> pl.DataFrame:
-    return _read(public_tables.PERSONAL_BESTS_PUBLIC)
+    return _personal_bests(athlete())
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
 def race_predictions() -> pl.DataFrame:
-    return _read(public_tables.RACE_PREDICTIONS_PUBLIC)
+    return _race_predictions(athlete())
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=64)
+def _route(handle: str, public_activity_id: str) -> pl.DataFrame:
+    return _mine(public_tables.ROUTES_PUBLIC, handle, pl.col("public_activity_id") == public_activity_id).sort("seq")
+
+
 def route(public_activity_id: str) -> pl.DataFrame:
-    return _read(public_tables.ROUTES_PUBLIC, pl.col("public_activity_id") == public_activity_id).sort("seq")
+    return _route(athlete(), public_activity_id)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=64)
+def _route_shape(handle: str, public_activity_id: str) -> pl.DataFrame:
+    return _mine(public_tables.ROUTE_SHAPES_PUBLIC, handle, pl.col("public_activity_id") == public_activity_id).sort("seq")
+
+
 def route_shape(public_activity_id: str) -> pl.DataFrame:
-    return _read(public_tables.ROUTE_SHAPES_PUBLIC, pl.col("public_activity_id") == public_activity_id).sort("seq")
+    return _route_shape(athlete(), public_activity_id)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=64)
+def _samples(handle: str, public_activity_id: str) -> pl.DataFrame:
+    return _mine(public_tables.SAMPLES_PUBLIC, handle, pl.col("public_activity_id") == public_activity_id).sort("seq")
+
+
 def samples(public_activity_id: str) -> pl.DataFrame:
-    return _read(public_tables.SAMPLES_PUBLIC, pl.col("public_activity_id") == public_activity_id).sort("seq")
+    return _samples(athlete(), public_activity_id)
 
 
 NO_DATA = (

@@ -12,7 +12,8 @@ settings with the athlete's own values from the `athletes` table on top. The pre
    zone never shapes another's routes;
 3. else the built-in default.
 
-The default athlete (`RUNLAKE_ATHLETE_ID`, handle `me`, public) exists without a row.
+The default athlete (`RUNLAKE_ATHLETE_ID`, handle `RUNLAKE_ATHLETE_HANDLE` = `me`, public unless
+`RUNLAKE_ATHLETE_PUBLIC=false`) exists without a row.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from marts.privacy import parse_privacy_zones
 from runlake.errors import RunlakeError
 from runlake.settings import Settings
 
-DEFAULT_HANDLE = "me"
 HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,31}$")
 #: Settings that describe the default athlete only (never another athlete's defaults).
 PRIVACY_FIELDS = ("privacy_zones", "privacy_trim_m", "privacy_radius_m", "privacy_place_routes",
@@ -73,28 +73,33 @@ def inbox_of(settings: Settings, athlete_id: str) -> str:
 
 
 def effective_settings(settings: Settings, row: dict | None, *, is_default: bool) -> Settings:
-    """`settings` as they hold for the athlete of `row` (see the module docstring)."""
+    """`settings` as they hold for the athlete of `row` (see the module docstring): its id,
+    handle, public flag, inbox, time zone and privacy settings."""
     update: dict = {}
     if not is_default:
         fields = Settings.model_fields
         update |= {name: fields[name].default for name in PRIVACY_FIELDS}
-        update |= {"athlete_id": row["athlete_id"], "inbox_uri": inbox_of(settings, row["athlete_id"])}
+        update |= {"athlete_id": row["athlete_id"], "inbox_uri": inbox_of(settings, row["athlete_id"]),
+                   "athlete_public": False}
     for name in OVERRIDABLE:
         if row is not None and row.get(name) is not None:
             update[name] = row[name]
+    if row is not None:
+        update["athlete_handle"] = row["handle"]
+        if row.get("public") is not None:
+            update["athlete_public"] = bool(row["public"])
     return settings.model_copy(update=update)
 
 
 def _athlete(settings: Settings, row: dict | None, *, is_default: bool) -> Athlete:
-    handle = (row or {}).get("handle") or DEFAULT_HANDLE
-    public = (row or {}).get("public")
+    effective = effective_settings(settings, row, is_default=is_default)
     return Athlete(
-        athlete_id=row["athlete_id"] if row else settings.athlete_id,
-        handle=handle,
+        athlete_id=effective.athlete_id,
+        handle=effective.athlete_handle,
         display_name=(row or {}).get("display_name"),
-        public=True if public is None and is_default else bool(public),
+        public=effective.athlete_public,
         is_default=is_default,
-        settings=effective_settings(settings, row, is_default=is_default),
+        settings=effective,
     )
 
 

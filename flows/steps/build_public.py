@@ -32,7 +32,7 @@ from lake.marts import ACTIVITY_SUMMARY, BEST_EFFORTS
 from lake.public_id_key import read_or_create_public_id_key
 from lake.storage import Lake
 from lake.purge import purge_history
-from lake.table import overwrite, read, replace_rows, scan, table_exists
+from lake.table import TableSpec, overwrite, read, replace_rows, scan, table_exists
 from marts import public
 from marts.places import route_endpoints
 from marts.privacy import PrivacySettings, RoutePlan, anonymize_samples, parse_privacy_zones, plan_routes, positioned_routes, route_shapes
@@ -68,11 +68,15 @@ def athlete_today(settings: Settings) -> dt.date:
 
 
 def build_public(lake: Lake, settings: Settings, *, today: dt.date | None = None) -> dict[str, int]:
-    """Write every `<lake>/public/` table; returns the rows written (or rewritten) per table."""
+    """Write the athlete's rows of every `<lake>/public/` table (`settings` are the athlete's
+    effective settings, flows.steps.athletes); returns the rows written per table. An athlete
+    who is not public has its rows withdrawn instead."""
+    if not settings.athlete_public:
+        return _withdraw(lake, settings.athlete_id, settings.athlete_handle)
+    handle = settings.athlete_handle
     privacy = privacy_settings(lake, settings)  # fail before writing anything
     public_ids = public_activity_ids(lake, settings.athlete_id, privacy)  # fails on an unmatched private entry
     today = today or athlete_today(settings)
-    key = privacy.key
 
     activities = (
         public_ids.join(scan(lake, activities_table.SPEC), on="activity_id")
@@ -80,31 +84,63 @@ def build_public(lake: Lake, settings: Settings, *, today: dt.date | None = None
         .collect()
     )
     ids = activities["activity_id"]
-    id_map = public.public_id_map(ids.to_list(), key).collect()
-    log.info("public layer: %d public activities", len(ids))
+    id_map = public.public_id_map(ids.to_list(), privacy.key).collect()
+    log.info("public layer of %s: %d public activities", handle, len(ids))
 
     athlete_fixes = _fixes(lake).filter(pl.col("athlete_id") == settings.athlete_id)
     plan = plan_routes(route_endpoints(athlete_fixes).collect(), privacy)
-    log.info("public layer: %d protected places", len(plan.places))
-    tracks = _update_tracks(lake, activities, id_map, plan, privacy)
+    log.info("public layer of %s: %d protected places", handle, len(plan.places))
+    all_state = read(lake, public_state.SPEC)
+    tracks = _update_tracks(lake, activities, id_map, plan, privacy, handle,
+                            all_state.filter(pl.col("athlete_id") == settings.athlete_id))
     counts = tracks.counts
 
     summary = scan(lake, ACTIVITY_SUMMARY).filter(pl.col("activity_id").is_in(ids.implode())).collect().lazy()
     efforts = public.public_best_efforts(scan(lake, BEST_EFFORTS), id_map.lazy()).collect()
-    state = tracks.state
-    routed = state.filter(pl.col("has_route")).select("public_activity_id").lazy()
-    shaped = state.filter(pl.col("has_shape")).select("public_activity_id").lazy()
+    routed = tracks.state.filter(pl.col("has_route")).select("public_activity_id").lazy()
+    shaped = tracks.state.filter(pl.col("has_shape")).select("public_activity_id").lazy()
     for spec, frame in public.public_layer(summary, id_map.lazy(), efforts, routed, shaped, today):
-        overwrite(lake, spec, frame)
+        _write_athlete_rows(lake, spec, frame.with_columns(athlete=pl.lit(handle)), handle, whole=tracks.tightened)
         counts[spec.name] = frame.height
-        log.info("public layer: %s ← %d rows", spec.name, frame.height)
+        log.info("public layer of %s: %s ← %d rows", handle, spec.name, frame.height)
     if tracks.tightened:
-        for spec in public_tables.ALL:
-            purge_history(lake, spec)
-        log.info("public layer: privacy tightened; history of every public table purged")
+        _purge_public(lake)
     # Last: a crash before this only means recomputing (and, after a tightening, purging again).
-    overwrite(lake, public_state.SPEC, tracks.state)
+    others = all_state.filter(pl.col("athlete_id") != settings.athlete_id)
+    overwrite(lake, public_state.SPEC, pl.concat([others, tracks.state], how="vertical_relaxed"))
     return counts
+
+
+def _write_athlete_rows(lake: Lake, spec: TableSpec, mine: pl.DataFrame, handle: str, *, whole: bool) -> None:
+    """Replace the athlete's rows of a public table: as a fresh snapshot of the whole table (a
+    plain overwrite with the other athletes' rows, so no commit names what left), or by a
+    replacement of the rows of this handle."""
+    if whole or not table_exists(lake, spec):
+        others = read(lake, spec).filter(pl.col("athlete") != handle) if table_exists(lake, spec) else spec.empty()
+        overwrite(lake, spec, pl.concat([others, spec.conform(mine)], how="vertical_relaxed"))
+    else:
+        replace_rows(lake, spec, mine, by="athlete", values=[handle])
+
+
+def _purge_public(lake: Lake) -> None:
+    for spec in public_tables.ALL:
+        purge_history(lake, spec)
+    log.info("public layer: privacy tightened; history of every public table purged")
+
+
+def _withdraw(lake: Lake, athlete_id: str, handle: str) -> dict[str, int]:
+    """An athlete who is not public: remove its rows from every public table (fresh snapshots,
+    history purged) and its build state. Writes nothing when there is nothing of it."""
+    state = read(lake, public_state.SPEC)
+    present = [spec for spec in public_tables.ALL
+               if table_exists(lake, spec) and not scan(lake, spec).filter(pl.col("athlete") == handle).head(1).collect().is_empty()]
+    if present or (state["athlete_id"] == athlete_id).any():
+        for spec in present:
+            overwrite(lake, spec, read(lake, spec).filter(pl.col("athlete") != handle))
+        _purge_public(lake)
+        overwrite(lake, public_state.SPEC, state.filter(pl.col("athlete_id") != athlete_id))
+        log.info("public layer: %s is not public; its rows were withdrawn", handle)
+    return {spec.name: 0 for spec in public_tables.ALL}
 
 
 def _fixes(lake: Lake, activity_ids: pl.Series | None = None) -> pl.LazyFrame:
@@ -114,11 +150,10 @@ def _fixes(lake: Lake, activity_ids: pl.Series | None = None) -> pl.LazyFrame:
     return records.filter(pl.col("lat_deg").is_not_null() & pl.col("lon_deg").is_not_null())
 
 
-def _previous_state(lake: Lake) -> pl.DataFrame | None:
-    """The last build's state, or None when it was written before shapes, settings fingerprints
-    and athlete ids existed (those columns read as nulls)."""
-    state = read(lake, public_state.SPEC)
-    stale = state["settings_fingerprint"].null_count() or state["has_shape"].null_count() or state["athlete_id"].null_count()
+def _previous_state(state: pl.DataFrame) -> pl.DataFrame | None:
+    """The athlete's last build state, or None when it was written before shapes and settings
+    fingerprints existed (those columns read as nulls)."""
+    stale = state["settings_fingerprint"].null_count() or state["has_shape"].null_count()
     return None if stale else state
 
 
@@ -130,7 +165,8 @@ class _Tracks:
 
 
 def _update_tracks(
-    lake: Lake, activities: pl.DataFrame, id_map: pl.DataFrame, plan: RoutePlan, privacy: PrivacySettings
+    lake: Lake, activities: pl.DataFrame, id_map: pl.DataFrame, plan: RoutePlan, privacy: PrivacySettings,
+    handle: str, stored_state: pl.DataFrame,
 ) -> _Tracks:
     """Recompute routes, shapes and samples of new or changed public activities.
 
@@ -146,7 +182,7 @@ def _update_tracks(
         .join(activities.select("activity_id", "athlete_id"), on="activity_id")
     )
     complete = all(table_exists(lake, s) for s in public_tables.TRACKS) and table_exists(lake, public_state.SPEC)
-    previous = _previous_state(lake) if complete else None
+    previous = _previous_state(stored_state) if complete else None
     if previous is None:  # first build, or a state written before shapes and settings fingerprints
         complete, previous = False, public_state.SPEC.empty()
     unchanged = wanted.join(previous.select("activity_id", "fingerprint", "public_activity_id"),
@@ -176,10 +212,11 @@ def _update_tracks(
     frames = ((public_tables.ROUTES_PUBLIC, routes), (public_tables.ROUTE_SHAPES_PUBLIC, shapes),
               (public_tables.SAMPLES_PUBLIC, samples))
     for spec, frame in frames:
+        mine = frame.with_columns(athlete=pl.lit(handle))
         if full:
-            overwrite(lake, spec, frame)
+            _write_athlete_rows(lake, spec, mine, handle, whole=True)
         elif todo.height:
-            replace_rows(lake, spec, frame, by="public_activity_id", values=set(todo["public_activity_id"]))
+            replace_rows(lake, spec, mine, by="public_activity_id", values=set(todo["public_activity_id"]))
 
     computed = todo.select(
         "athlete_id", "activity_id", "public_activity_id", "fingerprint", settings_fingerprint=pl.lit(settings_fp),

@@ -1,0 +1,112 @@
+"""Three athletes in one lake (one private), a file given by two of them: nothing mixes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from lake import activities, fit_files, laps, quarantine, records, registry
+from lake.marts import DAILY_LOAD, WEEKLY_SUMMARY
+from lake.storage import Lake
+from lake.table import read
+
+TODAY = "2025-03-31"
+
+
+def run(*args: str):
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture
+def lake(tmp_path, monkeypatch, fit_folder) -> Lake:
+    monkeypatch.setenv("RUNLAKE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("RUNLAKE_LAKE_URI", str(tmp_path / "lake"))
+    monkeypatch.setenv("RUNLAKE_INBOX_URI", str(tmp_path / "inbox"))
+    files = sorted(fit_folder.rglob("*.[fF][iI][tT]"))
+    mine, shared, theirs = files[:3], files[3], files[4:]
+    for name, chosen in (("me", [*mine, shared]), ("ann", [shared, *theirs]), ("bob", theirs)):
+        folder = tmp_path / "given" / name
+        folder.mkdir(parents=True)
+        for f in chosen:
+            shutil.copy(f, folder / f.name)
+    run("athlete", "add", "ann", "--timezone", "Europe/Oslo", "--public")
+    run("athlete", "add", "bob", "--display-name", "Bob B.")  # private by default
+    run("ingest", "fit", str(tmp_path / "given" / "me"))
+    run("ingest", "fit", str(tmp_path / "given" / "ann"), "--athlete", "ann")
+    run("ingest", "fit", str(tmp_path / "given" / "bob"), "--athlete", "bob")
+    run("marts", "build", "--today", TODAY)
+    return Lake.at(str(tmp_path / "lake"))
+
+
+def _ids(lake: Lake) -> dict[str, str]:
+    return dict(read(lake, registry.PRIVATE[0]).select("handle", "athlete_id").iter_rows()) | {"me": "me"}
+
+
+def test_list_shows_every_athlete_handle_first(lake):
+    lines = run("athlete", "list").strip().splitlines()
+    assert [line.split()[0] for line in lines] == ["me", "ann", "bob"]
+    assert "private" in lines[2] and "public" in lines[1] and "Bob B." in lines[2]
+
+
+def test_each_table_keeps_athletes_apart_and_a_shared_file_is_two_activities(lake):
+    ids = _ids(lake)
+    acts = read(lake, activities.SPEC)
+    assert acts["activity_id"].is_unique().all()
+    per_athlete = dict(acts.group_by("athlete_id").len().iter_rows())
+    assert per_athlete == {ids["me"]: 4, ids["ann"]: 3, ids["bob"]: 2}
+    files = read(lake, fit_files.SPEC)
+    assert files.select("athlete_id", "sha256").is_unique().all()
+    shared = files.group_by("sha256").agg(pl.col("athlete_id").n_unique().alias("n")).filter(pl.col("n") > 1)
+    assert shared.height == 3  # the file me and ann gave, and bob's two that ann gave too
+    for spec in (records.SPEC, laps.SPEC):
+        rows = read(lake, spec).join(acts.select("activity_id", pl.col("athlete_id").alias("owner")), on="activity_id")
+        assert (rows["athlete_id"] == rows["owner"]).all(), spec.name
+    assert read(lake, quarantine.SPEC).is_empty()
+
+
+def test_marts_per_athlete_equal_a_single_athlete_build_of_the_same_files(lake, tmp_path, monkeypatch):
+    ids = _ids(lake)
+    alone = tmp_path / "alone"
+    monkeypatch.setenv("RUNLAKE_LAKE_URI", str(alone))
+    run("ingest", "fit", str(tmp_path / "given" / "ann"))
+    run("athlete", "set", "--timezone", "Europe/Oslo")
+    run("marts", "build", "--today", TODAY)
+    single = Lake.at(str(alone))
+    for spec, key in ((DAILY_LOAD, "date"), (WEEKLY_SUMMARY, "week_start")):
+        shared = read(lake, spec).filter(pl.col("athlete_id") == ids["ann"]).drop("athlete_id").sort(key)
+        own = read(single, spec).drop("athlete_id").sort(key)
+        assert shared.equals(own), spec.name
+
+
+def test_an_unknown_athlete_is_one_line(lake):
+    result = CliRunner().invoke(app, ["ingest", "fit", "--athlete", "nobody"])
+    assert result.exit_code == 1 and "no athlete has the handle 'nobody'" in result.output
+
+
+def test_handles_are_validated(lake):
+    for bad, why in (("Me", "reserved"), ("ann", "taken"), ("x", "2-32 characters"), ("a b", "2-32 characters")):
+        result = CliRunner().invoke(app, ["athlete", "add", bad])
+        assert result.exit_code == 1 and why in result.output, (bad, result.output)
+
+
+def test_privacy_settings_of_the_environment_describe_the_default_athlete_only(lake, monkeypatch):
+    from flows.steps.athletes import resolve_athlete
+    from runlake.settings import Settings
+
+    monkeypatch.setenv("RUNLAKE_PRIVACY_ZONES", "48.85,2.35,600")
+    monkeypatch.setenv("RUNLAKE_PRIVACY_TRIM_M", "350")
+    settings = Settings()
+    me, ann = resolve_athlete(lake, settings), resolve_athlete(lake, settings, "ann")
+    assert me.settings.privacy_zones == "48.85,2.35,600" and me.settings.privacy_trim_m == 350
+    assert ann.settings.privacy_zones == "" and ann.settings.privacy_trim_m == 200
+    assert ann.settings.timezone == "Europe/Oslo" and ann.settings.inbox.endswith(f"/athletes/{ann.athlete_id}")
+    run("athlete", "set", "--athlete", "ann", "--trim-m", "300", "--privacy-zones", "59.9,10.7,800")
+    ann = resolve_athlete(lake, settings, "ann")
+    assert ann.settings.privacy_trim_m == 300 and ann.settings.privacy_zones == "59.9,10.7,800"
