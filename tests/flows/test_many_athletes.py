@@ -110,3 +110,26 @@ def test_privacy_settings_of_the_environment_describe_the_default_athlete_only(l
     run("athlete", "set", "--athlete", "ann", "--trim-m", "300", "--privacy-zones", "59.9,10.7,800")
     ann = resolve_athlete(lake, settings, "ann")
     assert ann.settings.privacy_trim_m == 300 and ann.settings.privacy_zones == "59.9,10.7,800"
+
+
+def _public_handles(lake: Lake) -> dict[str, set[str]]:
+    return {spec.name: set(read(lake, spec)["athlete"].unique()) for spec in registry.PUBLIC}
+
+
+def test_public_layer_holds_only_public_athletes_and_follows_a_change(lake, tmp_path):
+    handles = _public_handles(lake)
+    assert handles["public/activities"] == {"me", "ann"} and handles["public/daily_load"] == {"me", "ann"}
+    assert all(h <= {"me", "ann"} for h in handles.values())
+    for spec in registry.PUBLIC:
+        assert "athlete_id" not in read(lake, spec).columns
+    ann_id = _ids(lake)["ann"]
+    run("athlete", "set", "--athlete", "ann", "--private")
+    run("athlete", "set", "--athlete", "bob", "--public")
+    run("marts", "build", "--today", TODAY)
+    handles = _public_handles(lake)
+    assert handles["public/activities"] == {"me", "bob"}
+    # Ann's rows are gone from every file of the public layer, history included.
+    for path in (tmp_path / "lake" / "public").rglob("*"):
+        if path.is_file():
+            assert ann_id.encode() not in path.read_bytes()
+    assert not any("ann" in h for hs in handles.values() for h in hs)
