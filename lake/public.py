@@ -1,7 +1,8 @@
 """The anonymized public layer: what `<lake>/public/` holds and the dashboard reads.
 
-Public tables are the one exception to "`athlete_id` on every table": they belong to the one
-athlete whose lake this is, and carry nothing that identifies him, his devices or his home.
+Public tables are the one exception to "`athlete_id` on every table": their rows belong to an
+athlete through his public handle, the first column `athlete` (`me` for the default athlete), and
+carry nothing else that identifies him, his devices or his home.
 No column bears a time of day (only local `date`s and durations from an activity's start), ids
 are `public_activity_id`s (keyed HMACs, see docs/privacy.md), and the daily/weekly aggregates are
 recomputed over the public activities only. `flows.steps.build_public.build_public` rewrites the small
@@ -47,8 +48,10 @@ def _without_athlete(
     add: dict | None = None,
     key: tuple[str, ...] | None = None,
 ) -> TableSpec:
-    """The public twin of a mart: same column names and types, minus `athlete_id` (and `drop`)."""
-    schema = {c: t for c, t in spec.schema.items() if c != "athlete_id" and c not in drop}
+    """The public twin of a mart: same column names and types, `athlete` (the public handle) in
+    place of `athlete_id`, minus `drop`."""
+    schema = {"athlete": pl.String}
+    schema.update({c: t for c, t in spec.schema.items() if c != "athlete_id" and c not in drop})
     schema.update(add or {})
     if key is None:
         key = tuple(c for c in spec.key if c != "athlete_id" and c not in drop)
@@ -67,6 +70,7 @@ ACTIVITIES_PUBLIC = TableSpec(
     grain="one public activity",
     schema=pl.Schema(
         {
+            "athlete": pl.String,  # the athlete's public handle
             "public_activity_id": pl.String,  # HMAC of the private id; stable, not derivable
             "date": pl.Date,  # local date of the start; no time of day
             "sport": pl.String,
@@ -123,6 +127,7 @@ ROUTES_PUBLIC = TableSpec(
     grain="one published point of a public activity's route",
     schema=pl.Schema(
         {
+            "athlete": pl.String,  # the athlete's public handle
             "public_activity_id": pl.String,
             "seq": pl.Int32,  # order of the published points (renumbered from 0)
             "segment": pl.Int32,  # from 0 on every route; +1 after each hidden stretch inside a route
@@ -138,6 +143,7 @@ ROUTE_SHAPES_PUBLIC = TableSpec(
     grain="one published point of the shape of a route that starts or ends at a protected place",
     schema=pl.Schema(
         {
+            "athlete": pl.String,  # the athlete's public handle
             "public_activity_id": pl.String,
             "seq": pl.Int32,  # order of the published points (from 0)
             "x_m": pl.Float64,  # metres from the route's own centre, turned by a secret angle: no position
@@ -152,6 +158,7 @@ SAMPLES_PUBLIC = TableSpec(
     grain="one downsampled slice of a public activity (pace and HR charts)",
     schema=pl.Schema(
         {
+            "athlete": pl.String,  # the athlete's public handle
             "public_activity_id": pl.String,
             "seq": pl.Int32,
             "elapsed_s": pl.Float64,  # from the activity's first sample, not a clock time

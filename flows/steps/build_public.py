@@ -25,6 +25,7 @@ import polars as pl
 from flows.steps.visibility import public_activity_ids
 from flows.steps.visibility import public_activity_ids
 from lake import activities as activities_table
+from lake.athletes import DEFAULT_HANDLE
 from lake import public as public_tables
 from lake import public_state
 from lake import records as records_table
@@ -95,6 +96,7 @@ def build_public(lake: Lake, settings: Settings, *, today: dt.date | None = None
     routed = state.filter(pl.col("has_route")).select("public_activity_id").lazy()
     shaped = state.filter(pl.col("has_shape")).select("public_activity_id").lazy()
     for spec, frame in public.public_layer(summary, id_map.lazy(), efforts, routed, shaped, today):
+        frame = _owned(frame)
         overwrite(lake, spec, frame)
         counts[spec.name] = frame.height
         log.info("public layer: %s ← %d rows", spec.name, frame.height)
@@ -105,6 +107,11 @@ def build_public(lake: Lake, settings: Settings, *, today: dt.date | None = None
     # Last: a crash before this only means recomputing (and, after a tightening, purging again).
     overwrite(lake, public_state.SPEC, tracks.state)
     return counts
+
+
+def _owned(frame: pl.DataFrame) -> pl.DataFrame:
+    """Public rows carry their athlete's handle; only the default athlete (`me`) publishes so far."""
+    return frame.with_columns(athlete=pl.lit(DEFAULT_HANDLE, dtype=pl.String))
 
 
 def _fixes(lake: Lake, activity_ids: pl.Series | None = None) -> pl.LazyFrame:
@@ -173,8 +180,8 @@ def _update_tracks(
         todo_map,
     ).collect().sort("public_activity_id", "seq")
 
-    frames = ((public_tables.ROUTES_PUBLIC, routes), (public_tables.ROUTE_SHAPES_PUBLIC, shapes),
-              (public_tables.SAMPLES_PUBLIC, samples))
+    frames = ((public_tables.ROUTES_PUBLIC, _owned(routes)), (public_tables.ROUTE_SHAPES_PUBLIC, _owned(shapes)),
+              (public_tables.SAMPLES_PUBLIC, _owned(samples)))
     for spec, frame in frames:
         if full:
             overwrite(lake, spec, frame)
