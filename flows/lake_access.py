@@ -70,8 +70,9 @@ def open_lake(settings: Settings, *, for_write: bool = True) -> Lake:
     """The configured lake. A local lake folder is created when missing and must be writable.
 
     `for_write` (every command and flow that writes): a lake of an older version is refused with
-    one line naming `runlake lake migrate`, before anything is written, and a new lake is stamped
-    with the latest version. `runlake lake migrate` itself opens it with `for_write=False`.
+    one line naming `runlake lake migrate`, before anything is written (a new lake is at the latest
+    version; its first write records it, lake/table.py). `runlake lake migrate` itself opens it with
+    `for_write=False`.
     """
     lake = lake_at(settings.lake, settings)
     if not lake.is_s3:
@@ -90,9 +91,7 @@ def open_lake(settings: Settings, *, for_write: bool = True) -> Lake:
 
 
 def require_latest_version(lake: Lake) -> None:
-    """Stamp a new lake with the latest version; refuse a lake of another version (RunlakeError)."""
-    if migrations.stamp_new_lake(lake):
-        return
+    """Refuse a lake of another version than this code's (RunlakeError)."""
     version = migrations.current_version(lake)
     if version < migrations.LATEST:
         raise RunlakeError(

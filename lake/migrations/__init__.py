@@ -5,7 +5,8 @@ migration applied, the version being the highest. A lake without that table is
 
 * version 1 when any registered table exists (written before migrations existed), and
 * new (nothing registered written yet) otherwise: it is at the latest version, and
-  `stamp_new_lake` records so before the first write, so it never needs migrating.
+  `stamp_new_lake` records so before its first table is written (lake/table.py calls it), so a
+  lake this code made never needs migrating.
 
 Each migration is one module here (`v2_many_athletes.py`, …) with `VERSION`, `NAME` and
 `apply(lake, ctx, progress=…)`. Its steps must be idempotent (a step that already happened finds
@@ -85,7 +86,8 @@ def _record(lake: Lake, migrations: list[ModuleType], now: dt.datetime) -> None:
 def stamp_new_lake(lake: Lake, *, now: dt.datetime | None = None) -> bool:
     """Record the latest version on a lake nothing was written to yet (True when it did).
 
-    Called before a lake's first write, so a lake made by this code never reads as version 1.
+    lake/table.py calls it before a lake's first write, so a lake made by this code never reads
+    as version 1.
     """
     if not is_new_lake(lake) or not ALL:
         return False
