@@ -7,6 +7,7 @@ from pathlib import Path
 
 from runlake.errors import RunlakeError
 from runlake.files import make_private_dir
+from lake import migrations
 from lake.storage import Lake, LakeConfigError, normalize_uri
 from runlake.settings import Settings
 
@@ -65,8 +66,14 @@ def lake_at(uri: str, settings: Settings) -> Lake:
     return Lake.at(root)
 
 
-def open_lake(settings: Settings) -> Lake:
-    """The configured lake. A local lake folder is created when missing and must be writable."""
+def open_lake(settings: Settings, *, for_write: bool = True) -> Lake:
+    """The configured lake. A local lake folder is created when missing and must be writable.
+
+    `for_write` (every command and flow that writes): a lake of an older version is refused with
+    one line naming `runlake lake migrate`, before anything is written (a new lake is at the latest
+    version; its first write records it, lake/table.py). `runlake lake migrate` itself opens it with
+    `for_write=False`.
+    """
     lake = lake_at(settings.lake, settings)
     if not lake.is_s3:
         root = Path(lake.root)
@@ -78,4 +85,21 @@ def open_lake(settings: Settings) -> Lake:
             raise RunlakeError(f"the lake path {root} is not a folder")
         if not os.access(root, os.W_OK | os.X_OK):
             raise RunlakeError(f"the lake folder {root} is not writable")
+    if for_write:
+        require_latest_version(lake)
     return lake
+
+
+def require_latest_version(lake: Lake) -> None:
+    """Refuse a lake of another version than this code's (RunlakeError)."""
+    version = migrations.current_version(lake)
+    if version < migrations.LATEST:
+        raise RunlakeError(
+            f"the lake {lake.root} is at version {version}, this runlake needs version {migrations.LATEST}: "
+            "run `runlake lake migrate` first"
+        )
+    if version > migrations.LATEST:
+        raise RunlakeError(
+            f"the lake {lake.root} is at version {version}, written by a newer runlake (this one knows up to "
+            f"version {migrations.LATEST}): upgrade runlake"
+        )

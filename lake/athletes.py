@@ -39,6 +39,9 @@ SPEC = TableSpec(
     key=("athlete_id",),
 )
 
+#: The default athlete's handle (docs/athletes.md): the `athlete` of its public rows.
+DEFAULT_HANDLE = "me"
+
 #: Handles no athlete may take (URL paths of the web app and the API, and the default's).
 RESERVED_HANDLES = frozenset(
     {"me", "api", "v1", "admin", "athletes", "public", "private", "settings", "tokens", "upload", "my-data",

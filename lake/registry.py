@@ -2,15 +2,16 @@
 
 Every table — today's and each later issue's (tokens, identity links, overrides, gear, events) —
 is registered here, so that export, erasure, `lake check` and migrations reach it without being
-told: a new table module adds its spec to `PRIVATE` (rows owned through `athlete_id`) or `PUBLIC`
-(rows owned through the public `athlete` handle). A test checks that every `TableSpec` defined
+told: a new table module adds its spec to `PRIVATE` (rows owned through `athlete_id`), `PUBLIC`
+(rows owned through the public `athlete` handle) or `SYSTEM` (the lake's own bookkeeping, owned by
+no athlete: never exported or erased with one). A test checks that every `TableSpec` defined
 under `lake/` is listed.
 """
 
 from __future__ import annotations
 
 from lake import activities, athlete_profile, athletes, fit_files, laps, privacy_marks, public, public_state
-from lake import quarantine, records, strava_state
+from lake import meta, quarantine, records, strava_state
 from lake import marts as marts_tables
 from lake.table import TableSpec
 
@@ -39,7 +40,13 @@ PRIVATE: tuple[TableSpec, ...] = (
 #: The anonymized public layer (no `athlete_id`; rows carry the public handle `athlete`).
 PUBLIC: tuple[TableSpec, ...] = public.ALL
 
-ALL: tuple[TableSpec, ...] = PRIVATE + PUBLIC
+#: The lake's own bookkeeping (no athlete owns these rows): its schema version.
+SYSTEM: tuple[TableSpec, ...] = (meta.MIGRATIONS,)
+
+#: Every table whose rows belong to an athlete: what export and erasure go through.
+OWNED: tuple[TableSpec, ...] = PRIVATE + PUBLIC
+
+ALL: tuple[TableSpec, ...] = PRIVATE + PUBLIC + SYSTEM
 
 #: Folders of the raw archive (original bytes, never rewritten), relative to the lake root.
 RAW_PREFIXES = ("raw/fit", "raw/strava")

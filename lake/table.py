@@ -101,6 +101,21 @@ def read(lake: Lake, spec: TableSpec) -> pl.DataFrame:
 
 # --- writing --------------------------------------------------------------------------------------
 
+#: Lake roots whose version this process has already made sure of (see `_versioned_before_write`).
+_VERSIONED: set[str] = set()
+
+
+def _versioned_before_write(lake: Lake, spec: TableSpec) -> None:
+    """Stamp a new lake with the latest version before its first table is written, so a lake this
+    code made never reads as version 1 (`lake.migrations.stamp_new_lake`; once per lake and process)."""
+    if lake.root in _VERSIONED:
+        return
+    from lake import migrations  # it builds on this module
+
+    if spec.name != migrations.LOG.name:
+        migrations.stamp_new_lake(lake)
+        _VERSIONED.add(lake.root)
+
 
 def with_commit_retry(operation: Callable[[], T], *, what: str, attempts: int = COMMIT_ATTEMPTS) -> T:
     """Run a whole read-compute-write `operation`, again from a fresh read when a commit races.
@@ -133,6 +148,7 @@ def overwrite(lake: Lake, spec: TableSpec, frame: pl.DataFrame, *, predicate: st
     stale: the race then raises instead of overwriting the other writer's rows.
     """
     data = spec.conform(frame).to_arrow()
+    _versioned_before_write(lake, spec)
 
     def attempt() -> None:
         if predicate is not None and _create_or_append(lake, spec, data):
@@ -185,6 +201,7 @@ def upsert(lake: Lake, spec: TableSpec, frame: pl.DataFrame, *, update_columns: 
     if data.select(spec.key).is_duplicated().any():
         raise ValueError(f"{spec.name}: duplicate keys {spec.key} in the rows to merge")
     arrow = data.to_arrow()
+    _versioned_before_write(lake, spec)
 
     def attempt() -> None:
         if _create_or_append(lake, spec, arrow):
@@ -240,6 +257,8 @@ def replace_where(lake: Lake, spec: TableSpec, frame: pl.DataFrame, predicate: s
 
 
 def _overwrite_where(lake: Lake, spec: TableSpec, data, predicate: str) -> None:
+    _versioned_before_write(lake, spec)
+
     def attempt() -> None:
         if _create_or_append(lake, spec, data):
             return
@@ -275,6 +294,7 @@ def overwrite_batches(lake: Lake, spec: TableSpec, frames: Iterable[pl.DataFrame
         schema,
         (batch for frame in frames for batch in spec.conform(frame).to_arrow().cast(schema).to_batches()),
     )
+    _versioned_before_write(lake, spec)
     exists = table_exists(lake, spec)
     write_deltalake(
         spec.uri(lake),

@@ -55,11 +55,12 @@ def load_settings(**overrides) -> Settings:
         raise  # unreachable: fail() exits
 
 
-def lake_from(settings: Settings) -> Lake:
+def lake_from(settings: Settings, *, for_write: bool = True) -> Lake:
+    """The lake, or one line and exit. `for_write`: refuse a lake that needs `runlake lake migrate`."""
     from flows.lake_access import open_lake
 
     with user_errors():
-        return open_lake(settings)
+        return open_lake(settings, for_write=for_write)
 
 
 ATHLETE_HELP = "The athlete's handle (default: the default athlete, `me`)."

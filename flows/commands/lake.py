@@ -1,4 +1,4 @@
-"""`runlake lake maintain`"""
+"""`runlake lake maintain`, `runlake lake rebuild`, `runlake lake migrate`"""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from flows.commands.common import athlete_context, athlete_option, console, lake_from, out, load_settings, user_errors
+from flows.commands.common import athlete_context, athlete_option, console, fail, lake_from, out, load_settings, user_errors
 from lake.maintenance import maintain_lake
 
 app = typer.Typer(no_args_is_help=True)
@@ -41,3 +41,26 @@ def rebuild_command(
             task = bar.add_task("decoding raw files", total=None)
             report = rebuild_from_raw(lake, settings, workers=workers, progress=lambda done, total: bar.update(task, completed=done, total=total))
     out.print(report.summary(), highlight=False)
+
+
+@app.command("migrate")
+def migrate_command() -> None:
+    """Bring a lake written by an older runlake up to this version (safe to stop and run again)."""
+    from lake import migrations
+    from lake.athletes import DEFAULT_HANDLE
+
+    settings = load_settings()
+    lake = lake_from(settings, for_write=False)
+    with user_errors():
+        version = migrations.current_version(lake)
+        if version > migrations.LATEST:
+            fail(f"the lake {lake.root} is at version {version}, newer than this runlake knows ({migrations.LATEST}): upgrade runlake")
+        todo = migrations.pending(lake)
+        if not todo:
+            out.print(f"lake {lake.root} is at version {version}: nothing to do", highlight=False)
+            return
+        out.print(f"lake {lake.root} is at version {version}; migrating to {migrations.LATEST}: "
+                  + ", ".join(f"v{m.VERSION} {m.NAME}" for m in todo), highlight=False)
+        ctx = migrations.MigrationContext(default_athlete_id=settings.athlete_id, default_handle=DEFAULT_HANDLE)
+        migrations.migrate(lake, ctx, progress=lambda line: out.print(line, highlight=False))
+    out.print(f"lake {lake.root} is at version {migrations.current_version(lake)}", highlight=False)

@@ -41,24 +41,12 @@ SECRET_COLUMNS = frozenset({"ciphertext"})
 MANIFEST = "manifest.json"
 
 
-def _public_layer_owner(lake: Lake, settings: Settings) -> str:
-    """Whose rows a public table without an `athlete` column holds.
-
-    Until the public layer carries `athlete` it is one athlete's: the one its build state names
-    (`private/public_build_state`, rewritten whole by every build), else the default athlete.
-    """
-    owners = scan(lake, public_state.SPEC).select("athlete_id").drop_nulls().unique().collect()["athlete_id"]
-    return owners[0] if owners.len() == 1 else settings.athlete_id
-
-
-def _owned(spec: TableSpec, athlete: Athlete, public_owner: str) -> pl.Expr:
-    """True on the rows of `spec` that belong to `athlete`."""
+def _owned(spec: TableSpec, athlete: Athlete) -> pl.Expr:
+    """True on the rows of `spec` that belong to `athlete` (private: its id; public: its handle)."""
     if "athlete_id" in spec.schema:
         return pl.col("athlete_id").eq_missing(athlete.athlete_id)
     if "athlete" in spec.schema:
         return pl.col("athlete").eq_missing(athlete.handle)
-    if spec in registry.PUBLIC:
-        return pl.lit(athlete.athlete_id == public_owner)
     raise ValueError(f"{spec.name}: neither athlete_id nor athlete: cannot tell whose rows these are")
 
 
@@ -123,24 +111,19 @@ def export_athlete(lake: Lake, settings: Settings, handle: str, out: Path) -> Ex
     if not out.parent.is_dir():
         raise RunlakeError(f"--out {out}: folder {out.parent} does not exist")
     report = ExportReport(athlete, out)
-    public_owner = _public_layer_owner(lake, settings)
     tables: dict[str, dict] = {}
     fd, tmp_zip = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     os.close(fd)
     try:
         with zipfile.ZipFile(tmp_zip, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for spec in registry.ALL:
-                tables[spec.name] = _export_table(lake, spec, athlete, public_owner, zf, out.parent)
+            for spec in registry.OWNED:
+                tables[spec.name] = _export_table(lake, spec, athlete, zf, out.parent)
                 report.rows[spec.name] = tables[spec.name]["rows"]
-                if "athlete_id" not in spec.schema and "athlete" not in spec.schema:
-                    tables[spec.name]["note"] = "no athlete column yet: the whole public layer, exported for its one owner"
             files, _ = _raw_files(lake, athlete.athlete_id)
             for rel in files:
                 zf.writestr(rel, raw.read_bytes(lake, rel),
                             compress_type=zipfile.ZIP_STORED if rel.endswith(".gz") else zipfile.ZIP_DEFLATED)
             report.raw_files = len(files)
-            if public_owner != athlete.athlete_id:
-                report.notes.append("the public tables (no `athlete` column yet) hold another athlete's public layer: exported empty")
             manifest = {
                 "athlete": {"handle": athlete.handle, "athlete_id": athlete.athlete_id, "display_name": athlete.display_name},
                 "exported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -158,8 +141,8 @@ def export_athlete(lake: Lake, settings: Settings, handle: str, out: Path) -> Ex
     return report
 
 
-def _export_table(lake: Lake, spec: TableSpec, athlete: Athlete, public_owner: str, zf: zipfile.ZipFile, tmp_dir: Path) -> dict:
-    rows = scan(lake, spec).filter(_owned(spec, athlete, public_owner))
+def _export_table(lake: Lake, spec: TableSpec, athlete: Athlete, zf: zipfile.ZipFile, tmp_dir: Path) -> dict:
+    rows = scan(lake, spec).filter(_owned(spec, athlete))
     omitted = sorted(SECRET_COLUMNS.intersection(spec.schema.names()))
     if omitted:
         rows = rows.drop(omitted)
@@ -205,7 +188,6 @@ def erase_athlete(lake: Lake, settings: Settings, handle: str) -> ErasureReport:
     """
     athlete = resolve_athlete(lake, settings, handle)
     report = ErasureReport(athlete)
-    public_owner = _public_layer_owner(lake, settings)
 
     files, shared = _raw_files(lake, athlete.athlete_id)
     report.raw_kept_shared = shared
@@ -220,10 +202,10 @@ def erase_athlete(lake: Lake, settings: Settings, handle: str) -> ErasureReport:
     if athlete.is_default and settings.strava_secret_block:
         report.notes.append(f"the Strava token in Prefect Secret block {settings.strava_secret_block!r} is not deleted: delete the block")
 
-    for spec in registry.ALL:
+    for spec in registry.OWNED:
         if not table_exists(lake, spec):
             continue
-        owned = _owned(spec, athlete, public_owner)
+        owned = _owned(spec, athlete)
         count = scan(lake, spec).filter(owned).select(pl.len()).collect().item()
         if count:
             others = scan(lake, spec).filter(~owned)

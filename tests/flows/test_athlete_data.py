@@ -153,7 +153,7 @@ def test_export_holds_every_row_and_raw_file_of_the_athlete(lake_dir, tmp_path):
     mine = ["raw/fit/" + ERASED.own_sha[:2] + f"/{ERASED.own_sha}.fit", raw.fit_relative_path(SHARED_SHA)]
     strava = raw.list_relative(lake, f"raw/strava/{ERASED.strava_id}")
     assert len(strava) == 1
-    assert set(files) == {export_file_name(s) for s in registry.ALL} | set(mine) | set(strava) | {MANIFEST}
+    assert set(files) == {export_file_name(s) for s in registry.OWNED} | set(mine) | set(strava) | {MANIFEST}
     for rel in mine + strava:
         assert files[rel] == raw.read_bytes(lake, rel)
     assert manifest["raw_files"] == 3
@@ -167,8 +167,10 @@ def test_export_holds_every_row_and_raw_file_of_the_athlete(lake_dir, tmp_path):
         assert manifest["tables"][spec.name]["rows"] == expected.height
     assert manifest["tables"]["records"]["rows"] == sum(r.records().height for r in _runs(ERASED))
     assert manifest["tables"]["athletes"]["rows"] == 1
-    for spec in registry.PUBLIC:  # the public layer is the default athlete's (no `athlete` column yet)
-        assert manifest["tables"][spec.name]["rows"] == 0
+    for spec in registry.PUBLIC:  # its own public rows (the athlete is public), nobody else's
+        expected = scan(lake, spec).filter(pl.col("athlete") == ERASED.handle).collect()
+        assert manifest["tables"][spec.name]["rows"] == expected.height
+    assert manifest["tables"]["public/activities"]["rows"] > 0
 
 
 def test_export_of_the_default_athlete_holds_the_public_layer(lake_dir, tmp_path):
@@ -239,7 +241,13 @@ def test_erase_leaves_no_trace_of_the_athlete_and_others_untouched(lake_dir):
     assert len(_traces(home)) > 20  # the scan finds the athlete everywhere before
     assert (Path(lake.root) / "records" / f"athlete_id={ERASED.athlete_id}").is_dir()
     others = {w.athlete_id: _rows(lake, w.athlete_id) for w in (DEFAULT, BYSTANDER)}
-    public = {s.name: scan(lake, s).select(pl.len()).collect().item() for s in registry.PUBLIC}
+    def public_rows(kept: bool) -> dict[str, int]:
+        mine = pl.col("athlete") == ERASED.handle
+        return {s.name: scan(lake, s).filter(~mine if kept else mine).select(pl.len()).collect().item()
+                for s in registry.PUBLIC}
+
+    public = public_rows(kept=True)
+    assert sum(public_rows(kept=False).values()) > 0  # the erased athlete is public: it has public rows
     assert _rows(lake, ERASED.athlete_id)["marts/daily_load"] > 0
 
     result = run("athlete", "erase", ERASED.handle, "--yes")
@@ -249,7 +257,7 @@ def test_erase_leaves_no_trace_of_the_athlete_and_others_untouched(lake_dir):
 
     assert _traces(home) == []
     assert {w.athlete_id: _rows(lake, w.athlete_id) for w in (DEFAULT, BYSTANDER)} == others
-    assert {s.name: scan(lake, s).select(pl.len()).collect().item() for s in registry.PUBLIC} == public
+    assert public_rows(kept=True) == public and not any(public_rows(kept=False).values())
     assert raw.read_bytes(lake, raw.fit_relative_path(SHARED_SHA)) == b"FIT shared by two athletes"
     assert raw.list_relative(lake, f"raw/strava/{BYSTANDER.strava_id}")
     assert (home / "strava" / f"{BYSTANDER.athlete_id}.token.json").is_file()
@@ -268,7 +276,7 @@ def test_erasing_the_default_athlete_empties_its_rows_and_keeps_its_inbox(lake_d
     assert _rows(lake, BYSTANDER.athlete_id) == bystander
     for spec in registry.PUBLIC:
         assert table_exists(lake, spec)
-        assert scan(lake, spec).select(pl.len()).collect().item() == 0, spec.name
+        assert scan(lake, spec).filter(pl.col("athlete") == "me").select(pl.len()).collect().item() == 0, spec.name
     assert not (Path(lake.root) / "records" / f"athlete_id={DEFAULT_ID}").exists()
     assert (home / "inbox" / "mine.fit").is_file()
     assert not Path(lake.uri(raw.fit_relative_path(DEFAULT.own_sha))).exists()

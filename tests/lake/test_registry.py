@@ -24,8 +24,18 @@ def test_every_table_spec_is_registered():
     assert defined == {spec.name for spec in registry.ALL}
 
 
-def test_private_tables_carry_athlete_id_and_public_ones_do_not():
+def test_each_table_is_in_exactly_one_group():
+    names = [spec.name for spec in registry.ALL]
+    assert len(names) == len(set(names))
+    assert registry.ALL == registry.PRIVATE + registry.PUBLIC + registry.SYSTEM
+    assert registry.SYSTEM  # the migrations log at least
+
+
+def test_private_tables_carry_athlete_id_public_ones_the_handle_and_system_ones_neither():
     for spec in registry.PRIVATE:
         assert "athlete_id" in spec.schema.names(), spec.name
     for spec in registry.PUBLIC:
         assert "athlete_id" not in spec.schema.names(), spec.name
+        assert spec.schema.names()[0] == "athlete", spec.name
+    for spec in registry.SYSTEM:
+        assert not {"athlete_id", "athlete"} & set(spec.schema.names()), spec.name
