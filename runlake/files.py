@@ -1,6 +1,7 @@
 """Local files runlake creates are the athlete's alone: folders 0700, files 0600.
 
-The lake holds GPS tracks, heart rates and the public-id key; the home holds the Strava token.
+The lake holds GPS tracks, heart rates and the public-id key; the home holds the key encrypting
+the Strava credentials in the lake (`secret.key`).
 With the common umask 022 every library (delta-rs, polars, pyarrow) would create them readable
 by every local user, so each process edge (the CLI's main, each flow, hence the dashboard the
 CLI starts) calls `private_umask()` first, and the folders runlake creates itself are made 0700

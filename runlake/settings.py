@@ -34,6 +34,26 @@ SALT_RULE = (
 )
 
 
+#: RUNLAKE_SECRET_KEY: a Fernet key, 32 bytes in url-safe base64 (44 characters with the `=`).
+SECRET_KEY_RULE = (
+    "RUNLAKE_SECRET_KEY must be a Fernet key (32 bytes in url-safe base64, 44 characters), e.g. the output of "
+    "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`"
+)
+
+
+def is_fernet_key(key: str) -> bool:
+    """32 bytes written in url-safe base64 with its padding (what `Fernet.generate_key()` prints)."""
+    import base64
+    import binascii
+
+    if not _BASE64URL.fullmatch(key) or len(key) != 44:
+        return False
+    try:
+        return len(base64.urlsafe_b64decode(key)) == 32
+    except (binascii.Error, ValueError):
+        return False
+
+
 def salt_is_strong(salt: str) -> bool:
     """Hex digits only: ≥ 64 of them; otherwise base64url (optional `=` padding), ≥ 43 characters."""
     if _HEX.fullmatch(salt):
@@ -93,6 +113,11 @@ class Settings(BaseSettings):
     public_id_salt: SecretStr | None = Field(None, description="HMAC key for public ids.")
     private_activities: str = Field("", description="Comma-separated activity ids never published.")
     public_sources: str = Field(",".join(DEFAULT_PUBLIC_SOURCES), description="Sources published.")
+
+    # --- secrets at rest -----------------------------------------------------------------------------
+    secret_key: SecretStr | None = Field(
+        None, description="Fernet key encrypting credentials in the lake; default: <home>/secret.key (local lakes only)."
+    )
 
     # --- Strava -----------------------------------------------------------------------------------------
     strava_url: str = Field("https://www.strava.com", description="Strava base URL.")
@@ -155,6 +180,15 @@ class Settings(BaseSettings):
         if not salt_is_strong(value.get_secret_value()):
             raise ValueError(SALT_RULE)
         return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None  # unset: runlake.secrets_box.secret_key uses <home>/secret.key
+        if not is_fernet_key(value.get_secret_value().strip()):
+            raise ValueError(SECRET_KEY_RULE)
+        return SecretStr(value.get_secret_value().strip())
 
     @model_validator(mode="after")
     def _check_physiology(self) -> "Settings":

@@ -64,7 +64,7 @@ def auth_command(
             out.print(url, highlight=False, overflow="ignore", crop=False)
             console.print("2. Strava redirects to a page that may not load; copy its address (it holds code=…).", highlight=False)
             code = typer.prompt("Paste the redirect URL or the code", err=True)
-        store = token_store(settings)
+        store = token_store(settings, lake_from(settings), settings.athlete_id)
         client, _ = make_client(settings.strava_url, RateLimiter(), max_retries=settings.strava_max_retries, timeout_s=settings.strava_timeout_s)
         exchange_code(settings, store, client, code_from(code))
     out.print(f"Saved the Strava refresh token to {store.where}. Next: runlake sync strava", highlight=False)

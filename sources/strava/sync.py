@@ -230,7 +230,7 @@ def sync_strava(
     report = SyncReport()
     limiter = RateLimiter(share=settings.strava_rate_share, max_wait_s=settings.strava_max_wait_s, sleep=sleep)
     client, adapter = make_client(settings.strava_url, limiter, max_retries=settings.strava_max_retries, timeout_s=settings.strava_timeout_s, sleep=sleep)
-    tokens = TokenManager(settings, store or token_store(settings), client)
+    tokens = TokenManager(settings, store or token_store(settings, lake, athlete), client)
     api = StravaApi(client, adapter, reauthorize=tokens.refresh)
     previous = strava_state.checkpoint(lake, athlete)
     report.full_listing = needs_full_listing(previous, settings.strava_full_listing_every)

@@ -11,6 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from runlake.settings import Settings
+from sources.strava.auth import authorize_url
 from tests.flows.test_cli_ingest import REPO, assert_one_clear_line, runlake
 from tests.sources.strava.fake_data import make_history
 from tests.sources.strava.fake_server import FakeStrava
@@ -80,3 +82,55 @@ def test_auth_walks_through_the_first_authorization(tmp_path, fake):
 def test_auth_with_a_used_code_is_one_clear_line(tmp_path, fake):
     proc = runlake("strava", "auth", "--code", "code_not_issued", env=strava_env(tmp_path, fake))
     assert_one_clear_line(proc, "authorization code")
+
+
+def lake_files_holding(lake_root, secrets: list[str]) -> list[str]:
+    """Every file under the lake folder whose bytes contain one of `secrets` (path: secret kind)."""
+    found = []
+    for path in sorted(p for p in lake_root.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        found += [f"{path.relative_to(lake_root)}: {secret[:3]}…" for secret in secrets if secret.encode() in data]
+    return found
+
+
+def authorize(fake: FakeStrava, env: dict) -> None:
+    """`runlake strava auth --code <redirect URL>`, the browser step done with requests."""
+    settings = Settings(strava_url=fake.url, strava_client_id=fake.client_id, strava_client_secret=fake.client_secret)
+    redirect = requests.get(authorize_url(settings), allow_redirects=False, timeout=5).headers["Location"]
+    proc = runlake("strava", "auth", "--code", redirect, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "Saved the Strava refresh token to the lake" in proc.stdout
+
+
+def test_tokens_are_in_the_lake_only_as_ciphertext(tmp_path, fake):
+    env = strava_env(tmp_path, fake)
+    authorize(fake, env)
+    lake_root = tmp_path / "lake"
+    credential_files = list((lake_root / "private" / "credentials").rglob("*.parquet"))
+    assert credential_files and len(fake.issued_tokens) == 2  # the code grant: one access, one refresh token
+    assert lake_files_holding(lake_root, fake.issued_tokens + [fake.client_secret]) == []
+    synced = runlake("sync", "strava", env=env)  # rotates the refresh token: saved again, encrypted
+    assert synced.returncode == 0 and "10 stored" in synced.stdout, synced.stderr
+    assert len(fake.issued_tokens) == 4
+    assert lake_files_holding(lake_root, fake.issued_tokens + [fake.client_secret]) == []
+    assert not (tmp_path / "home" / "strava").exists()
+
+
+def test_a_wrong_secret_key_is_one_clear_line_without_secrets(tmp_path, fake):
+    from cryptography.fernet import Fernet
+
+    first_key, other_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    authorize(fake, strava_env(tmp_path, fake, RUNLAKE_SECRET_KEY=first_key))
+    proc = runlake("sync", "strava", env=strava_env(tmp_path, fake, RUNLAKE_SECRET_KEY=other_key))
+    assert_one_clear_line(proc, "runlake:", "encrypted with key", "RUNLAKE_SECRET_KEY")
+    leaked = [s for s in fake.issued_tokens + [fake.client_secret, first_key, other_key] if s in proc.stdout + proc.stderr]
+    assert leaked == []
+    again = runlake("sync", "strava", env=strava_env(tmp_path, fake, RUNLAKE_SECRET_KEY=first_key))  # nothing was touched
+    assert again.returncode == 0 and "10 stored" in again.stdout, again.stderr
+
+
+def test_a_malformed_secret_key_is_refused_without_echoing_it(tmp_path, fake):
+    env = strava_env(tmp_path, fake, RUNLAKE_STRAVA_REFRESH_TOKEN=fake.issue_refresh_token(), RUNLAKE_SECRET_KEY="not-a-fernet-key-0123456789")
+    proc = runlake("sync", "strava", env=env)
+    assert_one_clear_line(proc, "RUNLAKE_SECRET_KEY must be a Fernet key")
+    assert "not-a-fernet-key-0123456789" not in proc.stdout + proc.stderr

@@ -1,4 +1,5 @@
-"""OAuth owned by runlake: rotation persisted at once, saved token preferred, first authorization."""
+"""OAuth owned by runlake: rotation persisted at once (in the lake, encrypted), saved token
+preferred, first authorization."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from sources.strava.auth import FileTokenStore, TokenManager, authorize_url, code_from, exchange_code, token_hash, token_store
+from lake import credentials
+from lake.storage import Lake
+from lake.table import read
+
+from sources.strava.auth import TokenManager, authorize_url, code_from, exchange_code, token_hash, token_store
 from sources.strava.client import StravaApi, make_client
 from sources.strava.ratelimit import RateLimiter
 from sources.strava.sync import sync_strava
@@ -16,7 +21,9 @@ from tests.sources.strava.conftest import no_sleep
 
 
 def saved(settings) -> dict:
-    return json.loads(token_store(settings).path.read_text())
+    """The default athlete's credentials as the lake holds them, decrypted."""
+    lake = Lake.at(settings.lake)
+    return json.loads(token_store(settings, lake, settings.athlete_id).load().to_json())
 
 
 def test_rotated_token_is_saved_and_preferred_over_the_unchanged_env_token(make_fake, settings_for, lake):
@@ -24,12 +31,14 @@ def test_rotated_token_is_saved_and_preferred_over_the_unchanged_env_token(make_
     first_token = fake.issue_refresh_token()
     settings = settings_for(fake, first_token)
     sync_strava(lake, settings, sleep=no_sleep)
-    path = token_store(settings).path
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    key_file = settings.home / "secret.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600 and stat.S_IMODE(key_file.parent.stat().st_mode) == 0o700
+    assert not (settings.home / "strava").exists()  # the lake is the store, not a file
     rotated = saved(settings)
     assert rotated["refresh_token"] != first_token and rotated["refresh_token"] in fake.refresh_tokens
     assert first_token not in fake.refresh_tokens  # invalid after rotation
-    assert rotated["env_sha256"] == token_hash(first_token) and first_token not in path.read_text()
+    assert rotated["env_sha256"] == token_hash(first_token) and rotated["access_token"] in fake.access_tokens
+    assert read(lake, credentials.SPEC).height == 1
     # the env still holds the first (now invalid) token: the second run works anyway
     report = sync_strava(lake, settings, sleep=no_sleep)
     assert report.unchanged == 3
@@ -60,7 +69,7 @@ def test_a_401_mid_run_refreshes_once_and_goes_on(make_fake, settings_for):
     fake = make_fake(2)
     settings = settings_for(fake, fake.issue_refresh_token())
     client, adapter = make_client(fake.url, RateLimiter(), sleep=no_sleep)
-    tokens = TokenManager(settings, token_store(settings), client)
+    tokens = TokenManager(settings, token_store(settings, Lake.at(settings.lake), settings.athlete_id), client)
     tokens.refresh()
     fake.access_tokens.clear()  # Strava forgot the access token
     api = StravaApi(client, adapter, reauthorize=tokens.refresh)
@@ -79,22 +88,11 @@ def test_first_authorization_through_the_authorize_url(make_fake, settings_for, 
     location = requests.get(url, allow_redirects=False, timeout=5).headers["Location"]
     assert location.startswith("http://localhost/exchange_token?")
     client, _ = make_client(settings.strava_url, RateLimiter(), sleep=no_sleep)
-    exchange_code(settings, token_store(settings), client, code_from(location))
+    exchange_code(settings, token_store(settings, lake, settings.athlete_id), client, code_from(location))
+    assert saved(settings)["strava_athlete_id"] == 1 and saved(settings)["scope"] == "activity:read_all"
     assert sync_strava(lake, settings, sleep=no_sleep).stored == 2  # no env token at all
 
 
 def test_code_from_accepts_the_code_or_the_redirect_url():
     assert code_from("  abc123 ") == "abc123"
     assert code_from("http://localhost/exchange_token?state=runlake&code=xyz&scope=read,activity:read_all") == "xyz"
-
-
-def test_file_store_round_trip_and_tightening(tmp_path):
-    from sources.strava.auth import StoredToken
-
-    store = FileTokenStore(tmp_path / "a" / "t.json")
-    assert store.load() is None
-    store.save(StoredToken("rt_1", "h", "now"))
-    store.path.chmod(0o644)
-    assert store.load().refresh_token == "rt_1"
-    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
-    assert "rt_1" not in repr(store.load())

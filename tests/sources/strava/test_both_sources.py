@@ -63,7 +63,8 @@ def test_same_end_state_whichever_source_arrives_first(make_fake, settings_for, 
     strava_side(fake)
     token = fake.issue_refresh_token()
     fit_first = settings_for(fake, token, lake_uri=str(tmp_path / "fit-first"), home=tmp_path / "h1")
-    strava_first = settings_for(fake, token, lake_uri=str(tmp_path / "strava-first"), home=tmp_path / "h1")
+    # credentials live in each lake: the second lake is authorized on its own
+    strava_first = settings_for(fake, fake.issue_refresh_token(), lake_uri=str(tmp_path / "strava-first"), home=tmp_path / "h1")
     lake1, lake2 = Lake.at(fit_first.lake), Lake.at(strava_first.lake)
 
     ingest(lake1, fit_first, watch_files)
@@ -73,7 +74,7 @@ def test_same_end_state_whichever_source_arrives_first(make_fake, settings_for, 
     assert report.merged == 2
     assert fake.count(r"/api/v3/activities/\d+/streams") - before == 1  # only the Strava-only run's samples
 
-    sync_strava(lake2, strava_first, sleep=no_sleep)  # the saved (rotated) token carries on
+    sync_strava(lake2, strava_first, sleep=no_sleep)
     assert set(read(lake2, activities.SPEC)["activity_id"]) == {"strava-501", "strava-502", "strava-504"}
     ingest(lake2, strava_first, watch_files)
 

@@ -154,7 +154,10 @@ def test_sync_into_an_s3_lake(make_fake, settings_for, s3_bucket):
     from lake import raw
 
     fake = make_fake(3, duration_s=60)
-    settings = settings_for(fake, fake.issue_refresh_token(), lake_uri=f"{s3_bucket}/lake")
+    from cryptography.fernet import Fernet
+
+    key = Fernet.generate_key().decode()  # a lake on S3 needs RUNLAKE_SECRET_KEY
+    settings = settings_for(fake, fake.issue_refresh_token(), lake_uri=f"{s3_bucket}/lake", secret_key=key)
     lake = open_lake(settings)
     assert lake.is_s3
     report = sync_strava(lake, settings, sleep=no_sleep)
