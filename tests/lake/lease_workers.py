@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
 import time
 
 from lake import lease
+from lake.lease_store import LeaseObjects
 from lake.storage import Lake
 
 
@@ -22,12 +24,21 @@ def wait_for_lease(lake: Lake, athlete_id: str, results) -> None:
         results.put((waited, time.time()))
 
 
-def take_turns(lake: Lake, athlete_id: str, turns: int, log_path: str, name: str) -> None:
+def take_turns(lake: Lake, athlete_id: str, turns: int, log_path: str, name: str, start) -> None:
     """Take the lease `turns` times; append each holding interval to `log_path`."""
+    start.wait(60)  # both racers begin together
     for _ in range(turns):
+        time.sleep(random.random() * 0.01)  # let the other one in now and then
         with lease.acquire(lake, athlete_id, f"racer {name}", wait_s=30):
             start = time.time()
             time.sleep(0.002)
             end = time.time()
             with open(log_path, "a") as fh:
                 fh.write(f"{name} {start!r} {end!r}\n")
+
+
+def create_generations(lake: Lake, athlete_id: str, count: int, name: str, start, results) -> None:
+    """Try to create generations 1..count; report the ones this process won."""
+    objects = LeaseObjects(lake, athlete_id)
+    start.wait(60)
+    results.put((name, [g for g in range(1, count + 1) if objects.create(g, name.encode())]))

@@ -15,6 +15,7 @@ import pytest
 
 from lake import lease
 from lake.lease import LeaseBusyError, LeaseLostError, LeaseRecord
+from lake.lease_store import LeaseObjects
 from lake.storage import Lake
 from tests.lake import lease_workers
 
@@ -98,8 +99,9 @@ def test_a_second_process_waits_and_gets_the_lease_after_release(local_lake):
 
 def test_two_racing_processes_never_hold_at_once(local_lake, tmp_path):
     log_path = tmp_path / "intervals.txt"
+    start = SPAWN.Barrier(2)
     racers = [
-        SPAWN.Process(target=lease_workers.take_turns, args=(local_lake, ATHLETE, 50, str(log_path), name))
+        SPAWN.Process(target=lease_workers.take_turns, args=(local_lake, ATHLETE, 50, str(log_path), name, start))
         for name in ("A", "B")
     ]
     for racer in racers:
@@ -111,6 +113,24 @@ def test_two_racing_processes_never_hold_at_once(local_lake, tmp_path):
     assert len(intervals) == 100 and {n for _, _, n in intervals} == {"A", "B"}
     overlaps = [(a, b) for a, b in zip(intervals, intervals[1:]) if b[0] < a[1]]
     assert overlaps == []
+    assert any(a[2] != b[2] for a, b in zip(intervals, intervals[1:]))  # they did take turns
+
+
+def test_racing_creates_of_a_generation_have_exactly_one_winner(local_lake):
+    """The primitive under the lease, at full contention (local: moto's conditional put is not atomic)."""
+    start, results = SPAWN.Barrier(3), SPAWN.Queue()
+    racers = [
+        SPAWN.Process(target=lease_workers.create_generations, args=(local_lake, ATHLETE, 300, name, start, results))
+        for name in ("A", "B", "C")
+    ]
+    for racer in racers:
+        racer.start()
+    wins = dict(results.get(timeout=60) for _ in racers)
+    for racer in racers:
+        racer.join(10)
+    assert sorted(g for won in wins.values() for g in won) == list(range(1, 301))  # each once, none lost
+    objects = LeaseObjects(local_lake, ATHLETE)
+    assert all(objects.read(g) == name.encode() for name, won in wins.items() for g in won)
 
 
 def test_a_killed_holder_is_taken_over_at_once(lake):
