@@ -94,6 +94,7 @@ class Settings(BaseSettings):
     # --- lake maintenance -----------------------------------------------------------------------
     vacuum_retention_hours: int = Field(168, ge=1, description="Vacuum keeps files newer than this.")
     ingest_batch_files: int = Field(500, ge=1, description="Files decoded per Delta commit.")
+    lease_wait_s: float = Field(600.0, ge=0, description="How long a command waits for another writer of the same athlete.")
 
     # --- athlete physiology (defaults for the athlete_profile table) ------------------------------
     hr_rest_bpm: int = Field(45, description="Resting heart rate.")

@@ -85,6 +85,24 @@ def athlete_context(handle: str | None, **overrides):
         return lake, resolve_athlete(lake, settings, handle)
 
 
+@contextlib.contextmanager
+def athlete_lease(lake: Lake, athlete_id: str, command: str, wait_s: float | None = None) -> Iterator[None]:
+    """One writer per athlete (lake/lease.py): wait for another command on the same athlete,
+    saying so, and give up with one line after `wait_s` (RUNLAKE_LEASE_WAIT_S)."""
+    from lake.lease import LeaseBusyError, acquire
+
+    def waiting(holder) -> None:
+        console.print(f"waiting for {holder.describe()} to finish …", highlight=False)
+
+    try:
+        wait = load_settings().lease_wait_s if wait_s is None else wait_s
+        held = acquire(lake, athlete_id, command, wait_s=wait, on_wait=waiting)
+    except LeaseBusyError as exc:
+        raise RunlakeError(str(exc)) from None
+    with held:
+        yield
+
+
 def verbose_logging(verbose: bool) -> None:
     if verbose:
         logging.getLogger().setLevel(logging.INFO)

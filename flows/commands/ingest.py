@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from flows.commands.common import athlete_context, athlete_option, console, out, user_errors, verbose_logging
+from flows.commands.common import athlete_context, athlete_lease, athlete_option, console, out, user_errors, verbose_logging
 from flows.steps.ingest_fit import IngestReport, ingest_fit_files, resolve_inputs
 
 app = typer.Typer(no_args_is_help=True)
@@ -48,7 +48,7 @@ def fit(
     settings = athlete.settings
     with user_errors():
         items, read_options = resolve_inputs(settings, paths)
-        with progress_bar() as bar:
+        with athlete_lease(lake, settings.athlete_id, "ingest fit"), progress_bar() as bar:
             task = bar.add_task("ingesting", total=len(items))
             report = ingest_fit_files(lake, settings, items, read_options=read_options, progress=lambda n: bar.advance(task, n))
     print_report(report)

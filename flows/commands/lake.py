@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from flows.commands.common import athlete_context, athlete_option, console, fail, lake_from, out, load_settings, user_errors
+from flows.commands.common import athlete_context, athlete_lease, athlete_option, console, fail, lake_from, out, load_settings, user_errors
 from lake.maintenance import maintain_lake
 
 app = typer.Typer(no_args_is_help=True)
@@ -37,7 +37,7 @@ def rebuild_command(
     lake, athlete = athlete_context(handle)
     settings = athlete.settings
     with user_errors():
-        with progress_bar() as bar:
+        with athlete_lease(lake, settings.athlete_id, "lake rebuild"), progress_bar() as bar:
             task = bar.add_task("decoding raw files", total=None)
             report = rebuild_from_raw(lake, settings, workers=workers, progress=lambda done, total: bar.update(task, completed=done, total=total))
     out.print(report.summary(), highlight=False)

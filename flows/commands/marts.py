@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from flows.commands.athlete import profile_errors
 from flows.commands.common import (
-    athlete_option, console, fail, is_tty, lake_from, load_settings, user_errors, verbose_logging,
+    athlete_lease, athlete_option, console, fail, is_tty, lake_from, load_settings, user_errors, verbose_logging,
 )
 from marts.profile import ProfileError
 
@@ -52,7 +52,7 @@ def build(
 def _build_one(lake, settings, full: bool, day: dt.date | None) -> None:
     from flows.steps.build_marts import build_marts
 
-    with Progress(
+    with athlete_lease(lake, settings.athlete_id, "marts build"), Progress(
         TextColumn("marts"), BarColumn(), MofNCompleteColumn(), TextColumn("activities"), TimeElapsedColumn(),
         console=console, transient=True, disable=not is_tty(),
     ) as bar:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from flows.commands.common import console, lake_from, load_settings, out, user_errors, verbose_logging
+from flows.commands.common import athlete_context, athlete_lease, athlete_option, console, out, user_errors, verbose_logging
 from flows.commands.ingest import progress_bar
 
 sync_app = typer.Typer(no_args_is_help=True)
@@ -22,15 +22,17 @@ def register(app: typer.Typer) -> None:
 def sync_strava_command(
     lake_uri: Annotated[str | None, typer.Option("--lake", help="Lake root (default: RUNLAKE_LAKE_URI).")] = None,
     full: Annotated[bool, typer.Option("--full", help="List every summary this run (deletions are noticed).")] = False,
+    handle: Annotated[str | None, athlete_option(annotated=True)] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """Sync Strava activities. Exit 0 also when a rate limit stopped the run cleanly."""
+    """Sync an athlete's Strava activities. Exit 0 also when a rate limit stopped the run cleanly."""
     from sources.strava.sync import sync_strava
 
     verbose_logging(verbose)
-    settings = load_settings(lake_uri=lake_uri, strava_full_listing_every=1 if full else None)
-    lake = lake_from(settings)
-    with user_errors(), progress_bar() as bar:  # a StravaError is one line and exit 1
+    lake, athlete = athlete_context(handle, lake_uri=lake_uri, strava_full_listing_every=1 if full else None)
+    settings = athlete.settings
+    # a StravaError is one line and exit 1
+    with user_errors(), athlete_lease(lake, settings.athlete_id, "sync strava"), progress_bar() as bar:
         tasks: dict[str, int] = {}
 
         def progress(phase: str, done: int, total: int) -> None:
@@ -50,13 +52,15 @@ def sync_strava_command(
 @strava_app.command("auth")
 def auth_command(
     code: Annotated[str | None, typer.Option("--code", help="The code (or the whole redirect URL); asked for when absent.")] = None,
+    handle: Annotated[str | None, athlete_option(annotated=True)] = None,
 ) -> None:
-    """Authorize runlake to read your Strava activities (scope activity:read_all)."""
+    """Authorize runlake to read an athlete's Strava activities (scope activity:read_all)."""
     from sources.strava.auth import authorize_url, code_from, exchange_code, token_store
     from sources.strava.client import make_client
     from sources.strava.ratelimit import RateLimiter
 
-    settings = load_settings()
+    lake, athlete = athlete_context(handle)
+    settings = athlete.settings
     with user_errors():
         url = authorize_url(settings)
         if code is None:
@@ -64,7 +68,7 @@ def auth_command(
             out.print(url, highlight=False, overflow="ignore", crop=False)
             console.print("2. Strava redirects to a page that may not load; copy its address (it holds code=…).", highlight=False)
             code = typer.prompt("Paste the redirect URL or the code", err=True)
-        store = token_store(settings, lake_from(settings), settings.athlete_id)
+        store = token_store(settings, lake, settings.athlete_id)
         client, _ = make_client(settings.strava_url, RateLimiter(), max_retries=settings.strava_max_retries, timeout_s=settings.strava_timeout_s)
         exchange_code(settings, store, client, code_from(code))
     out.print(f"Saved the Strava refresh token to {store.where}. Next: runlake sync strava", highlight=False)

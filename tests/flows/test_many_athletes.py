@@ -133,3 +133,14 @@ def test_public_layer_holds_only_public_athletes_and_follows_a_change(lake, tmp_
         if path.is_file():
             assert ann_id.encode() not in path.read_bytes()
     assert not any("ann" in h for hs in handles.values() for h in hs)
+
+
+def test_a_second_writer_of_the_same_athlete_waits_then_gives_up_with_one_line(lake, monkeypatch, fit_folder):
+    from lake.lease import acquire
+
+    ids = _ids(lake)
+    monkeypatch.setenv("RUNLAKE_LEASE_WAIT_S", "1")
+    with acquire(lake, ids["ann"], "marts build"):  # held by this (live) process
+        result = CliRunner().invoke(app, ["ingest", "fit", str(fit_folder), "--athlete", "ann"])
+        assert result.exit_code == 1 and "busy" in result.output and "marts build" in result.output
+        run("ingest", "fit", str(fit_folder), "--athlete", "bob")  # another athlete is not held up
