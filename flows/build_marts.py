@@ -10,7 +10,7 @@ import datetime as dt
 
 from prefect import flow, get_run_logger
 
-from flows.lake_access import open_lake
+from pipeline.lake_access import open_lake
 from flows.steps.build_marts import BuildSummary, build_marts
 from runlake.files import private_umask
 from runlake.settings import Settings

@@ -18,7 +18,7 @@ from prefect import flow, get_run_logger
 
 from runlake.errors import RunlakeError
 from flows.events import emit_activities_landed
-from flows.lake_access import lake_at, open_lake
+from pipeline.lake_access import lake_at, open_lake
 from flows.daily_steps import BUILD_MARTS, INGEST_FIT, MAINTAIN_LAKE, SYNC_STRAVA, Step, run_step
 from lake import activities
 from lake.history import last_operation_at, row_count

@@ -8,7 +8,7 @@ from __future__ import annotations
 from prefect import flow, get_run_logger
 
 from flows.events import emit_activities_landed
-from flows.lake_access import open_lake
+from pipeline.lake_access import open_lake
 from flows.steps.ingest_fit import IngestReport, ingest_fit_files, resolve_inputs
 from runlake.files import private_umask
 from runlake.settings import Settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger
 
-from flows.lake_access import open_lake
+from pipeline.lake_access import open_lake
 from lake.maintenance import maintain_lake as maintain_all_tables
 from runlake.files import private_umask
 from runlake.settings import Settings

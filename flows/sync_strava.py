@@ -1,7 +1,7 @@
 """Flow `sync-strava`: the athlete's Strava activities into the lake (see docs/strava.md).
 
 Thin: settings from the environment with the flow's parameters on top, then one network task
-wrapping `sources.strava.sync.sync_strava` (the plain function the CLI calls). The task retries
+wrapping `pipeline.strava_sync.sync_strava` (the plain function the CLI calls). The task retries
 when Strava could not be reached; it does not retry what a retry cannot fix (refused
 credentials, malformed answers). A rate-limit stop is a successful run: the report says so and
 the next scheduled run resumes.
@@ -12,11 +12,11 @@ from __future__ import annotations
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.lake_access import open_lake
+from pipeline.lake_access import open_lake
 from runlake.files import private_umask
 from runlake.settings import Settings
 from sources.strava.errors import StravaUnavailable
-from sources.strava.sync import SyncReport, sync_strava
+from pipeline.strava_sync import SyncReport, sync_strava
 
 
 def _retry_when_unreachable(task, task_run, state) -> bool:

@@ -32,9 +32,10 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from marts.geo import EARTH_RADIUS_M, haversine_m, keyed_unit
+from runlake.privacy_zones import PrivacyZone, parse_privacy_zones
 from marts.places import Disc, Place, endpoints_at_places, find_places, hiding_disc, inside_place, route_endpoints
 
-__all__ = ["EARTH_RADIUS_M", "haversine_m"]
+__all__ = ["EARTH_RADIUS_M", "PrivacyZone", "haversine_m", "parse_privacy_zones"]
 
 COORD_DECIMALS = 5  # ~1.1 m of latitude
 ROUTE_SPACING_M = 10.0
@@ -50,13 +51,6 @@ PLACE_JOIN_M = 250.0
 DEFAULT_PLACE_MIN_ROUTES = 2
 EXTRA_STRETCH_FRACTION = 0.3
 SHAPE_DECIMALS = 0  # shapes in whole metres
-
-
-@dataclass(frozen=True)
-class PrivacyZone:
-    lat_deg: float
-    lon_deg: float
-    radius_m: float
 
 
 @dataclass(frozen=True)
@@ -90,31 +84,6 @@ class PrivacySettings:
         """What published routes depend on besides the activity: settings, places, key."""
         text = repr((self.zones, self.trim_m, self.place_radius_m, self.place_min_routes, self.place_routes, places))
         return hashlib.sha256(text.encode() + hashlib.sha256(self.key).digest()).hexdigest()[:16]
-
-
-def parse_privacy_zones(text: str) -> tuple[PrivacyZone, ...]:
-    """`'lat,lon,radius_m;…'` (RUNLAKE_PRIVACY_ZONES) → zones; a malformed entry is an error.
-
-    Errors name the entry by its position (1 = first, counting every `;`), never by its text: the
-    text is the athlete's private places, and error messages end up in logs and flow states.
-    """
-    zones = []
-    for position, raw in enumerate(text.replace("\n", ";").split(";"), start=1):
-        entry = raw.strip()
-        if not entry:
-            continue
-        which = f"entry {position} of RUNLAKE_PRIVACY_ZONES"
-        parts = [p.strip() for p in entry.split(",")]
-        try:
-            lat, lon, radius = (float(p) for p in parts)
-        except ValueError:
-            raise ValueError(f"{which} is not 'lat,lon,radius_m' (e.g. '48.8566,2.3522,500')") from None
-        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise ValueError(f"{which} has a latitude/longitude out of range")
-        if not radius > 0:
-            raise ValueError(f"{which} needs a positive radius in metres")
-        zones.append(PrivacyZone(lat, lon, radius))
-    return tuple(zones)
 
 
 @dataclass(frozen=True)

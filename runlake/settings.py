@@ -168,7 +168,7 @@ class Settings(BaseSettings):
     @field_validator("privacy_zones")
     @classmethod
     def _parseable_zones(cls, value: str) -> str:
-        from marts.privacy import parse_privacy_zones  # the one parser; raises a clear ValueError
+        from runlake.privacy_zones import parse_privacy_zones  # the one parser; raises a clear ValueError
 
         parse_privacy_zones(value)
         return value

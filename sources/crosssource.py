@@ -140,7 +140,7 @@ def merge_rows(fit_row: dict, strava_row: dict) -> dict:
 def strip_strava(row: dict) -> dict:
     """A merged row whose Strava activity was deleted: the FIT activity alone remains.
 
-    Its private flag goes with the Strava fields: `lake.activity_merge.forget_strava` records the
+    Its private flag goes with the Strava fields: `pipeline.activity_merge.forget_strava` records the
     run's privacy mark first, which keeps it private (docs/privacy.md, "Privacy is sticky")."""
     stripped = {k: v for k, v in row.items() if k != "fit_file_name"}
     for column in STRAVA_FIELDS:

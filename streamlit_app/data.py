@@ -28,7 +28,7 @@ def settings() -> Settings:
 @st.cache_resource(ttl=TTL_S)
 def lake() -> Lake:
     """The configured lake (credentials resolved like the CLI; never created from here)."""
-    from flows.lake_access import lake_at
+    from pipeline.lake_access import lake_at
 
     s = settings()
     return lake_at(s.lake, s)

@@ -57,7 +57,7 @@ def load_settings(**overrides) -> Settings:
 
 def lake_from(settings: Settings, *, for_write: bool = True) -> Lake:
     """The lake, or one line and exit. `for_write`: refuse a lake that needs `runlake lake migrate`."""
-    from flows.lake_access import open_lake
+    from pipeline.lake_access import open_lake
 
     with user_errors():
         return open_lake(settings, for_write=for_write)

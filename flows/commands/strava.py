@@ -26,7 +26,7 @@ def sync_strava_command(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Sync an athlete's Strava activities. Exit 0 also when a rate limit stopped the run cleanly."""
-    from sources.strava.sync import sync_strava
+    from pipeline.strava_sync import sync_strava
 
     verbose_logging(verbose)
     lake, athlete = athlete_context(handle, lake_uri=lake_uri, strava_full_listing_every=1 if full else None)

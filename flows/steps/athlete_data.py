@@ -22,7 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.lake_access import lake_at
+from pipeline.lake_access import lake_at
 from lake import athletes, fit_files, public_state, quarantine, raw, registry, strava_state
 from lake.purge import purge_history
 from lake.storage import Lake

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import get_context
 
-from flows.lake_access import lake_at
-from lake import fit_batch, raw
+from pipeline.lake_access import lake_at
+from lake import raw
+from pipeline import fit_batch
 from lake.storage import Lake
 from runlake.settings import Settings
 from sources.fit import inbox

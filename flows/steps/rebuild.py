@@ -3,7 +3,7 @@
 The archived files are decoded in chunks by a pool of spawned worker processes (spawn, not fork:
 deltalake's Rust runtime panics in a forked child) and consumed in the order the ingest processed them
 (`ingested_at`, then sha256: "a later file of the same recording wins", as in the ingest), with at most a few chunks in flight, while the main process streams
-their records into the Delta writer (`lake.fit_rebuild`): memory stays bounded whatever the
+their records into the Delta writer (`pipeline.fit_rebuild`): memory stays bounded whatever the
 history's size.
 """
 
@@ -21,7 +21,7 @@ from multiprocessing import get_context
 import polars as pl
 
 from lake import fit_files, raw
-from lake.fit_rebuild import replace_fit_derived_counted
+from pipeline.fit_rebuild import replace_fit_derived_counted
 from lake.storage import Lake
 from lake.table import read
 from runlake.settings import Settings

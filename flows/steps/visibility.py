@@ -13,7 +13,7 @@ import polars as pl
 
 from lake import activities as activities_table
 from lake import privacy_marks
-from lake.activity_merge import record_privacy_marks
+from pipeline.activity_merge import record_privacy_marks
 from lake.storage import Lake
 from lake.table import scan
 from marts import public, visibility

@@ -31,7 +31,7 @@ from lake import activities, athlete_profile, athletes, fit_files, privacy_marks
 from lake.storage import Lake
 from lake.table import overwrite, scan, table_exists
 from runlake.settings import Settings
-from sources.strava.sync import archive_raw
+from pipeline.strava_sync import archive_raw
 
 TODAY = dt.date(2024, 6, 30)
 DEFAULT_ID = "me-5c0e91d2b7f4a3e8c160"  # RUNLAKE_ATHLETE_ID may not take the generated a-… form

@@ -10,9 +10,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.lake_access import open_lake
+from pipeline.lake_access import open_lake
 from flows.steps.ingest_fit import ingest_fit_files, resolve_inputs
-from lake import activities, fit_batch, fit_files, laps, quarantine, records
+from lake import activities, fit_files, laps, quarantine, records
+from pipeline import fit_batch
 from lake.storage import Lake
 from lake.table import read
 from runlake.settings import Settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from flows.lake_access import open_lake
+from pipeline.lake_access import open_lake
 from flows.steps import ingest_fit
 from flows.steps.ingest_fit import ingest_fit_files, resolve_inputs
 from lake import activities, laps, records

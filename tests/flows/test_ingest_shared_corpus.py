@@ -8,7 +8,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from flows.lake_access import open_lake
+from pipeline.lake_access import open_lake
 from flows.steps.ingest_fit import ingest_fit_files, resolve_inputs
 from lake import activities, fit_files, quarantine, records
 from lake.table import read

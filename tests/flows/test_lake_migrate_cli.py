@@ -44,7 +44,7 @@ def test_a_version_1_lake_is_refused_with_one_line_and_left_as_it_was(v1_env, co
 
 
 def test_the_flows_refuse_it_the_same_way(v1_env, monkeypatch):
-    from flows.lake_access import open_lake
+    from pipeline.lake_access import open_lake
     from runlake.errors import RunlakeError
     from runlake.settings import Settings
 

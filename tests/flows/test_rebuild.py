@@ -9,10 +9,11 @@ from datetime import datetime
 import polars as pl
 import pytest
 
-from flows.lake_access import open_lake
+from pipeline.lake_access import open_lake
 from flows.steps.ingest_fit import ingest_fit_files, resolve_inputs
 from flows.steps.rebuild import rebuild_from_raw
-from lake import activities, fit_files, fit_rebuild, laps, records
+from lake import activities, fit_files, laps, records
+from pipeline import fit_rebuild
 from lake.table import read
 from runlake.settings import Settings
 from sources.fit.decode import decode_fit

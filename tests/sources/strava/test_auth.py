@@ -16,7 +16,7 @@ from lake.table import read
 from sources.strava.auth import TokenManager, authorize_url, code_from, exchange_code, token_hash, token_store
 from sources.strava.client import StravaApi, make_client
 from sources.strava.ratelimit import RateLimiter
-from sources.strava.sync import sync_strava
+from pipeline.strava_sync import sync_strava
 from tests.sources.strava.conftest import no_sleep
 
 

@@ -17,7 +17,7 @@ from lake import activities, laps, records
 from lake.storage import Lake
 from lake.table import read
 from sources.fit.synthetic import write_run
-from sources.strava.sync import sync_strava
+from pipeline.strava_sync import sync_strava
 from tests.sources.strava.conftest import no_sleep
 from tests.sources.strava.fake_data import make_run
 

@@ -11,7 +11,7 @@ from lake import credentials
 from lake.table import read
 from sources.strava.auth import StoredToken, choose_refresh_token, token_hash, token_store
 from sources.strava.errors import StravaAuthError
-from sources.strava.sync import sync_strava
+from pipeline.strava_sync import sync_strava
 from tests.sources.strava.conftest import no_sleep
 
 OTHER = "a-0123456789abcdef0123"

@@ -27,7 +27,7 @@ from lake.table import read, table_exists
 from marts.public import public_id
 from runlake.errors import RunlakeError
 from sources.fit.synthetic import write_run
-from sources.strava.sync import sync_strava
+from pipeline.strava_sync import sync_strava
 from tests.sources.strava.conftest import no_sleep
 from tests.sources.strava.fake_data import make_run
 

@@ -13,7 +13,7 @@ from lake import activities, laps, records, strava_state
 from lake.table import read
 from sources.strava.client import StravaApi, make_client
 from sources.strava.ratelimit import RateLimiter
-from sources.strava.sync import _list_all, sync_strava
+from pipeline.strava_sync import _list_all, sync_strava
 from tests.sources.strava.conftest import no_sleep
 from tests.sources.strava.fake_data import make_history, make_run
 
@@ -150,7 +150,7 @@ def test_lowercase_headers_and_laps_from_their_own_endpoint(make_fake, settings_
 
 @pytest.mark.slow
 def test_sync_into_an_s3_lake(make_fake, settings_for, s3_bucket):
-    from flows.lake_access import open_lake
+    from pipeline.lake_access import open_lake
     from lake import raw
 
     fake = make_fake(3, duration_s=60)

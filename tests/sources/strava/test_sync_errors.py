@@ -10,7 +10,7 @@ import pytest
 from lake import activities, records, strava_state
 from lake.table import read, table_exists
 from sources.strava.errors import StravaAuthError, StravaPayloadError, StravaUnavailable
-from sources.strava.sync import sync_strava
+from pipeline.strava_sync import sync_strava
 from tests.sources.strava.conftest import leaked, no_sleep, table_texts
 from tests.sources.strava.fake_data import make_run
 

@@ -8,7 +8,7 @@ import polars as pl
 
 from lake import activities, records, strava_state
 from lake.table import read
-from sources.strava.sync import sync_strava
+from pipeline.strava_sync import sync_strava
 from tests.sources.strava.conftest import no_sleep
 
 

@@ -26,7 +26,7 @@ from datetime import datetime
 import polars as pl
 
 from lake import activities, fit_files, laps, records
-from lake.fit_batch import concat_conformed
+from pipeline.fit_batch import concat_conformed
 from lake.storage import Lake
 from lake.table import in_predicate, overwrite, overwrite_batches, read, replace_rows, scan, table_version, upsert
 from runlake.errors import LakeChangedError

@@ -24,7 +24,8 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from lake import activities, activity_merge, fit_files, laps, raw, records, strava_state
+from lake import activities, fit_files, laps, raw, records, strava_state
+from pipeline import activity_merge
 from lake.storage import Lake
 from lake.table import replace_rows, scan, upsert
 from marts.visibility import ActivityRef, parse_private_entries

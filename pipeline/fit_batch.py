@@ -14,7 +14,8 @@ from datetime import datetime
 
 import polars as pl
 
-from lake import activities, activity_merge, fit_files, laps, quarantine, records
+from lake import activities, fit_files, laps, quarantine, records
+from pipeline import activity_merge
 from lake.storage import Lake
 from lake.table import delete_rows, in_predicate, read, replace_rows, scan, upsert
 from sources.fit.outcome import INGESTED, QUARANTINED, FileOutcome
@@ -128,7 +129,7 @@ def commit_batch(lake: Lake, outcomes: Sequence[FileOutcome], *, athlete_id: str
     )
     if ids:  # (strava) a Strava-only copy of a run whose watch file just arrived merges into it,
         # matched on the file names just recorded; a run killed before this is reconciled by the
-        # next ingest batch or Strava sync (see lake/activity_merge.py)
+        # next ingest batch or Strava sync (see pipeline/activity_merge.py)
         activity_merge.reconcile_sources(lake, athlete_id, now=now)
     return len(ids)
 
