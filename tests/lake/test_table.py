@@ -1,5 +1,5 @@
 """The generic table machinery: schema conformance, merge by key, atomic child-row replacement,
-and concurrent writers (spawned processes) against a local folder and against S3 (moto)."""
+and concurrent writers (spawned processes) against a local folder (see the note on S3 below)."""
 
 from __future__ import annotations
 
@@ -84,6 +84,8 @@ def test_concurrent_writers_neither_lose_nor_double_rows_locally(local_lake):
     _race(local_lake)
 
 
-@pytest.mark.slow
-def test_concurrent_writers_neither_lose_nor_double_rows_on_s3(s3_bucket):
-    _race(Lake.at(f"{s3_bucket}/lake"))
+# No S3 (moto) twin of this race: moto's conditional put is not atomic, so two Delta commits of
+# the same version can both land there where real S3 refuses one — the test then failed now and
+# then for moto's reason, not runlake's. The local file system (atomic create) is the
+# authoritative race test; on S3, writers of one athlete are serialised by its lease
+# (lake/lease.py) and the ingest's read-back check (pipeline/fit_batch.py) catches the rest.
