@@ -26,7 +26,7 @@ from lake import athletes as athletes_table
 from lake import laps as L
 from lake import records as R
 from lake.storage import Lake
-from lake.table import overwrite, read
+from lake.table import overwrite, read, replace_rows
 from runlake.settings import Settings
 
 END = dt.date(2025, 6, 1)
@@ -34,17 +34,12 @@ END = dt.date(2025, 6, 1)
 
 def _many(source: Lake, target: Lake, n: int) -> None:
     """`n` athletes, each with a copy of `source`'s rows under its own ids."""
-    acts, laps, records = read(source, A.SPEC), read(source, L.SPEC), read(source, R.SPEC)
     ids = [f"a-{i:020x}" for i in range(1, n + 1)]
-
-    def copies(frame: pl.DataFrame) -> pl.DataFrame:
-        return pl.concat([
-            frame.with_columns(athlete_id=pl.lit(a), activity_id=pl.col("activity_id") + f"-{a}") for a in ids
-        ])
-
-    overwrite(target, A.SPEC, copies(acts))
-    overwrite(target, L.SPEC, copies(laps))
-    overwrite(target, R.SPEC, copies(records))
+    for spec in (A.SPEC, L.SPEC, R.SPEC):  # one athlete's copy at a time: memory of one, not of n
+        frame = read(source, spec)
+        for a in ids:
+            copy = frame.with_columns(athlete_id=pl.lit(a), activity_id=pl.col("activity_id") + f"-{a}")
+            replace_rows(target, spec, copy, by="athlete_id", values=[a])
     now = dt.datetime.now(dt.timezone.utc)
     overwrite(target, athletes_table.SPEC, athletes_table.SPEC.conform(pl.DataFrame([
         {"athlete_id": a, "handle": f"runner-{i:02d}", "public": True, "created_at": now, "updated_at": now}
