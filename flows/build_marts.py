@@ -1,7 +1,8 @@
-"""Flow `build-marts`: the private marts, then the public layer.
+"""Flow `build-marts`: one athlete's private marts, then its public layer.
 
 A thin wrapper: the work is `flows.steps.build_marts.build_marts`, which the CLI calls too
-(`runlake marts build`). Parameters override the settings read from the environment.
+(`runlake marts build`), under the athlete's lease (lake/lease.py). Parameters override the
+settings read from the environment.
 """
 
 from __future__ import annotations
@@ -10,24 +11,28 @@ import datetime as dt
 
 from prefect import flow, get_run_logger
 
-from pipeline.lake_access import open_lake
+from flows.athlete_runs import open_athlete
 from flows.steps.build_marts import BuildSummary, build_marts
+from lake import lease
 from runlake.files import private_umask
 from runlake.settings import Settings
 
 __all__ = ["BuildSummary", "build_marts", "build_marts_flow"]
 
+FLOW_NAME = "build-marts"
 
-@flow(name="build-marts", log_prints=False)
-def build_marts_flow(lake_uri: str | None = None, full: bool = False, today: str | None = None, athlete_id: str | None = None) -> dict:
-    """Build the marts incrementally (`full=True`: from scratch) as of `today` (YYYY-MM-DD, default
-    today in RUNLAKE_TIMEZONE)."""
+
+@flow(name=FLOW_NAME, log_prints=False)
+def build_marts_flow(lake_uri: str | None = None, full: bool = False, today: str | None = None, athlete: str | None = None) -> dict:
+    """Build the athlete's marts incrementally (`full=True`: from scratch) as of `today`
+    (YYYY-MM-DD, default today in the athlete's time zone). `athlete`: a handle, None for the
+    default athlete."""
     logger = get_run_logger()
     private_umask()  # a flow run is a process edge: its files are 0600, folders 0700
-    settings = Settings.with_overrides(lake_uri=lake_uri, athlete_id=athlete_id)
-    lake = open_lake(settings)
     day = dt.date.fromisoformat(today) if today else None
-    logger.info("building marts in %s (%s)", lake.root, "full" if full else "incremental")
-    result = build_marts(lake, settings, full=full, today=day)
+    lake, who = open_athlete(Settings.with_overrides(lake_uri=lake_uri), athlete, FLOW_NAME)
+    logger.info("building marts of athlete %s in %s (%s)", who.athlete_id, lake.root, "full" if full else "incremental")
+    with lease.acquire(lake, who.athlete_id, FLOW_NAME):
+        result = build_marts(lake, who.settings, full=full, today=day)
     logger.info("build-marts: %s", result.as_dict())
     return result.as_dict()

@@ -21,6 +21,7 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import ValidationError
 
 from runlake.errors import RunlakeError
+from lake.lease import LeaseBusyError
 from lake.storage import LakeConfigError
 
 
@@ -37,12 +38,18 @@ class Step:
     passes: tuple[str, ...] = ("lake_uri",)
 
 
-SYNC_STRAVA = Step("sync-strava", "flows.sync_strava", retries=2, retry_delay_s=(60, 300), timeout_s=3 * 3600)
+SYNC_STRAVA = Step(
+    "sync-strava", "flows.sync_strava", retries=2, retry_delay_s=(60, 300), timeout_s=3 * 3600,
+    passes=("lake_uri", "athlete"),
+)
 INGEST_FIT = Step(
     "ingest-fit", "flows.ingest_fit", retries=2, retry_delay_s=(30, 120), timeout_s=3 * 3600,
-    passes=("lake_uri", "inbox_uri"),
+    passes=("lake_uri", "inbox_uri", "athlete"),
 )
-BUILD_MARTS = Step("build-marts", "flows.build_marts", retries=1, retry_delay_s=(60,), timeout_s=2 * 3600)
+BUILD_MARTS = Step(
+    "build-marts", "flows.build_marts", retries=1, retry_delay_s=(60,), timeout_s=2 * 3600,
+    passes=("lake_uri", "athlete"),
+)
 MAINTAIN_LAKE = Step("maintain-lake", "flows.maintain_lake", retries=1, retry_delay_s=(300,), timeout_s=3 * 3600)
 
 #: Errors the user must fix: retrying them changes nothing.
@@ -52,6 +59,8 @@ NOT_RETRYABLE: tuple[type[BaseException], ...] = (
     ValidationError,
     ImportError,
     TypeError,
+    # It already waited `lease.WAIT_S` for the athlete's other writer.
+    LeaseBusyError,
     # A step that used up its whole time budget would most likely do so again; retrying it
     # would push the day's run into the next one. (Network timeouts are retried inside the
     # steps, by the clients that hit them.)
@@ -93,6 +102,11 @@ def step_parameters(step: Step, flow: Flow, overrides: dict[str, Any]) -> dict[s
             raise RunlakeError(f"step {step.name}: its flow takes no {name} parameter, cannot override it")
         params[name] = value
     return params
+
+
+def describe_failure(state) -> str:
+    """A failed Prefect state as one line (its message, else its name)."""
+    return " ".join(str(state.message or state.name).split())
 
 
 def _is_retryable(exc: BaseException) -> bool:

@@ -1,9 +1,11 @@
-"""Flow `sync-strava`: the athlete's Strava activities into the lake (see docs/strava.md).
+"""Flow `sync-strava`: one athlete's Strava activities into the lake (see docs/strava.md).
 
-Thin: settings from the environment with the flow's parameters on top, then one network task
-wrapping `pipeline.strava_sync.sync_strava` (the plain function the CLI calls). The task retries
+Thin: settings from the environment with the flow's parameters on top, the athlete resolved
+(`athlete`: a handle, None for the default athlete), then one network task wrapping
+`pipeline.strava_sync.sync_strava` (the plain function the CLI calls). The task retries
 when Strava could not be reached; it does not retry what a retry cannot fix (refused
-credentials, malformed answers). A rate-limit stop is a successful run: the report says so and
+credentials, malformed answers); each attempt holds the athlete's lease (lake/lease.py). A
+rate-limit stop is a successful run: the report says so and
 the next scheduled run resumes.
 """
 
@@ -12,11 +14,16 @@ from __future__ import annotations
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from flows.athlete_runs import open_athlete
+from lake import lease
 from pipeline.lake_access import open_lake
 from runlake.files import private_umask
 from runlake.settings import Settings
 from sources.strava.errors import StravaUnavailable
 from pipeline.strava_sync import SyncReport, sync_strava
+
+
+FLOW_NAME = "sync-strava"
 
 
 def _retry_when_unreachable(task, task_run, state) -> bool:
@@ -31,9 +38,9 @@ def _retry_when_unreachable(task, task_run, state) -> bool:
 
 
 @task(name="sync-strava-api", retries=2, retry_delay_seconds=[30, 120], retry_condition_fn=_retry_when_unreachable, cache_policy=NO_CACHE)
-def sync_task(overrides: dict) -> dict:
+def sync_task(settings: Settings) -> dict:
+    """`settings`: the athlete's effective settings."""
     logger = get_run_logger()
-    settings = Settings.with_overrides(**overrides)
     lake = open_lake(settings)
     last = {"n": -1}
 
@@ -42,20 +49,22 @@ def sync_task(overrides: dict) -> dict:
             last["n"] = done
             logger.info("fetched %d/%d new or changed activities", done, total)
 
-    report: SyncReport = sync_strava(lake, settings, progress=progress)
+    with lease.acquire(lake, settings.athlete_id, FLOW_NAME):
+        report: SyncReport = sync_strava(lake, settings, progress=progress)
     for strava_id, reason in report.skipped:
         logger.warning("skipped Strava activity %d: %s", strava_id, reason)
     logger.info(report.summary())
     return report.__dict__
 
 
-@flow(name="sync-strava", log_prints=False)
+@flow(name=FLOW_NAME, log_prints=False)
 def sync_strava_flow(
     lake_uri: str | None = None,
     full_listing_every: int | None = None,
     rate_share: float | None = None,
     max_wait_s: float | None = None,
     commit_every: int | None = None,
+    athlete: str | None = None,
 ) -> dict:
     """Sync Strava into the lake; parameters override the RUNLAKE_* settings."""
     overrides = dict(
@@ -66,5 +75,6 @@ def sync_strava_flow(
         strava_commit_every=commit_every,
     )
     private_umask()  # a flow run is a process edge: its files are 0600, folders 0700
-    Settings.with_overrides(**overrides)  # fail fast on a bad parameter, before the task runs
-    return sync_task({k: v for k, v in overrides.items() if v is not None})
+    # A bad parameter or an unknown athlete fails here, before the task runs.
+    _, who = open_athlete(Settings.with_overrides(**overrides), athlete, FLOW_NAME)
+    return sync_task(who.settings)

@@ -45,6 +45,9 @@ def last_operation_at(
     return datetime.fromtimestamp(max(times) / 1000, tz=timezone.utc)
 
 
-def row_count(lake: Lake, spec: TableSpec) -> int:
-    """Rows in the table (0 when it does not exist yet)."""
-    return int(scan(lake, spec).select(pl.len()).collect().item())
+def row_count(lake: Lake, spec: TableSpec, athlete_id: str | None = None) -> int:
+    """Rows in the table (0 when it does not exist yet); with `athlete_id`, that athlete's rows."""
+    frame = scan(lake, spec)
+    if athlete_id is not None:
+        frame = frame.filter(pl.col("athlete_id") == athlete_id)
+    return int(frame.select(pl.len()).collect().item())

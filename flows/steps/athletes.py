@@ -114,13 +114,15 @@ def list_athletes(lake: Lake, settings: Settings) -> list[Athlete]:
 
 
 def resolve_athlete(lake: Lake, settings: Settings, handle: str | None = None) -> Athlete:
-    """The athlete called `handle` (None: the default athlete); unknown → `UnknownAthleteError`."""
+    """The athlete called `handle` (None: the default athlete); unknown → `UnknownAthleteError`.
+    An athlete id is accepted too: the daily fan-out passes ids, so that Prefect's database
+    (outside erasure) never stores a handle."""
     athletes = list_athletes(lake, settings)
     if handle is None:
         return athletes[0]
     wanted = handle.strip().lower()
     for athlete in athletes:
-        if athlete.handle == wanted:
+        if wanted in (athlete.handle, athlete.athlete_id.lower()):
             return athlete
     raise UnknownAthleteError(f"no athlete has the handle {handle.strip()!r} (see `runlake athlete list`)")
 

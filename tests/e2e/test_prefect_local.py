@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import polars as pl
 import pytest
 
 from lake import activities, fit_files
@@ -111,7 +112,7 @@ def test_deploy_creates_pools_deployments_and_automations(stack):
     k8s_pool = api.get("work_pools/runlake-k8s")
     assert k8s_pool["type"] == "kubernetes"
     assert k8s_pool["base_job_template"]["job_configuration"]["env"] == "{{ env }}"
-    for flow in ("ingest-fit", "sync-strava", "build-marts", "daily", "maintain-lake"):
+    for flow in ("ingest-fit", "sync-strava", "build-marts", "daily", "daily-athlete", "maintain-lake"):
         local, k8s = api.deployment(f"{flow}/local"), api.deployment(f"{flow}/k8s")
         assert local["work_pool_name"] == "runlake-local" and k8s["work_pool_name"] == "runlake-k8s"
         assert k8s["job_variables"]["image"] and k8s["pull_steps"][0][
@@ -121,6 +122,7 @@ def test_deploy_creates_pools_deployments_and_automations(stack):
     assert [s["active"] for s in daily_k8s["schedules"]] == [False]
     assert daily_local["schedules"][0]["schedule"]["timezone"] == "Europe/Amsterdam"
     assert daily_local["global_concurrency_limit"]["limit"] == 1
+    assert api.deployment("daily-athlete/local")["global_concurrency_limit"]["limit"] == 4
 
 
 @pytest.fixture(scope="module")
@@ -169,6 +171,44 @@ def test_bad_input_fails_visibly_and_loses_nothing(stack, local_worker):
     # The daily-failure automation sends its notification through the named block.
     notification = stack.webhook.wait_for(typo_run["name"])
     assert "unsupported URI scheme" in str(notification)
+
+
+def test_daily_fans_out_one_run_per_athlete_and_one_failure_fails_only_its_own(stack, local_worker):
+    """Three athletes registered with `runlake athlete add`; one has stored privacy zones no
+    parser accepts, so its public build fails: its child run fails, the others complete, the
+    parent waits for all and ends Failed naming it by athlete_id."""
+    from flows.steps.athletes import inbox_of, resolve_athlete
+    from lake.marts import DAILY_LOAD as DAILY_LOAD_SPEC
+    from runlake.settings import Settings
+    from tests.flows.test_daily_fanout import break_privacy_zones, write_fit
+
+    env = {**stack.env, "RUNLAKE_LAKE_URI": str(stack.local_lake), "RUNLAKE_INBOX_URI": str(stack.local_inbox)}
+    for handle in ("good", "bad"):
+        added = run([str(BIN / "runlake"), "athlete", "add", handle], env, timeout_s=180)
+        assert added.returncode == 0, added.stdout + added.stderr
+    lake = Lake.at(str(stack.local_lake))
+    settings = Settings(lake_uri=str(stack.local_lake), inbox_uri=str(stack.local_inbox))
+    good, bad = (resolve_athlete(lake, settings, h) for h in ("good", "bad"))
+    break_privacy_zones(lake, bad.athlete_id)
+    write_fit(Path(inbox_of(settings, good.athlete_id)), 1, seed=11)
+    write_fit(Path(inbox_of(settings, bad.athlete_id)), 1, seed=12)
+
+    done, run_id = deployment_run("daily/local", stack.env, maintain="false")
+    parent = stack.api.flow_run(run_id)
+    assert parent["state"]["type"] == "FAILED", done.stdout + stack.api.logs(run_id)
+    assert parent["state"]["message"].count("1 of 3 athletes failed: ") == 1
+    assert f"{bad.athlete_id} (run daily-athlete-{bad.athlete_id}: " in parent["state"]["message"]
+    children = stack.api.post("flow_runs/filter", {"flow_runs": {"parent_flow_run_id": {"any_": [run_id]}}})
+    states = {c["name"]: c["state"]["type"] for c in children}
+    assert states == {
+        "daily-athlete-me": "COMPLETED",
+        f"daily-athlete-{good.athlete_id}": "COMPLETED",
+        f"daily-athlete-{bad.athlete_id}": "FAILED",
+    }, stack.api.logs(run_id)
+    assert all(c["deployment_id"] == stack.api.deployment("daily-athlete/local")["id"] for c in children)
+    built = set(read(lake, DAILY_LOAD_SPEC)["athlete_id"].unique().to_list())
+    assert {settings.athlete_id, good.athlete_id} <= built
+    assert read(lake, activities.SPEC).filter(pl.col("athlete_id") == good.athlete_id).height == 1
 
 
 @pytest.fixture(scope="module")

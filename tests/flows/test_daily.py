@@ -1,4 +1,5 @@
-"""The `daily` flow's decisions, without a Prefect server: steps are replaced by recorded states.
+"""The `daily-athlete` flow's decisions, without a Prefect server: steps are replaced by
+recorded states. (The parent `daily` and its fan-out: tests/flows/test_daily_fanout.py.)
 
 The real subflows, retries and the server run in tests/e2e/test_prefect_local.py.
 """
@@ -11,8 +12,9 @@ import pytest
 from prefect.logging import disable_run_logger
 from prefect.states import Completed, Failed
 
-import flows.daily as daily_mod
-from flows.daily import DailyStepsFailed, maintenance_due, strava_configured
+import flows.daily_athlete as daily_mod
+from flows.daily import maintenance_due
+from flows.daily_athlete import DailyStepsFailed, strava_configured
 from lake.storage import LakeConfigError
 from runlake.settings import Settings
 
@@ -76,32 +78,55 @@ def run_daily(monkeypatch, recorder, **params):
     monkeypatch.setattr(daily_mod, "run_step", recorder)
     monkeypatch.setattr(daily_mod, "emit_activities_landed", lambda *a, **k: False)
     with disable_run_logger():
-        return daily_mod.daily.fn(**params)
+        return daily_mod.daily_athlete.fn(**params)
 
 
 def test_all_steps_run_in_order_and_overrides_pass_down(monkeypatch, tmp_path):
     recorder = StepRecorder()
     lake, inbox = str(tmp_path / "lake"), str(tmp_path / "inbox")
     outcome = run_daily(monkeypatch, recorder, lake_uri=lake, inbox_uri=inbox)
-    # No Strava configured: skipped, not failed. A fresh lake has never been maintained.
-    assert recorder.names == ["ingest-fit", "build-marts", "maintain-lake"]
-    assert outcome == {"sync-strava": "skipped", "ingest-fit": "completed", "build-marts": "completed", "maintain-lake": "completed"}
-    assert all(o == {"lake_uri": lake, "inbox_uri": inbox} for _, o in recorder.calls)
+    # No Strava configured: skipped, not failed. Maintenance is the parent's, lake-wide.
+    assert recorder.names == ["ingest-fit", "build-marts"]
+    assert outcome == {"sync-strava": "skipped", "ingest-fit": "completed", "build-marts": "completed"}
+    assert all(o == {"lake_uri": lake, "inbox_uri": inbox, "athlete": "me"} for _, o in recorder.calls)
 
 
 def test_strava_runs_first_when_configured(monkeypatch, tmp_path):
     monkeypatch.setenv("RUNLAKE_STRAVA_CLIENT_ID", "123")
     monkeypatch.setenv("RUNLAKE_STRAVA_CLIENT_SECRET", "s3cr3t")
     recorder = StepRecorder()
-    run_daily(monkeypatch, recorder, lake_uri=str(tmp_path / "lake"), maintain=False)
+    run_daily(monkeypatch, recorder, lake_uri=str(tmp_path / "lake"))
     assert recorder.names == ["sync-strava", "ingest-fit", "build-marts"]
+
+
+def test_strava_is_skipped_for_an_athlete_who_never_authorized(monkeypatch, tmp_path):
+    from pipeline.lake_access import open_lake
+    from flows.steps.athletes import add_athlete
+
+    monkeypatch.setenv("RUNLAKE_STRAVA_CLIENT_ID", "123")
+    monkeypatch.setenv("RUNLAKE_STRAVA_CLIENT_SECRET", "s3cr3t")
+    settings = Settings(lake_uri=str(tmp_path / "lake"))
+    add_athlete(open_lake(settings), settings, "kim")
+    recorder = StepRecorder()
+    outcome = run_daily(monkeypatch, recorder, lake_uri=str(tmp_path / "lake"), athlete="kim")
+    assert recorder.names == ["ingest-fit", "build-marts"] and outcome["sync-strava"] == "skipped"
+    assert all(o["athlete"] == "kim" for _, o in recorder.calls)
+
+
+def test_an_unknown_handle_fails_before_any_step(monkeypatch, tmp_path):
+    from flows.steps.athletes import UnknownAthleteError
+
+    recorder = StepRecorder()
+    with pytest.raises(UnknownAthleteError, match="no athlete has the handle 'nobody'"):
+        run_daily(monkeypatch, recorder, lake_uri=str(tmp_path / "lake"), athlete="nobody")
+    assert recorder.calls == []
 
 
 def test_a_failed_step_fails_the_run_after_the_others_ran(monkeypatch, tmp_path):
     recorder = StepRecorder(failing={"ingest-fit": "no such file or folder: /nowhere"})
     with pytest.raises(DailyStepsFailed, match=r"1 step\(s\) failed: ingest-fit \(no such file or folder: /nowhere\)"):
         run_daily(monkeypatch, recorder, lake_uri=str(tmp_path / "lake"))
-    # Marts still rebuilt from what landed; no maintenance on a failed day.
+    # Marts still rebuilt from what landed.
     assert recorder.names == ["ingest-fit", "build-marts"]
 
 
@@ -110,9 +135,3 @@ def test_a_typod_lake_scheme_fails_before_any_step(monkeypatch):
     with pytest.raises(LakeConfigError, match="unsupported URI scheme 's4'"):
         run_daily(monkeypatch, recorder, lake_uri="s4://bucket/lake")
     assert recorder.calls == []
-
-
-def test_maintain_parameter_forces_or_skips(monkeypatch, tmp_path):
-    recorder = StepRecorder()
-    outcome = run_daily(monkeypatch, recorder, lake_uri=str(tmp_path / "lake"), maintain=False)
-    assert outcome["maintain-lake"] == "skipped" and "maintain-lake" not in recorder.names
