@@ -12,8 +12,8 @@ import sys
 import time
 import traceback
 
-#: In order: decoding, ingest (+ rebuild), marts, many athletes, Strava backfill, dashboard.
-BENCHMARKS = ("bench.fit_decode", "bench.ingest", "bench.marts", "bench.athletes", "bench.strava", "bench.dashboard")
+#: In order: decoding, ingest (+ rebuild), marts, many athletes, the daily fan-out, Strava backfill, dashboard.
+BENCHMARKS = ("bench.fit_decode", "bench.ingest", "bench.marts", "bench.athletes", "bench.fanout", "bench.strava", "bench.dashboard")
 
 
 def main(names: list[str]) -> int:
