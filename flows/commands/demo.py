@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from flows.commands.common import console, lake_from, out, load_settings, user_errors
+from flows.commands.common import lake_from, out, load_settings, user_errors
 from flows.commands.ingest import print_report, progress_bar
 from flows.steps.demo import run_demo
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from flows.commands.common import athlete_context, athlete_lease, athlete_option, console, fail, lake_from, out, load_settings, user_errors
+from flows.commands.common import athlete_context, athlete_lease, athlete_option, fail, lake_from, out, load_settings, user_errors
 from lake.maintenance import maintain_lake
 
 app = typer.Typer(no_args_is_help=True)

@@ -23,7 +23,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.lake_access import lake_at
-from lake import athletes, fit_files, public_state, quarantine, raw, registry, strava_state
+from lake import fit_files, quarantine, raw, registry, strava_state
 from lake.purge import purge_history
 from lake.storage import Lake
 from lake.table import TableSpec, overwrite_batches, scan, table_exists

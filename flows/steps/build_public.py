@@ -23,7 +23,6 @@ from dataclasses import dataclass
 import polars as pl
 
 from flows.steps.visibility import public_activity_ids
-from flows.steps.visibility import public_activity_ids
 from lake import activities as activities_table
 from lake import public as public_tables
 from lake import public_state
