@@ -33,6 +33,8 @@ from runlake.errors import RunlakeError
 from runlake.settings import Settings
 
 HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,31}$")
+#: A handle may not look like a generated athlete id: `resolve_athlete` accepts ids too.
+GENERATED_ID_RE = re.compile(r"^a-[0-9a-f]{20}$")
 #: Settings that describe the default athlete only (never another athlete's defaults).
 PRIVACY_FIELDS = ("privacy_zones", "privacy_trim_m", "privacy_radius_m", "privacy_place_routes",
                   "private_activities", "public_sources")
@@ -134,7 +136,7 @@ def check_handle(handle: str, taken: set[str]) -> str:
         raise HandleError(
             f"handle {handle.strip()!r}: use 2-32 characters a-z, 0-9, '-' or '_', starting with a letter or digit"
         )
-    if value in athletes_table.RESERVED_HANDLES:
+    if value in athletes_table.RESERVED_HANDLES or GENERATED_ID_RE.match(value):
         raise HandleError(f"handle {value!r} is reserved; choose another")
     if value in taken:
         raise HandleError(f"handle {value!r} is taken; choose another")

@@ -91,7 +91,8 @@ def test_an_unknown_athlete_is_one_line(lake):
 
 
 def test_handles_are_validated(lake):
-    for bad, why in (("Me", "reserved"), ("ann", "taken"), ("x", "2-32 characters"), ("a b", "2-32 characters")):
+    for bad, why in (("Me", "reserved"), ("ann", "taken"), ("x", "2-32 characters"), ("a b", "2-32 characters"),
+                     ("a-0123456789abcdef0123", "reserved")):
         result = CliRunner().invoke(app, ["athlete", "add", bad])
         assert result.exit_code == 1 and why in result.output, (bad, result.output)
 
