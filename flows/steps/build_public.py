@@ -177,8 +177,8 @@ def _update_tracks(
     with_plan = activities.join(shaped, on="activity_id", how="left").with_columns(pl.col("as_shape").fill_null(False))
     wanted = (
         public.activity_fingerprints(with_plan.lazy(), settings_fp).collect()
-        .join(id_map, on="activity_id").join(shaped, on="activity_id", how="left")
-        .join(activities.select("activity_id", "athlete_id"), on="activity_id")
+        .join(id_map, on="activity_id")
+        .join(with_plan.select("activity_id", "as_shape", "athlete_id"), on="activity_id")
     )
     complete = all(table_exists(lake, s) for s in public_tables.TRACKS) and table_exists(lake, public_state.SPEC)
     previous = _previous_state(stored_state) if complete else None
@@ -189,7 +189,7 @@ def _update_tracks(
     left = set(previous["public_activity_id"]) - set(wanted["public_activity_id"])
     settings_changed = bool(set(previous["settings_fingerprint"].drop_nulls()) - {settings_fp})
     # A route that was on the map and now starts or ends at a (new) place: its old version must go.
-    now_shapes = wanted.filter(pl.col("as_shape").fill_null(False)).select("activity_id")
+    now_shapes = wanted.filter(pl.col("as_shape")).select("activity_id")
     unplaced = previous.filter(pl.col("has_route")).join(now_shapes, on="activity_id", how="semi").height
     tightened = complete and bool(left or settings_changed or unplaced)
     full = not complete or tightened
