@@ -189,4 +189,8 @@ def update_athlete(lake: Lake, settings: Settings, athlete: Athlete, **changes) 
     }
     row |= changes | {"updated_at": _now()}
     upsert(lake, athletes_table.SPEC, athletes_table.SPEC.conform(pl.DataFrame([row])))
+    if changes.get("handle", athlete.handle) != athlete.handle:  # no public row keeps the old name
+        from flows.steps.build_public import withdraw_public
+
+        withdraw_public(lake, athlete.athlete_id, athlete.handle)
     return resolve_athlete(lake, settings, row["handle"])

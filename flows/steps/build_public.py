@@ -71,7 +71,7 @@ def build_public(lake: Lake, settings: Settings, *, today: dt.date | None = None
     effective settings, flows.steps.athletes); returns the rows written per table. An athlete
     who is not public has its rows withdrawn instead."""
     if not settings.athlete_public:
-        return _withdraw(lake, settings.athlete_id, settings.athlete_handle)
+        return withdraw_public(lake, settings.athlete_id, settings.athlete_handle)
     handle = settings.athlete_handle
     privacy = privacy_settings(lake, settings)  # fail before writing anything
     public_ids = public_activity_ids(lake, settings.athlete_id, privacy)  # fails on an unmatched private entry
@@ -127,9 +127,11 @@ def _purge_public(lake: Lake) -> None:
     log.info("public layer: privacy tightened; history of every public table purged")
 
 
-def _withdraw(lake: Lake, athlete_id: str, handle: str) -> dict[str, int]:
-    """An athlete who is not public: remove its rows from every public table (fresh snapshots,
-    history purged) and its build state. Writes nothing when there is nothing of it."""
+def withdraw_public(lake: Lake, athlete_id: str, handle: str) -> dict[str, int]:
+    """Remove an athlete's rows published under `handle` from every public table (fresh
+    snapshots, history purged) and its build state: for an athlete who is not public, or whose
+    handle changed (the next build publishes it under the new one). Writes nothing when there
+    is nothing of it."""
     state = read(lake, public_state.SPEC)
     present = [spec for spec in public_tables.ALL
                if table_exists(lake, spec) and not scan(lake, spec).filter(pl.col("athlete") == handle).head(1).collect().is_empty()]

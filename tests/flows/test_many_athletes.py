@@ -145,3 +145,12 @@ def test_a_second_writer_of_the_same_athlete_waits_then_gives_up_with_one_line(l
         result = CliRunner().invoke(app, ["ingest", "fit", str(fit_folder), "--athlete", "ann"])
         assert result.exit_code == 1 and "busy" in result.output and "marts build" in result.output
         run("ingest", "fit", str(fit_folder), "--athlete", "bob")  # another athlete is not held up
+
+
+def test_a_new_handle_leaves_no_public_row_under_the_old_one(lake):
+    run("athlete", "set", "--athlete", "ann", "--handle", "anna")
+    assert "ann" not in _public_handles(lake)["public/activities"]
+    run("marts", "build", "--today", TODAY)
+    handles = _public_handles(lake)
+    assert handles["public/activities"] == {"me", "anna"}
+    assert all("ann" not in h for h in handles.values())
