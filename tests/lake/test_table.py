@@ -88,4 +88,4 @@ def test_concurrent_writers_neither_lose_nor_double_rows_locally(local_lake):
 # the same version can both land there where real S3 refuses one — the test then failed now and
 # then for moto's reason, not runlake's. The local file system (atomic create) is the
 # authoritative race test; on S3, writers of one athlete are serialised by its lease
-# (lake/lease.py) and the ingest's read-back check (pipeline/fit_batch.py) catches the rest.
+# (lake/lease.py), so two of them never race.
