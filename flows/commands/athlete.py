@@ -11,7 +11,7 @@ import polars as pl
 import typer
 
 from flows.commands.common import athlete_context, athlete_option, fail, lake_from, load_settings, user_errors
-from flows.steps import athletes as athlete_steps
+from pipeline import athletes as athlete_steps
 from flows.steps.build_marts import athlete_today
 from lake import athlete_profile
 from lake.table import read, upsert

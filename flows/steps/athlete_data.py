@@ -27,7 +27,7 @@ from lake import fit_files, quarantine, raw, registry, strava_state
 from lake.purge import purge_history
 from lake.storage import Lake
 from lake.table import TableSpec, overwrite_batches, scan, table_exists
-from flows.steps.athletes import Athlete, resolve_athlete
+from pipeline.athletes import Athlete, resolve_athlete
 from sources.fit.inbox import ATHLETES_FOLDER
 from runlake.errors import RunlakeError
 from runlake.settings import Settings

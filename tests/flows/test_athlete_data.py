@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 from bench.private_history import Run
 from flows.cli import app
 from flows.steps.athlete_data import MANIFEST, SECRET_COLUMNS, export_file_name
-from flows.steps.athletes import resolve_athlete
+from pipeline.athletes import resolve_athlete
 from flows.steps.build_marts import build_marts
 from lake import activities, athlete_profile, athletes, fit_files, privacy_marks, raw, records, registry, strava_state
 from lake.storage import Lake

@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pytest
 from prefect.logging import disable_run_logger
-from prefect.states import Completed, Failed
+from prefect.states import Completed
 
 import flows.daily as daily_mod
 from flows.daily_fanout import AthletesFailed, ChildResult, child_parameters, summarize
 from pipeline.lake_access import open_lake
-from flows.steps.athletes import add_athlete, inbox_of, list_athletes
+from pipeline.athletes import add_athlete, inbox_of, list_athletes
 from lake import activities
 from lake import athletes as athletes_table
 from lake.marts import DAILY_LOAD

@@ -29,6 +29,7 @@ from lake import athletes as athletes_table
 from lake.storage import Lake
 from lake.table import read, upsert
 from marts.privacy import parse_privacy_zones
+from pipeline.public_withdraw import withdraw_public
 from runlake.errors import RunlakeError
 from runlake.settings import Settings
 
@@ -190,7 +191,5 @@ def update_athlete(lake: Lake, settings: Settings, athlete: Athlete, **changes) 
     row |= changes | {"updated_at": _now()}
     upsert(lake, athletes_table.SPEC, athletes_table.SPEC.conform(pl.DataFrame([row])))
     if changes.get("handle", athlete.handle) != athlete.handle:  # no public row keeps the old name
-        from flows.steps.build_public import withdraw_public
-
         withdraw_public(lake, athlete.athlete_id, athlete.handle)
     return resolve_athlete(lake, settings, row["handle"])
