@@ -36,8 +36,9 @@ from sources.strava.auth import token_path
 log = logging.getLogger(__name__)
 
 #: Columns never written to an export, in whatever table they appear: encrypted secrets
-#: (`private/credentials`) are useless without the server's key and a liability in a zip.
-SECRET_COLUMNS = frozenset({"ciphertext"})
+#: (`private/credentials`) are useless without the server's key and a liability in a zip; an API
+#: token's salt and hash (`private/api_tokens`) would let a copied export be tried offline.
+SECRET_COLUMNS = frozenset({"ciphertext", "salt", "token_hash"})
 MANIFEST = "manifest.json"
 
 
