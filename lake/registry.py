@@ -11,7 +11,7 @@ under `lake/` is listed.
 from __future__ import annotations
 
 from lake import activities, athlete_profile, athletes, credentials, fit_files, identities, laps, privacy_marks, public, public_state
-from lake import meta, quarantine, records, strava_state
+from lake import meta, quarantine, records, strava_state, tokens
 from lake import marts as marts_tables
 from lake.table import TableSpec
 
@@ -29,6 +29,7 @@ PRIVATE: tuple[TableSpec, ...] = (
     privacy_marks.SPEC,
     credentials.SPEC,
     identities.SPEC,
+    tokens.SPEC,
     public_state.SPEC,
     marts_tables.DAILY_LOAD,
     marts_tables.WEEKLY_SUMMARY,
