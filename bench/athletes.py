@@ -20,7 +20,7 @@ import polars as pl
 
 from bench.marts import CACHE, history_lake
 from pipeline.athletes import list_athletes
-from flows.steps.build_marts import build_marts
+from pipeline.steps.build_marts import build_marts
 from lake import activities as A
 from lake import athletes as athletes_table
 from lake import laps as L

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from flows.steps.build_marts import build_marts
+from pipeline.steps.build_marts import build_marts
 from lake import activities as A
 from lake import records as R
 from lake.storage import Lake

@@ -1,6 +1,6 @@
 """Flow `build-marts`: one athlete's private marts, then its public layer.
 
-A thin wrapper: the work is `flows.steps.build_marts.build_marts`, which the CLI calls too
+A thin wrapper: the work is `pipeline.steps.build_marts.build_marts`, which the CLI calls too
 (`runlake marts build`), under the athlete's lease (lake/lease.py). Parameters override the
 settings read from the environment.
 """
@@ -12,7 +12,7 @@ import datetime as dt
 from prefect import flow, get_run_logger
 
 from flows.athlete_runs import open_athlete
-from flows.steps.build_marts import BuildSummary, build_marts
+from pipeline.steps.build_marts import BuildSummary, build_marts
 from lake import lease
 from runlake.files import private_umask
 from runlake.settings import Settings

@@ -1,6 +1,6 @@
 """Flow `ingest-fit`: one athlete's FIT files from its inbox (or given paths) into the lake.
 
-A thin wrapper: the work is `flows.steps.ingest_fit.ingest_fit_files`, which the CLI calls too.
+A thin wrapper: the work is `pipeline.steps.ingest_fit.ingest_fit_files`, which the CLI calls too.
 The athlete's lease is taken once there are files to ingest (lake/lease.py).
 """
 
@@ -10,7 +10,7 @@ from prefect import flow, get_run_logger
 
 from flows.athlete_runs import inbox_missing, open_athlete
 from flows.events import emit_activities_landed
-from flows.steps.ingest_fit import IngestReport, ingest_fit_files, resolve_inputs
+from pipeline.steps.ingest_fit import IngestReport, ingest_fit_files, resolve_inputs
 from lake import lease
 from runlake.files import private_umask
 from runlake.settings import Settings

@@ -5,7 +5,7 @@ public athlete's handle (`athlete`) instead, only of athletes whose `public` is 
 that identifies them beyond it, their devices or their homes.
 No column bears a time of day (only local `date`s and durations from an activity's start), ids
 are `public_activity_id`s (keyed HMACs, see docs/privacy.md), and the daily/weekly aggregates are
-recomputed over the public activities only. `flows.steps.build_public.build_public` rewrites the small
+recomputed over the public activities only. `pipeline.steps.build_public.build_public` rewrites the small
 tables whole on every build and updates routes/samples per changed activity. docs/privacy.md
 documents each rule.
 """
@@ -181,7 +181,7 @@ ALL = (
     SAMPLES_PUBLIC,
 )
 
-#: The per-activity tables `flows.steps.build_public` updates incrementally.
+#: The per-activity tables `pipeline.steps.build_public` updates incrementally.
 TRACKS = (ROUTES_PUBLIC, ROUTE_SHAPES_PUBLIC, SAMPLES_PUBLIC)
 
 for _spec in ALL:  # a guard at definition time: a forbidden column is a bug, not a setting

@@ -2,7 +2,7 @@
 what (key: `activity_id`).
 
 Routes and samples are the one expensive part of the public layer (they read the records), so
-`flows.steps.build_public` recomputes them only for activities whose fingerprint (the activity row
+`pipeline.steps.build_public` recomputes them only for activities whose fingerprint (the activity row
 plus the privacy settings and id key in force) changed since the last build. This table lives in
 the private part of the lake: it maps private ids to public ones and must never be published.
 """

@@ -1,6 +1,6 @@
 """The anonymized public layer as pure transforms (LazyFrame → LazyFrame; no I/O).
 
-`flows/steps/build_public.py` reads the private tables and marts, calls these, and overwrites
+`pipeline/steps/build_public.py` reads the private tables and marts, calls these, and overwrites
 `<lake>/public/*`. The rules (docs/privacy.md): only public activities (not private by
 `RUNLAKE_PRIVATE_ACTIVITIES`, Strava's flag or a privacy mark, not deleted, from a source in
 `RUNLAKE_PUBLIC_SOURCES`); keyed-HMAC ids; dates without time of day; aggregates recomputed over

@@ -1,7 +1,7 @@
 """Take an athlete out of the public layer: its rows under one handle, its build state, and the
 tables' history (an athlete made private, or one whose handle changed).
 
-Used by the public build (`flows.steps.build_public`) and by `pipeline.athletes` when a handle
+Used by the public build (`pipeline.steps.build_public`) and by `pipeline.athletes` when a handle
 changes, so no public row keeps the old name.
 """
 

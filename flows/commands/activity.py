@@ -24,7 +24,7 @@ def set_command(
     ] = None,
 ) -> None:
     """Change what runlake knows about one activity."""
-    from flows.steps.visibility import set_visibility
+    from pipeline.steps.visibility import set_visibility
 
     if public is None:
         fail("nothing to set: give --public or --private")

@@ -12,7 +12,7 @@ import typer
 
 from flows.commands.common import athlete_context, athlete_option, fail, lake_from, load_settings, user_errors
 from pipeline import athletes as athlete_steps
-from flows.steps.build_marts import athlete_today
+from pipeline.steps.build_marts import athlete_today
 from lake import athlete_profile
 from lake.table import read, upsert
 from marts.profile import Physiology, ProfileError, check_resolved, resolve

@@ -1,4 +1,4 @@
-"""`runlake athlete export|erase`: an athlete's data rights (flows/steps/athlete_data.py).
+"""`runlake athlete export|erase`: an athlete's data rights (pipeline/steps/athlete_data.py).
 
 Registered on the `athlete` group (`flows.commands.athlete.app`) when the CLI loads it.
 """
@@ -11,7 +11,7 @@ import typer
 
 from flows.commands.athlete import app
 from flows.commands.common import fail, lake_from, load_settings, out, user_errors
-from flows.steps.athlete_data import erase_athlete, export_athlete
+from pipeline.steps.athlete_data import erase_athlete, export_athlete
 
 
 @app.command("export")

@@ -8,7 +8,7 @@ import typer
 
 from flows.commands.common import athlete_lease, lake_from, out, load_settings, user_errors
 from flows.commands.ingest import print_report, progress_bar
-from flows.steps.demo import run_demo
+from pipeline.steps.demo import run_demo
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from flows.commands.common import athlete_context, athlete_lease, athlete_option, console, out, user_errors, verbose_logging
-from flows.steps.ingest_fit import IngestReport, ingest_fit_files, resolve_inputs
+from pipeline.steps.ingest_fit import IngestReport, ingest_fit_files, resolve_inputs
 
 app = typer.Typer(no_args_is_help=True)
 

@@ -32,7 +32,7 @@ def rebuild_command(
 ) -> None:
     """Re-derive an athlete's activities, laps and records from the raw FIT archive (after a decoder change)."""
     from flows.commands.ingest import progress_bar
-    from flows.steps.rebuild import rebuild_from_raw
+    from pipeline.steps.rebuild import rebuild_from_raw
 
     lake, athlete = athlete_context(handle)
     settings = athlete.settings

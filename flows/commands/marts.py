@@ -50,7 +50,7 @@ def build(
 
 
 def _build_one(lake, settings, full: bool, day: dt.date | None) -> None:
-    from flows.steps.build_marts import build_marts
+    from pipeline.steps.build_marts import build_marts
 
     with athlete_lease(lake, settings.athlete_id, "marts build"), Progress(
         TextColumn("marts"), BarColumn(), MofNCompleteColumn(), TextColumn("activities"), TimeElapsedColumn(),

@@ -24,9 +24,9 @@ from typer.testing import CliRunner
 
 from bench.private_history import Run
 from flows.cli import app
-from flows.steps.athlete_data import MANIFEST, SECRET_COLUMNS, export_file_name
+from pipeline.steps.athlete_data import MANIFEST, SECRET_COLUMNS, export_file_name
 from pipeline.athletes import resolve_athlete
-from flows.steps.build_marts import build_marts
+from pipeline.steps.build_marts import build_marts
 from lake import activities, athlete_profile, athletes, fit_files, privacy_marks, raw, records, registry, strava_state
 from lake.storage import Lake
 from lake.table import overwrite, scan, table_exists

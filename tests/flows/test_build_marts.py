@@ -7,7 +7,7 @@ import math
 import polars as pl
 import pytest
 
-from flows.steps.build_marts import build_marts
+from pipeline.steps.build_marts import build_marts
 from lake import activities as A
 from lake import athlete_profile
 from lake import records as R

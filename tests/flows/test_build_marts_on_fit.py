@@ -18,8 +18,8 @@ from lake.storage import Lake
 from lake.table import read
 from runlake.settings import Settings
 
-from flows.steps import ingest_fit as ingest
-from flows.steps.build_marts import build_marts
+from pipeline.steps import ingest_fit as ingest
+from pipeline.steps.build_marts import build_marts
 from sources.fit import synthetic
 
 TODAY = dt.date(2026, 1, 1)

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from bench.private_history import Run, offset_point, write_private_lake
-from flows.steps.build_public import build_public
+from pipeline.steps.build_public import build_public
 from lake import public as public_tables
 from lake.public_id_key import KEY_PATH
 from lake.storage import Lake
@@ -67,7 +67,7 @@ def _public(lake, spec) -> pl.DataFrame:
 
 def _ids_of(lake) -> dict[str, str]:
     from marts.public import public_id
-    from flows.steps.build_public import public_id_key
+    from pipeline.steps.build_public import public_id_key
 
     key = public_id_key(lake, _settings(lake.root))
     return {r.activity_id: public_id(key, r.activity_id) for r in _runs()}

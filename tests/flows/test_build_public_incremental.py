@@ -8,7 +8,7 @@ import logging
 import polars as pl
 
 from bench.private_history import Run, write_private_lake
-from flows.steps.build_public import build_public
+from pipeline.steps.build_public import build_public
 from lake import public as public_tables
 from lake import public_state
 from lake.storage import Lake
@@ -50,7 +50,7 @@ def test_incremental_equals_full_rebuild(tmp_path, caplog):
     runs[1].is_private = True
     runs[2].is_deleted = True
     write_private_lake(inc, runs)
-    with caplog.at_level(logging.INFO, logger="flows.steps.build_public"), caplog.at_level(logging.INFO, logger="pipeline.public_withdraw"):
+    with caplog.at_level(logging.INFO, logger="pipeline.steps.build_public"), caplog.at_level(logging.INFO, logger="pipeline.public_withdraw"):
         build_public(inc, _settings(inc.root), today=TODAY)
     # Two runs left the public layer: every public table is a fresh snapshot, its history purged.
     assert "tracks of 4 activities to compute (fresh snapshot)" in caplog.text
@@ -68,7 +68,7 @@ def test_unchanged_build_recomputes_nothing(tmp_path, caplog):
     write_private_lake(lake, _runs(3))
     build_public(lake, _settings(lake.root), today=TODAY)
     before = _snapshot(lake)
-    with caplog.at_level(logging.INFO, logger="flows.steps.build_public"):
+    with caplog.at_level(logging.INFO, logger="pipeline.steps.build_public"):
         build_public(lake, _settings(lake.root), today=TODAY)
     assert "tracks of 0 activities to compute\n" in caplog.text and "purged" not in caplog.text
     _assert_same(before, _snapshot(lake))
@@ -80,7 +80,7 @@ def test_new_runs_alone_are_added_without_a_fresh_snapshot(tmp_path, caplog):
     write_private_lake(lake, apart(3))
     build_public(lake, _settings(lake.root), today=TODAY)
     write_private_lake(lake, apart(5))
-    with caplog.at_level(logging.INFO, logger="flows.steps.build_public"):
+    with caplog.at_level(logging.INFO, logger="pipeline.steps.build_public"):
         build_public(lake, _settings(lake.root), today=TODAY)
     assert "tracks of 2 activities to compute\n" in caplog.text and "purged" not in caplog.text
     full = Lake.at(str(tmp_path / "full"))

@@ -109,7 +109,7 @@ def test_a_typo_in_the_time_zone_is_one_line_not_a_quarantine(env, fit_folder):
 def test_unreadable_file_is_reported_and_the_rest_go_on(tmp_path, fit_folder, monkeypatch):
     """As root nothing is unreadable, so the read itself fails here."""
     from pipeline.lake_access import open_lake
-    from flows.steps import ingest_fit as step
+    from pipeline.steps import ingest_fit as step
     from runlake.settings import Settings
 
     real = step.inbox.read_bytes

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from pipeline.lake_access import open_lake
-from flows.steps.ingest_fit import ingest_fit_files, resolve_inputs
+from pipeline.steps.ingest_fit import ingest_fit_files, resolve_inputs
 from lake import activities, fit_files, laps, quarantine, records
 from pipeline import fit_batch
 from lake.storage import Lake

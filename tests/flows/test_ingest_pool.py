@@ -1,4 +1,4 @@
-"""The ingest's worker pool (flows/steps/ingest_fit.py): started once for the run, only when a
+"""The ingest's worker pool (pipeline/steps/ingest_fit.py): started once for the run, only when a
 batch is big enough, and giving exactly what the in-process path gives."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import polars as pl
 
 from pipeline.lake_access import open_lake
-from flows.steps import ingest_fit
-from flows.steps.ingest_fit import ingest_fit_files, resolve_inputs
+from pipeline.steps import ingest_fit
+from pipeline.steps.ingest_fit import ingest_fit_files, resolve_inputs
 from lake import activities, laps, records
 from lake.table import read
 from runlake.settings import Settings

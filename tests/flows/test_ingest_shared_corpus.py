@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from pipeline.lake_access import open_lake
-from flows.steps.ingest_fit import ingest_fit_files, resolve_inputs
+from pipeline.steps.ingest_fit import ingest_fit_files, resolve_inputs
 from lake import activities, fit_files, quarantine, records
 from lake.table import read
 from runlake.settings import Settings

@@ -1,4 +1,4 @@
-"""`runlake lake rebuild` (flows/steps/rebuild.py): re-deriving the tables from the raw archive
+"""`runlake lake rebuild` (pipeline/steps/rebuild.py): re-deriving the tables from the raw archive
 gives back exactly what the ingest wrote, streamed in several batches, with a later file of the
 same recording winning, and the worker-pool path equal to the in-process one."""
 
@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 
 from pipeline.lake_access import open_lake
-from flows.steps.ingest_fit import ingest_fit_files, resolve_inputs
-from flows.steps.rebuild import rebuild_from_raw
+from pipeline.steps.ingest_fit import ingest_fit_files, resolve_inputs
+from pipeline.steps.rebuild import rebuild_from_raw
 from lake import activities, fit_files, laps, records
 from pipeline import activity_write, fit_rebuild
 from lake.table import read
@@ -42,7 +42,7 @@ def test_rebuild_gives_back_what_the_ingest_wrote(tmp_path, fit_folder, monkeypa
     before = snapshot(lake)
     monkeypatch.setattr(fit_rebuild, "STREAM_ROWS", 1000)  # several streamed batches
     if workers == 2:
-        monkeypatch.setattr("flows.steps.rebuild.CHUNK_FILES", 1)  # the pool path on 6 files
+        monkeypatch.setattr("pipeline.steps.rebuild.CHUNK_FILES", 1)  # the pool path on 6 files
     seen = []
     report = rebuild_from_raw(lake, settings, workers=workers, progress=lambda done, total: seen.append((done, total)))
     assert report.files == 6 and report.activities == 6 and report.quarantined == 0

@@ -56,7 +56,7 @@ def test_session_detail_shows_pace_hr_and_route(history_lake, monkeypatch):
 
 def test_dashboard_works_with_private_tables_removed(tmp_path, monkeypatch):
     from bench.private_history import Run, write_private_lake
-    from flows.steps.build_public import build_public
+    from pipeline.steps.build_public import build_public
     from runlake.settings import Settings
 
     lake_dir = tmp_path / "lake"

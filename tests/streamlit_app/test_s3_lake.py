@@ -14,7 +14,7 @@ import pytest
 
 from apptest_support import assert_clean, charts_of, open_page
 from bench.private_history import Run, write_private_lake
-from flows.steps.build_public import build_public
+from pipeline.steps.build_public import build_public
 from lake.public_id_key import read_or_create_public_id_key
 from lake.storage import Lake
 from runlake.settings import Settings

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.steps.ingest_fit import ingest_fit_files, resolve_inputs
+from pipeline.steps.ingest_fit import ingest_fit_files, resolve_inputs
 from lake import activities, laps, records
 from lake.storage import Lake
 from lake.table import read

@@ -1,6 +1,6 @@
 """Privacy is sticky: a run private on Strava, or hidden by RUNLAKE_PRIVATE_ACTIVITIES, stays out
 of every public table after it is merged with its watch file, deleted on Strava and the lake
-rebuilt — until the athlete publishes it (`flows.steps.visibility.set_visibility`).
+rebuilt — until the athlete publishes it (`pipeline.steps.visibility.set_visibility`).
 
 Real watch files (synthetic FIT generator) through the real ingest, Strava through the real sync
 against the fake server, the real marts build (which ends with the public layer).
@@ -15,11 +15,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.steps.build_marts import build_marts
-from flows.steps.build_public import public_id_key
-from flows.steps.ingest_fit import ingest_fit_files, resolve_inputs
-from flows.steps.rebuild import rebuild_from_raw
-from flows.steps.visibility import set_visibility
+from pipeline.steps.build_marts import build_marts
+from pipeline.steps.build_public import public_id_key
+from pipeline.steps.ingest_fit import ingest_fit_files, resolve_inputs
+from pipeline.steps.rebuild import rebuild_from_raw
+from pipeline.steps.visibility import set_visibility
 from lake import activities, privacy_marks
 from lake import public as public_tables
 from lake.storage import Lake

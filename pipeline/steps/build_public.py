@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from flows.steps.visibility import public_activity_ids
+from pipeline.steps.visibility import public_activity_ids
 from pipeline.public_withdraw import purge_public, withdraw_public
 from lake import activities as activities_table
 from lake import public as public_tables

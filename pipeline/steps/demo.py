@@ -9,8 +9,8 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.steps.build_marts import build_marts
-from flows.steps.ingest_fit import IngestReport, ingest_fit_files, resolve_inputs
+from pipeline.steps.build_marts import build_marts
+from pipeline.steps.ingest_fit import IngestReport, ingest_fit_files, resolve_inputs
 from lake import athlete_profile
 from lake.storage import Lake
 from lake.table import read, upsert

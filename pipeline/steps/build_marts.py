@@ -231,6 +231,6 @@ def _build_daily_weekly(lake, athlete, all_summary, changed, removed, state, tod
 
 def _build_public(lake: Lake, settings: Settings, today: dt.date) -> dict:
     """The anonymized public layer, from the marts just built (docs/privacy.md)."""
-    from flows.steps.build_public import build_public
+    from pipeline.steps.build_public import build_public
 
     return dict(build_public(lake, settings, today=today))
