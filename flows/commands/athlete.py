@@ -7,15 +7,13 @@ import contextlib
 import datetime as dt
 from collections.abc import Iterator
 
-import polars as pl
 import typer
 
 from flows.commands.common import athlete_context, athlete_option, fail, lake_from, load_settings, user_errors
 from pipeline import athletes as athlete_steps
+from pipeline.physiology import record_physiology, resolved_profile
 from pipeline.steps.build_marts import athlete_today
-from lake import athlete_profile
-from lake.table import read, upsert
-from marts.profile import Physiology, ProfileError, check_resolved, resolve
+from marts.profile import ProfileError
 
 @contextlib.contextmanager
 def profile_errors() -> Iterator[None]:
@@ -112,20 +110,12 @@ def set_values(
             day = dt.date.fromisoformat(valid_from) if valid_from else athlete_today(settings)
         except ValueError:
             raise ProfileError(f"--from {valid_from!r} is not a date (YYYY-MM-DD)") from None
-        existing = read(lake, athlete_profile.SPEC).filter(pl.col("athlete_id") == settings.athlete_id)
-        same_day = existing.filter(pl.col("valid_from") == day)
-        old = same_day.row(0, named=True) if same_day.height else {}
         given = {
             "hr_max_bpm": hr_max, "hr_rest_bpm": hr_rest, "threshold_hr_bpm": threshold_hr,
             "threshold_pace_s_per_km": parse_pace(threshold_pace) if threshold_pace is not None else None,
-            "sex": sex.lower() if sex is not None else None,
+            "sex": sex,
         }
-        row = {k: (v if v is not None else old.get(k)) for k, v in given.items()}
-        row |= {"athlete_id": settings.athlete_id, "valid_from": day, "updated_at": dt.datetime.now(dt.timezone.utc)}
-        new = athlete_profile.SPEC.conform(pl.DataFrame([row], schema=athlete_profile.SPEC.schema))
-        merged = pl.concat([existing.filter(pl.col("valid_from") != day), new])
-        check_resolved(resolve(merged.lazy(), Physiology.from_settings(settings)).collect())
-        upsert(lake, athlete_profile.SPEC, new)
+        record_physiology(lake, settings, day, given, now=dt.datetime.now(dt.timezone.utc))
     print(f"athlete {settings.athlete_id}: from {day}: " + ", ".join(f"{k}={v}" for k, v in given.items() if v is not None))
     print("run `runlake marts build` to recompute the affected history")
 
@@ -137,8 +127,7 @@ def show(handle: str = athlete_option()) -> None:
     settings = athlete.settings
     print(f"{athlete.handle}: {'public' if athlete.public else 'private'}, {settings.timezone}, inbox {settings.inbox}")
     with user_errors(), profile_errors():
-        rows = read(lake, athlete_profile.SPEC).filter(pl.col("athlete_id") == settings.athlete_id)
-        resolved = resolve(rows.lazy(), Physiology.from_settings(settings)).collect()
+        resolved = resolved_profile(lake, settings)
     for r in resolved.iter_rows(named=True):
         since = "defaults (RUNLAKE_*)" if r["valid_from"].year == 1900 else f"from {r['valid_from']}"
         print(
