@@ -195,6 +195,7 @@ def delete_leases(lake: Lake, athlete_id: str) -> None:
     store = _Store(lake, athlete_id)
     for generation in store.generations():
         store.delete(generation)
+    store.remove_folder()
 
 
 class Lease:
@@ -290,6 +291,9 @@ class _Store:
 
     def delete(self, generation: int) -> None:
         self._objects.delete(generation)
+
+    def remove_folder(self) -> None:
+        self._objects.remove_folder()
 
 
 def _encode(record: LeaseRecord) -> bytes:

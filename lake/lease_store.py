@@ -8,6 +8,7 @@ content is complete before the name appears), on S3 a PUT with `If-None-Match: *
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -101,3 +102,10 @@ class LeaseObjects:
             self._fs.rm_file(f"{self._key}/{name}")
         except FileNotFoundError:
             pass
+
+    def remove_folder(self) -> None:
+        """Erasure: the athlete's (now empty) lease folder goes too — its name is the athlete id.
+        On S3 there is no folder once the objects are gone."""
+        if self._fs is None:
+            with contextlib.suppress(FileNotFoundError):
+                os.rmdir(self._uri)

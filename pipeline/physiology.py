@@ -15,7 +15,7 @@ import polars as pl
 from lake import athlete_profile
 from lake.storage import Lake
 from lake.table import read, upsert
-from marts.profile import Physiology, check_resolved, resolve
+from marts.profile import Physiology, ProfileError, check_resolved, resolve
 from runlake.settings import Settings
 
 #: The columns a caller may set (units in the names).
@@ -50,3 +50,14 @@ def record_physiology(lake: Lake, settings: Settings, day: dt.date, given: dict,
     check_resolved(resolve(merged.lazy(), Physiology.from_settings(settings)).collect())
     upsert(lake, athlete_profile.SPEC, new)
     return {k: v for k, v in given.items() if v is not None}
+
+
+def parse_pace(text: str) -> float:
+    """'3:30' (min:s per km) or '210' (s per km) -> seconds per km."""
+    try:
+        if ":" in text:
+            minutes, seconds = text.split(":")
+            return int(minutes) * 60 + float(seconds)
+        return float(text)
+    except ValueError:
+        raise ProfileError(f"threshold pace {text!r} is not m:ss per km or seconds per km") from None

@@ -195,3 +195,37 @@ def pb_progression_chart(efforts: pl.DataFrame, effort: str) -> alt.Chart:
         )
         .properties(height=240)
     )
+
+
+def privacy_zone_preview(endpoints: pl.DataFrame, zones) -> alt.LayerChart:
+    """The athlete's recent start and end points, those inside a privacy zone marked hidden, over
+    the zones' circles (a private page only: these are real positions)."""
+    import math
+
+    from marts.geo import haversine_np, offset_deg
+
+    points = pl.concat([
+        endpoints.select(pl.col("start_lat").alias("lat"), pl.col("start_lon").alias("lon")),
+        endpoints.select(pl.col("end_lat").alias("lat"), pl.col("end_lon").alias("lon")),
+    ])
+    hidden = [False] * points.height
+    for zone in zones:
+        inside = haversine_np(points["lat"].to_numpy(), points["lon"].to_numpy(), zone.lat_deg, zone.lon_deg) <= zone.radius_m
+        hidden = [h or bool(i) for h, i in zip(hidden, inside, strict=True)]
+    points = points.with_columns(pl.Series("shown", ["hidden" if h else "start/end" for h in hidden]))
+    rings = []
+    for n, zone in enumerate(zones):
+        for k in range(49):
+            angle = 2 * math.pi * k / 48
+            lat, lon = offset_deg(zone.lat_deg, zone.lon_deg, zone.radius_m * math.sin(angle), zone.radius_m * math.cos(angle))
+            rings.append({"zone": n, "k": k, "lat": lat, "lon": lon})
+    ring_frame = pl.DataFrame(rings, schema={"zone": pl.Int64, "k": pl.Int64, "lat": pl.Float64, "lon": pl.Float64})
+    dots = alt.Chart(points).mark_circle(size=40).encode(
+        longitude="lon:Q", latitude="lat:Q",
+        color=alt.Color("shown:N", scale=alt.Scale(domain=["start/end", "hidden"], range=[ACCENT, MUTED]),
+                        legend=alt.Legend(orient="top", title=None)),
+    )
+    circles = alt.Chart(ring_frame).mark_line(color=FORM, strokeWidth=2).encode(
+        longitude="lon:Q", latitude="lat:Q", detail="zone:N", order="k:Q"
+    )
+    return alt.layer(circles, dots).project(type="mercator").properties(height=320)

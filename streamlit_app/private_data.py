@@ -45,5 +45,24 @@ def activities(athlete_id: str) -> pl.DataFrame:
 
 def forget(athlete_id: str) -> None:
     """After an ingest or a settings change of this athlete: its next read is fresh."""
-    for loader in (daily, weekly, activities):
+    for loader in (daily, weekly, activities, recent_endpoints):
         loader.clear(athlete_id)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=256)
+def recent_endpoints(athlete_id: str, activities_shown: int = 60) -> pl.DataFrame:
+    """Start and end fixes (`start_lat`, `start_lon`, `end_lat`, `end_lon`) of the athlete's most
+    recent activities with a route: what the privacy-zone preview of /settings draws."""
+    from lake import records
+    from marts.places import route_endpoints
+
+    if not athlete_id:
+        raise ValueError("a private read needs the signed-in athlete's id")
+    recent = activities(athlete_id).head(activities_shown)["activity_id"]
+    fixes = (
+        scan(data.lake(), records.SPEC)
+        .filter((pl.col("athlete_id") == athlete_id) & pl.col("activity_id").is_in(recent.implode()))
+        .select("activity_id", "seq", "lat_deg", "lon_deg")
+        .filter(pl.col("lat_deg").is_not_null() & pl.col("lon_deg").is_not_null())
+    )
+    return route_endpoints(fixes).collect()

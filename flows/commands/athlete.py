@@ -11,7 +11,7 @@ import typer
 
 from flows.commands.common import athlete_context, athlete_option, fail, lake_from, load_settings, user_errors
 from pipeline import athletes as athlete_steps
-from pipeline.physiology import record_physiology, resolved_profile
+from pipeline.physiology import parse_pace, record_physiology, resolved_profile
 from pipeline.steps.build_marts import athlete_today
 from marts.profile import ProfileError
 
@@ -55,17 +55,6 @@ def list_command() -> None:
         flags = ["public" if a.public else "private"] + (["default"] if a.is_default else [])
         name = f" ({a.display_name})" if a.display_name else ""
         print(f"{a.handle}{name}  {', '.join(flags)}  {a.timezone}  id {a.athlete_id}")
-
-
-def parse_pace(text: str) -> float:
-    """'3:30' (min:s per km) or '210' (s per km) -> seconds per km."""
-    try:
-        if ":" in text:
-            minutes, seconds = text.split(":")
-            return int(minutes) * 60 + float(seconds)
-        return float(text)
-    except ValueError:
-        raise ProfileError(f"threshold pace {text!r} is not m:ss per km or seconds per km") from None
 
 
 @app.command("set")

@@ -23,7 +23,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.lake_access import lake_at
-from lake import fit_files, quarantine, raw, registry, strava_state
+from lake import fit_files, lease, quarantine, raw, registry, strava_state
 from lake.purge import purge_history
 from lake.storage import Lake
 from lake.table import TableSpec, overwrite_batches, scan, table_exists
@@ -165,6 +165,10 @@ def _export_table(lake: Lake, spec: TableSpec, athlete: Athlete, zf: zipfile.Zip
 # --- erasure ---------------------------------------------------------------------------------------
 
 
+class AthleteBusyError(RunlakeError):
+    """Another writer of the athlete (an ingest, a sync) kept its lease: nothing was erased."""
+
+
 @dataclass
 class ErasureReport:
     athlete: Athlete
@@ -177,8 +181,10 @@ class ErasureReport:
     notes: list[str] = field(default_factory=list)
 
 
-def erase_athlete(lake: Lake, settings: Settings, handle: str) -> ErasureReport:
-    """Delete everything of `handle` from the lake, its inbox folder and RUNLAKE_HOME.
+def erase_athlete(lake: Lake, settings: Settings, handle: str, *, lease_wait_s: float | None = None) -> ErasureReport:
+    """Delete everything of `handle` from the lake, its inbox folder and RUNLAKE_HOME, holding
+    the athlete's lease (waiting up to `lease_wait_s`, default RUNLAKE_LEASE_WAIT_S, for its other
+    writer; then a one-line RunlakeError), and last its lease objects themselves.
 
     Order: raw files, inbox, token file, then each table's rows — so a run stopped midway is
     finished by running it again (the rows that name the rest are the last to go). Each table
@@ -189,6 +195,18 @@ def erase_athlete(lake: Lake, settings: Settings, handle: str) -> ErasureReport:
     Must not run beside another writer of the lake (`lake.purge.purge_history`).
     """
     athlete = resolve_athlete(lake, settings, handle)
+    wait = settings.lease_wait_s if lease_wait_s is None else lease_wait_s
+    try:
+        held = lease.acquire(lake, athlete.athlete_id, "athlete erase", wait_s=wait)
+    except lease.LeaseBusyError as exc:
+        raise AthleteBusyError(str(exc)) from None
+    with held:
+        report = _erase(lake, settings, athlete)
+    lease.delete_leases(lake, athlete.athlete_id)  # released first: no heartbeat writes one back
+    return report
+
+
+def _erase(lake: Lake, settings: Settings, athlete: Athlete) -> ErasureReport:
     report = ErasureReport(athlete)
 
     files, shared = _raw_files(lake, athlete.athlete_id)
