@@ -29,6 +29,11 @@ if weekly.height:
     st.subheader("Weekly volume")
     view.chart(charts.weekly_volume_chart(weekly, units))
 
+latest = acts.row(0, named=True)
+st.markdown(
+    f"Latest: **{latest['local_start']:%a %d %b %Y, %H:%M}** · {units.fmt_distance(latest['distance_m'], 2)}"
+    + (" · private" if latest["is_private"] else "")
+)
 st.subheader("Activities")
 shown = acts.select(
     "local_start", "sport", "session_type", "distance_m", "moving_s", "avg_hr_bpm", "trimp", "is_private", "source"

@@ -43,7 +43,7 @@ if erase:
         except AthleteBusyError:  # its other writer (an ingest, a sync) held on: nothing was erased yet
             st.warning("Your data is being updated right now (an ingest or a sync). Try again in a minute.")
             st.stop()
-    private_data.forget(athlete.athlete_id)
+    private_data.forget_everyone()
     account.forget_identity_cache()
     st.session_state.pop(EXPORT, None)
     st.logout()

@@ -52,7 +52,6 @@ if saved_profile:
     except RunlakeError as exc:  # an unknown zone, a malformed privacy zone: one line, nothing written
         st.error(str(exc), icon=":material/error:")
     else:
-        private_data.forget(athlete.athlete_id)
         st.success("Saved.", icon=":material/check:")
 
 st.subheader("What your privacy zones hide")
