@@ -1,132 +1,41 @@
-"""The athletes of a lake: resolving `--athlete HANDLE`, per-athlete settings, the registry.
-
-`resolve_athlete(lake, settings, handle)` is how every command and flow learns whose data it
-works on. It returns the athlete with its *effective* settings: a copy of the `RUNLAKE_*`
-settings with the athlete's own values from the `athletes` table on top. The precedence
-(docs/athletes.md):
-
-1. a value stored for the athlete in the lake (`runlake athlete set`) wins;
-2. else the `RUNLAKE_*` environment setting — except the privacy ones
-   (`RUNLAKE_PRIVACY_*`, `RUNLAKE_PRIVATE_ACTIVITIES`, `RUNLAKE_PUBLIC_SOURCES`), which describe
-   the default athlete only: another athlete gets the built-in defaults, so one runner's home
-   zone never shapes another's routes;
-3. else the built-in default.
-
-The default athlete (`RUNLAKE_ATHLETE_ID`, handle `RUNLAKE_ATHLETE_HANDLE` = `me`, public unless
-`RUNLAKE_ATHLETE_PUBLIC=false`) exists without a row.
+"""The athletes of a lake: registering and changing them (`add_athlete`, `update_athlete`, handle and
+time-zone checks). Resolving them — `resolve_athlete`, `list_athletes`, the effective settings and
+their precedence — is `pipeline.athletes`, re-exported here for the commands and flows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
 from lake import athletes as athletes_table
 from lake.storage import Lake
-from lake.table import read, upsert
+from lake.table import upsert
 from marts.privacy import parse_privacy_zones
+from pipeline.athletes import (  # noqa: F401  (the commands and flows import them from here)
+    OVERRIDABLE,
+    PRIVACY_FIELDS,
+    Athlete,
+    UnknownAthleteError,
+    effective_settings,
+    inbox_of,
+    list_athletes,
+    registry,
+    resolve_athlete,
+)
 from runlake.errors import RunlakeError
 from runlake.settings import Settings
 
 HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,31}$")
 #: A handle may not look like a generated athlete id: `resolve_athlete` accepts ids too.
 GENERATED_ID_RE = re.compile(r"^a-[0-9a-f]{20}$")
-#: Settings that describe the default athlete only (never another athlete's defaults).
-PRIVACY_FIELDS = ("privacy_zones", "privacy_trim_m", "privacy_radius_m", "privacy_place_routes",
-                  "private_activities", "public_sources")
-#: Settings an athlete's row may override.
-OVERRIDABLE = ("timezone", *PRIVACY_FIELDS)
-
-
-class UnknownAthleteError(RunlakeError):
-    """No athlete has this handle."""
 
 
 class HandleError(RunlakeError):
     """A handle that is malformed, reserved or taken."""
-
-
-@dataclass(frozen=True)
-class Athlete:
-    athlete_id: str
-    handle: str
-    display_name: str | None
-    public: bool
-    is_default: bool
-    settings: Settings  # effective settings: RUNLAKE_* with this athlete's own values on top
-
-    @property
-    def timezone(self) -> str:
-        return self.settings.timezone
-
-
-def registry(lake: Lake) -> pl.DataFrame:
-    """Every stored athlete row."""
-    return read(lake, athletes_table.SPEC)
-
-
-def inbox_of(settings: Settings, athlete_id: str) -> str:
-    """Another athlete's inbox: `<inbox>/athletes/<athlete_id>` (docs/athletes.md)."""
-    return settings.inbox.rstrip("/") + f"/athletes/{athlete_id}"
-
-
-def effective_settings(settings: Settings, row: dict | None, *, is_default: bool) -> Settings:
-    """`settings` as they hold for the athlete of `row` (see the module docstring): its id,
-    handle, public flag, inbox, time zone and privacy settings."""
-    update: dict = {}
-    if not is_default:
-        fields = Settings.model_fields
-        update |= {name: fields[name].default for name in PRIVACY_FIELDS}
-        update |= {"athlete_id": row["athlete_id"], "inbox_uri": inbox_of(settings, row["athlete_id"]),
-                   "athlete_public": False}
-    for name in OVERRIDABLE:
-        if row is not None and row.get(name) is not None:
-            update[name] = row[name]
-    if row is not None:
-        update["athlete_handle"] = row["handle"]
-        if row.get("public") is not None:
-            update["athlete_public"] = bool(row["public"])
-    return settings.model_copy(update=update)
-
-
-def _athlete(settings: Settings, row: dict | None, *, is_default: bool) -> Athlete:
-    effective = effective_settings(settings, row, is_default=is_default)
-    return Athlete(
-        athlete_id=effective.athlete_id,
-        handle=effective.athlete_handle,
-        display_name=(row or {}).get("display_name"),
-        public=effective.athlete_public,
-        is_default=is_default,
-        settings=effective,
-    )
-
-
-def list_athletes(lake: Lake, settings: Settings) -> list[Athlete]:
-    """The default athlete first (with or without a row), then the others by handle."""
-    rows = registry(lake)
-    default_rows = rows.filter(pl.col("athlete_id") == settings.athlete_id).to_dicts()
-    others = rows.filter(pl.col("athlete_id") != settings.athlete_id).sort("handle").to_dicts()
-    return [_athlete(settings, default_rows[0] if default_rows else None, is_default=True)] + [
-        _athlete(settings, row, is_default=False) for row in others
-    ]
-
-
-def resolve_athlete(lake: Lake, settings: Settings, handle: str | None = None) -> Athlete:
-    """The athlete called `handle` (None: the default athlete); unknown → `UnknownAthleteError`.
-    An athlete id is accepted too: the daily fan-out passes ids, so that Prefect's database
-    (outside erasure) never stores a handle."""
-    athletes = list_athletes(lake, settings)
-    if handle is None:
-        return athletes[0]
-    wanted = handle.strip().lower()
-    for athlete in athletes:
-        if wanted in (athlete.handle, athlete.athlete_id.lower()):
-            return athlete
-    raise UnknownAthleteError(f"no athlete has the handle {handle.strip()!r} (see `runlake athlete list`)")
 
 
 def check_handle(handle: str, taken: set[str]) -> str:
