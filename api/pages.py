@@ -21,6 +21,7 @@ from api.errors import invalid
 #: Sorts after every key that starts with a given prefix (keys are ASCII).
 END = "\uffff"
 DEFAULT_LIMIT = 100
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]*$"
 MAX_LIMIT = 1000
 
 
@@ -53,11 +54,14 @@ def encode_cursor(key: str) -> str:
 
 
 def decode_cursor(cursor: str | None) -> str | None:
+    """The key a cursor continues after. Any url-safe base64 text (`CURSOR_PATTERN`, checked by the
+    route) is a key: one this API did not give only starts the page elsewhere in the same list."""
     if cursor is None:
         return None
+    usable = cursor[: len(cursor) - (len(cursor) % 4 == 1)]  # a lone trailing character carries no byte
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, ValueError):  # UnicodeDecodeError is a ValueError
+        return base64.urlsafe_b64decode(usable + "=" * (-len(usable) % 4)).decode(errors="replace")
+    except binascii.Error:
         raise invalid("cursor: not a cursor this API gave") from None
 
 

@@ -16,11 +16,11 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, FastAPI, Path, Query, Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse
 
 from api import schemas
 from api.errors import invalid, not_found
-from api.pages import DEFAULT_LIMIT, END, MAX_LIMIT, decode_cursor, list_body, next_path
+from api.pages import CURSOR_PATTERN, DEFAULT_LIMIT, END, MAX_LIMIT, decode_cursor, list_body, next_path
 from api.refresh import Store
 from api.snapshot import Served
 from api.encode import AthleteData
@@ -31,10 +31,10 @@ DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 DEFAULT_DAYS = 30
 EMPTY_ATHLETE = Served(ZoneInfo("UTC"), AthleteData())  # a token's athlete with no marts yet
 
-From = Annotated[str | None, Query(alias="from", pattern=DATE_PATTERN, description="first local date, inclusive (YYYY-MM-DD); default: 29 days before `to`", examples=["2025-03-01"])]
-To = Annotated[str | None, Query(alias="to", pattern=DATE_PATTERN, description="last local date, inclusive (YYYY-MM-DD); default: today", examples=["2025-03-31"])]
+From = Annotated[str | None, Query(alias="from", pattern=DATE_PATTERN, json_schema_extra={"format": "date"}, description="first local date, inclusive (YYYY-MM-DD); default: 29 days before `to`", examples=["2025-03-01"])]
+To = Annotated[str | None, Query(alias="to", pattern=DATE_PATTERN, json_schema_extra={"format": "date"}, description="last local date, inclusive (YYYY-MM-DD); default: today", examples=["2025-03-31"])]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"items per page (default {DEFAULT_LIMIT}, at most {MAX_LIMIT})")]
-Cursor = Annotated[str | None, Query(max_length=512, description="the `cursor` of a `next` link")]
+Cursor = Annotated[str | None, Query(max_length=512, pattern=CURSOR_PATTERN, description="the `cursor` of a `next` link")]
 
 ERRORS = {422: {"model": schemas.Error, "description": "invalid date, `from` after `to`, bad limit or cursor"},
           429: {"model": schemas.Error, "description": "rate limited (Retry-After)"},
@@ -44,8 +44,11 @@ AUTH = {401: {"model": schemas.Error, "description": "missing, invalid, expired 
         403: {"model": schemas.Error, "description": "the token lacks read:private"}}
 
 
-class JSON(Response):
-    media_type = "application/json"
+class JSON(JSONResponse):
+    """A JSON answer whose bytes are already encoded (a JSONResponse, so OpenAPI shows the model)."""
+
+    def render(self, content: bytes) -> bytes:
+        return content
 
 
 def parse_date(value: str, name: str) -> dt.date:
@@ -91,7 +94,7 @@ def add_views(app: FastAPI, prefix: str, pick: Callable[..., Any], *, private: b
 
     @app.get(prefix + "/days/{day}", responses={200: {"model": schemas.Day}, **errors, **NOT_FOUND}, **route,
              summary="One training day")
-    async def one_day(who: Who, day: Annotated[str, Path(pattern=DATE_PATTERN, examples=["2025-03-10"])]) -> JSON:
+    async def one_day(who: Who, day: Annotated[str, Path(pattern=DATE_PATTERN, json_schema_extra={"format": "date"}, examples=["2025-03-10"])]) -> JSON:
         found = who.data.day.get(parse_date(day, "date").isoformat())
         if found is None:
             raise not_found("day")
