@@ -12,7 +12,6 @@ import shutil
 from pathlib import Path
 
 import polars as pl
-import pytest
 
 from lake.marts import ALL
 from lake.storage import Lake

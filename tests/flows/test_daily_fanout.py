@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pytest
 from prefect.logging import disable_run_logger
-from prefect.states import Completed, Failed
+from prefect.states import Completed
 
 import flows.daily as daily_mod
 from flows.daily_fanout import AthletesFailed, ChildResult, child_parameters, summarize

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from datetime import timedelta
 from multiprocessing import get_context
 from pathlib import Path
 
