@@ -40,8 +40,8 @@ class ThreeAthletes:
         return Lake.at(self.env["RUNLAKE_LAKE_URI"])
 
 
-def _write_runs(folder: Path, seed: int) -> None:
-    start = dt.datetime(2025, 3, 10, 7, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
+def _write_runs(folder: Path, seed: int, hour: int) -> None:
+    start = dt.datetime(2025, 3, 10, hour, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
     write_run(folder / "easy.fit", start, 4000, seed=seed)
     write_run(folder / "track.fit", start + dt.timedelta(days=1),
               segments=interval_segments(4, 400, 150, 60, warmup_m=800, cooldown_m=800), seed=seed)
@@ -65,7 +65,7 @@ def build_three_athletes(root: Path) -> ThreeAthletes:
         for name, value in env.items():
             mp.setenv(name, value)
         for i, handle in enumerate(HANDLES):
-            _write_runs(root / "fit" / handle, seed=10 * i)
+            _write_runs(root / "fit" / handle, seed=10 * i, hour=7 + i)  # no two start at one time
         run("athlete", "add", "ann", "--public", "--timezone", "Europe/Oslo")
         run("athlete", "add", "bob")
         for handle in HANDLES:
