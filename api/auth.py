@@ -10,11 +10,9 @@ from __future__ import annotations
 import datetime as dt
 
 from api.errors import ApiError
-from pipeline.tokens import TokenBook, TokenInfo, TokenRejected
+from pipeline.tokens import READ_PRIVATE, READ_PUBLIC, TokenBook, TokenInfo, TokenRejected  # noqa: F401  (scopes re-exported for the gate)
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="runlake"'}
-READ_PUBLIC = "read:public"
-READ_PRIVATE = "read:private"
 
 
 def unauthorized(code: str, message: str) -> ApiError:

@@ -19,7 +19,7 @@ import time
 import polars as pl
 
 from bench.marts import CACHE, history_lake
-from flows.steps.athletes import list_athletes
+from pipeline.athletes import list_athletes
 from flows.steps.build_marts import build_marts
 from lake import activities as A
 from lake import athletes as athletes_table

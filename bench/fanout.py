@@ -40,7 +40,7 @@ def _timed(name: str, env: dict, **params: str) -> float:
 
 
 def main() -> None:
-    from flows.steps.athletes import inbox_of, resolve_athlete
+    from pipeline.athletes import inbox_of, resolve_athlete
     from lake.storage import Lake
     from runlake.settings import Settings
 

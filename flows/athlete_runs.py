@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 
 from pipeline.lake_access import lake_at, open_lake
-from flows.steps.athletes import Athlete, resolve_athlete
+from pipeline.athletes import Athlete, resolve_athlete
 from lake.storage import Lake
 from runlake.settings import Settings
 

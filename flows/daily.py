@@ -21,7 +21,7 @@ from flows.daily_athlete import DailyStepsFailed, strava_configured
 from flows.daily_fanout import AthletesFailed, run_children, summarize
 from flows.daily_steps import MAINTAIN_LAKE, describe_failure, run_step
 from pipeline.lake_access import lake_at, open_lake
-from flows.steps.athletes import list_athletes
+from pipeline.athletes import list_athletes
 from lake import activities
 from lake.history import last_operation_at
 from runlake.errors import RunlakeError

@@ -19,7 +19,7 @@ from flows.athlete_runs import open_athlete
 from flows.daily_steps import BUILD_MARTS, INGEST_FIT, SYNC_STRAVA, Step, describe_failure, run_step
 from flows.events import emit_activities_landed
 from pipeline.lake_access import lake_at
-from flows.steps.athletes import Athlete
+from pipeline.athletes import Athlete
 from lake import activities, credentials
 from lake.history import row_count
 from lake.storage import Lake

@@ -23,7 +23,7 @@ from typing import Any
 
 from flows.athlete_runs import run_name
 from flows.daily_steps import describe_failure
-from flows.steps.athletes import Athlete
+from pipeline.athletes import Athlete
 from runlake.errors import RunlakeError
 
 CHILD_FLOW = "daily-athlete"

@@ -10,8 +10,8 @@ under `lake/` is listed.
 
 from __future__ import annotations
 
-from lake import activities, athlete_profile, athletes, credentials, fit_files, laps, privacy_marks, public, public_state
-from lake import meta, quarantine, records, strava_state
+from lake import activities, athlete_profile, athletes, credentials, fit_files, identities, laps, privacy_marks, public, public_state
+from lake import meta, quarantine, records, strava_state, tokens
 from lake import marts as marts_tables
 from lake.table import TableSpec
 
@@ -28,6 +28,8 @@ PRIVATE: tuple[TableSpec, ...] = (
     strava_state.SYNC,
     privacy_marks.SPEC,
     credentials.SPEC,
+    identities.SPEC,
+    tokens.SPEC,
     public_state.SPEC,
     marts_tables.DAILY_LOAD,
     marts_tables.WEEKLY_SUMMARY,

@@ -78,8 +78,11 @@ def scan(lake: Lake, spec: TableSpec) -> pl.LazyFrame:
     """A lazy scan of the table, or an empty frame of its schema when it does not exist yet."""
     if not table_exists(lake, spec):
         return spec.empty().lazy()
-    lf = pl.scan_delta(spec.uri(lake), storage_options=lake.storage_options or None)
-    # Older tables may lack columns added later: conform lazily to the declared schema.
+    return _declared(spec, pl.scan_delta(spec.uri(lake), storage_options=lake.storage_options or None))
+
+
+def _declared(spec: TableSpec, lf: pl.LazyFrame) -> pl.LazyFrame:
+    """Older tables may lack columns added later: conform lazily to the declared schema."""
     present = lf.collect_schema().names()
     return lf.select(
         [
@@ -93,6 +96,17 @@ def table_version(lake: Lake, spec: TableSpec) -> int | None:
     """The table's current Delta version (None when it does not exist yet)."""
     dt = open_table(lake, spec)
     return None if dt is None else dt.version()
+
+
+def read_versioned(lake: Lake, spec: TableSpec) -> tuple[int | None, pl.DataFrame]:
+    """The table's Delta version and its rows at exactly that version ((None, no rows) when it does
+    not exist yet): a consistent snapshot for `upsert_at_version` or an in-memory copy."""
+    dt = open_table(lake, spec)
+    if dt is None:
+        return None, spec.empty()
+    version = dt.version()
+    lf = pl.scan_delta(spec.uri(lake), version=version, storage_options=lake.storage_options or None)
+    return version, _declared(spec, lf).collect()
 
 
 def read(lake: Lake, spec: TableSpec) -> pl.DataFrame:
@@ -195,30 +209,58 @@ def upsert(lake: Lake, spec: TableSpec, frame: pl.DataFrame, *, update_columns: 
 
     `update_columns` limits which columns a match overwrites (all by default).
     """
-    data = spec.conform(frame)
+    data = _rows_to_merge(spec, frame)
     if data.is_empty():
         return
-    if data.select(spec.key).is_duplicated().any():
-        raise ValueError(f"{spec.name}: duplicate keys {spec.key} in the rows to merge")
     arrow = data.to_arrow()
     _versioned_before_write(lake, spec)
 
     def attempt() -> None:
         if _create_or_append(lake, spec, arrow):
             return
-        dt = DeltaTable(spec.uri(lake), storage_options=lake.storage_options)
-        predicate = " AND ".join(f"t.{k} = s.{k}" for k in spec.key)
-        for part in spec.partition_by:  # prune target files to the partitions being written
-            if part not in spec.key:
-                predicate += f" AND t.{part} = s.{part} AND " + in_predicate(f"t.{part}", data[part].drop_nulls().to_list())
-        merger = dt.merge(arrow, predicate=predicate, source_alias="s", target_alias="t")
-        if update_columns is None:
-            merger = merger.when_matched_update_all()
-        else:
-            merger = merger.when_matched_update({c: f"s.{c}" for c in update_columns})
-        merger.when_not_matched_insert_all().execute()
+        _merge(DeltaTable(spec.uri(lake), storage_options=lake.storage_options), spec, data, update_columns)
 
     with_commit_retry(attempt, what=f"merge into {spec.name}")
+
+
+def upsert_at_version(lake: Lake, spec: TableSpec, frame: pl.DataFrame, *, version: int | None) -> None:
+    """Merge `frame` like `upsert`, but onto the table as it was at `version` (None: the table must
+    not exist yet), without retrying: a commit by another writer since then raises
+    `CommitFailedError` (or a `DeltaError` naming a table that already exists).
+
+    For a write decided on what a snapshot held (`read_versioned`): the caller runs its whole
+    read-decide-write again under `with_commit_retry`, so two writers cannot both act on the same
+    stale snapshot (two live API tokens of one name, pipeline/tokens.py).
+    """
+    data = _rows_to_merge(spec, frame)
+    if data.is_empty():
+        return
+    _versioned_before_write(lake, spec)
+    if version is None:
+        write_deltalake(spec.uri(lake), data.to_arrow(), mode="error", partition_by=list(spec.partition_by) or None,
+                        storage_options=lake.storage_options)
+        return
+    _merge(DeltaTable(spec.uri(lake), version=version, storage_options=lake.storage_options), spec, data, None)
+
+
+def _rows_to_merge(spec: TableSpec, frame: pl.DataFrame) -> pl.DataFrame:
+    data = spec.conform(frame)
+    if data.select(spec.key).is_duplicated().any():
+        raise ValueError(f"{spec.name}: duplicate keys {spec.key} in the rows to merge")
+    return data
+
+
+def _merge(dt: DeltaTable, spec: TableSpec, data: pl.DataFrame, update_columns: Sequence[str] | None) -> None:
+    predicate = " AND ".join(f"t.{k} = s.{k}" for k in spec.key)
+    for part in spec.partition_by:  # prune target files to the partitions being written
+        if part not in spec.key:
+            predicate += f" AND t.{part} = s.{part} AND " + in_predicate(f"t.{part}", data[part].drop_nulls().to_list())
+    merger = dt.merge(data.to_arrow(), predicate=predicate, source_alias="s", target_alias="t")
+    if update_columns is None:
+        merger = merger.when_matched_update_all()
+    else:
+        merger = merger.when_matched_update({c: f"s.{c}" for c in update_columns})
+    merger.when_not_matched_insert_all().execute()
 
 
 def replace_rows(lake: Lake, spec: TableSpec, frame: pl.DataFrame, *, by: str, values: Iterable) -> None:

@@ -1,4 +1,4 @@
-"""Who the athletes of a lake are: resolving a handle, per-athlete settings, the registry (read side).
+"""The athletes of a lake: resolving `--athlete HANDLE`, per-athlete settings, the registry.
 
 `resolve_athlete(lake, settings, handle)` is how every command and flow learns whose data it
 works on. It returns the athlete with its *effective* settings: a copy of the `RUNLAKE_*`
@@ -14,23 +14,28 @@ settings with the athlete's own values from the `athletes` table on top. The pre
 
 The default athlete (`RUNLAKE_ATHLETE_ID`, handle `RUNLAKE_ATHLETE_HANDLE` = `me`, public unless
 `RUNLAKE_ATHLETE_PUBLIC=false`) exists without a row.
-
-Read-only, so that every reader above the pipeline — the commands and flows, and the data API —
-resolves athletes the same way; registering and changing them is `flows.steps.athletes`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
 from lake import athletes as athletes_table
 from lake.storage import Lake
-from lake.table import read
+from lake.table import read, upsert
+from marts.privacy import parse_privacy_zones
+from pipeline.public_withdraw import withdraw_public
 from runlake.errors import RunlakeError
 from runlake.settings import Settings
 
+HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,31}$")
+#: A handle may not look like a generated athlete id: `resolve_athlete` accepts ids too.
+GENERATED_ID_RE = re.compile(r"^a-[0-9a-f]{20}$")
 #: Settings that describe the default athlete only (never another athlete's defaults).
 PRIVACY_FIELDS = ("privacy_zones", "privacy_trim_m", "privacy_radius_m", "privacy_place_routes",
                   "private_activities", "public_sources")
@@ -40,6 +45,10 @@ OVERRIDABLE = ("timezone", *PRIVACY_FIELDS)
 
 class UnknownAthleteError(RunlakeError):
     """No athlete has this handle."""
+
+
+class HandleError(RunlakeError):
+    """A handle that is malformed, reserved or taken."""
 
 
 @dataclass(frozen=True)
@@ -119,3 +128,68 @@ def resolve_athlete(lake: Lake, settings: Settings, handle: str | None = None) -
         if wanted in (athlete.handle, athlete.athlete_id.lower()):
             return athlete
     raise UnknownAthleteError(f"no athlete has the handle {handle.strip()!r} (see `runlake athlete list`)")
+
+
+def check_handle(handle: str, taken: set[str]) -> str:
+    """A new or changed handle, normalised to lower case; malformed, reserved or taken → HandleError."""
+    value = handle.strip().lower()
+    if not HANDLE_RE.match(value):
+        raise HandleError(
+            f"handle {handle.strip()!r}: use 2-32 characters a-z, 0-9, '-' or '_', starting with a letter or digit"
+        )
+    if value in athletes_table.RESERVED_HANDLES or GENERATED_ID_RE.match(value):
+        raise HandleError(f"handle {value!r} is reserved; choose another")
+    if value in taken:
+        raise HandleError(f"handle {value!r} is taken; choose another")
+    return value
+
+
+def check_timezone(zone: str) -> str:
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise RunlakeError(f"{zone!r} is not an IANA time zone (e.g. Europe/Amsterdam)") from None
+    return zone
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def add_athlete(lake: Lake, settings: Settings, handle: str, *, timezone: str | None = None,
+                display_name: str | None = None, public: bool = False) -> Athlete:
+    """Register a new athlete (private unless `public`); returns it."""
+    taken = {a.handle for a in list_athletes(lake, settings)}
+    value = check_handle(handle, taken)
+    now = _now()
+    row = {
+        "athlete_id": athletes_table.new_athlete_id(), "handle": value, "display_name": display_name,
+        "timezone": check_timezone(timezone) if timezone else None, "public": public,
+        "created_at": now, "updated_at": now,
+    }
+    upsert(lake, athletes_table.SPEC, athletes_table.SPEC.conform(pl.DataFrame([row])))
+    return resolve_athlete(lake, settings, value)
+
+
+def update_athlete(lake: Lake, settings: Settings, athlete: Athlete, **changes) -> Athlete:
+    """Store changed values for `athlete` (None = unchanged): `handle`, `display_name`,
+    `timezone`, `public` and the privacy settings (validated before anything is written)."""
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if "handle" in changes:
+        taken = {a.handle for a in list_athletes(lake, settings) if a.athlete_id != athlete.athlete_id}
+        changes["handle"] = check_handle(changes["handle"], taken)
+    if "timezone" in changes:
+        check_timezone(changes["timezone"])
+    if "privacy_zones" in changes:
+        parse_privacy_zones(changes["privacy_zones"])
+    if "privacy_place_routes" in changes and changes["privacy_place_routes"] not in ("none", "shape"):
+        raise RunlakeError("--place-routes must be 'none' or 'shape'")
+    existing = registry(lake).filter(pl.col("athlete_id") == athlete.athlete_id).to_dicts()
+    row = existing[0] if existing else {
+        "athlete_id": athlete.athlete_id, "handle": athlete.handle, "public": athlete.public, "created_at": _now(),
+    }
+    row |= changes | {"updated_at": _now()}
+    upsert(lake, athletes_table.SPEC, athletes_table.SPEC.conform(pl.DataFrame([row])))
+    if changes.get("handle", athlete.handle) != athlete.handle:  # no public row keeps the old name
+        withdraw_public(lake, athlete.athlete_id, athlete.handle)
+    return resolve_athlete(lake, settings, row["handle"])

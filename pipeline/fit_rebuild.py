@@ -4,9 +4,10 @@ Rows from other sources (Strava-only activities) are kept, and a FIT activity me
 Strava activity keeps the Strava-owned columns.
 
 Bounded memory (a 10-year history is ~20 M records): `replace_fit_derived` takes the decoded
-files as an iterable and streams their records into one overwrite commit of `records`
-(`lake.table.overwrite_batches`), keeping only activities and laps (small) in memory. Then
-`laps`, `activities` and `fit_files` are overwritten, one commit each. Crash safety: each commit
+files as an iterable and streams their records into one overwrite commit of `records` through
+the one write path for activities (`pipeline.activity_write`, scope: every row of the athlete),
+keeping only activities and laps (small) in memory. Then `laps`, `activities` and `fit_files`
+are overwritten, one commit each. Crash safety: each commit
 is atomic; a run killed before the `records` commit changes nothing; one killed between the
 commits leaves tables each internally whole, and a re-run (which only reads `fit_files` and the
 raw archive) rewrites them all — nothing is lost because the raw archive is never touched.
@@ -14,7 +15,7 @@ raw archive) rewrites them all — nothing is lost because the raw archive is ne
 "A later file of the same recording wins" (`fit_batch.latest_per_activity`): the iterable must
 come in the order that decides it (the ingest's: `ingested_at`, then sha256). When a later file repeats an activity id whose
 records were already streamed, its records are held back and swapped in with one more commit
-(`replace_rows`) right after the streamed one.
+right after the streamed one (`late_records`).
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from datetime import datetime
 import polars as pl
 
 from lake import activities, fit_files, laps, records
-from pipeline.fit_batch import concat_conformed
 from lake.storage import Lake
-from lake.table import in_predicate, overwrite, overwrite_batches, read, replace_rows, scan, table_version, upsert
+from lake.table import read, scan, table_version, upsert
+from pipeline.activity_write import activity_frame, concat_conformed, write_activities
 from runlake.errors import LakeChangedError
 from sources.fit.outcome import INGESTED, QUARANTINED, FileOutcome
 
@@ -53,7 +54,6 @@ def replace_fit_derived(lake: Lake, outcomes: Iterable[FileOutcome], *, athlete_
 def replace_fit_derived_counted(
     lake: Lake, outcomes: Iterable[FileOutcome], *, athlete_id: str, now: datetime
 ) -> RebuildCounts:
-    mine = in_predicate("athlete_id", [athlete_id])
     # Ingest and Strava sync commit `fit_files` / `activities` last: if either moves while this
     # rewrite computes from its snapshot, stop rather than overwrite their new rows. A re-run
     # then includes them (the raw archive holds every file). Records appended concurrently
@@ -110,26 +110,26 @@ def replace_fit_derived_counted(
         if pending:
             yield concat_conformed(pending, records.SPEC)
 
-    ensure_unchanged()
-    overwrite_batches(lake, records.SPEC, record_frames(), predicate=mine)
-    ensure_unchanged()
-    if held:
-        replace_rows(lake, records.SPEC, concat_conformed(list(held.values()), records.SPEC), by="activity_id", values=held)
-    counts.activities = len(chosen)
+    def fit_activities() -> pl.DataFrame:
+        new_fit = activity_frame([c[0] for c in chosen.values()])
+        carried = existing.filter(pl.col("strava_id").is_not_null() & pl.col("fit_sha256").is_not_null()).select(
+            "activity_id", *activities.STRAVA_OWNED
+        )
+        if carried.height:
+            new_fit = new_fit.update(carried, on="activity_id", how="left", include_nulls=True)
+        return pl.concat([new_fit, other_sources], how="vertical")
 
-    new_fit = activities.SPEC.conform(
-        pl.DataFrame([c[0] for c in chosen.values()], schema_overrides=activities.SPEC.schema, strict=False)
+    write_activities(
+        lake,
+        athlete_id,
+        records=record_frames(),
+        late_records=lambda: concat_conformed(list(held.values()), records.SPEC),
+        laps=lambda: pl.concat([concat_conformed([c[1] for c in chosen.values()], laps.SPEC), laps.SPEC.conform(kept_laps)]),
+        activities=fit_activities,
+        replace_ids=None,
+        before_commit=ensure_unchanged,
     )
-    carried = existing.filter(pl.col("strava_id").is_not_null() & pl.col("fit_sha256").is_not_null()).select(
-        "activity_id", *activities.STRAVA_OWNED
-    )
-    if carried.height:
-        new_fit = new_fit.update(carried, on="activity_id", how="left", include_nulls=True)
-    new_laps = pl.concat([concat_conformed([c[1] for c in chosen.values()], laps.SPEC), laps.SPEC.conform(kept_laps)])
-    ensure_unchanged()
-    overwrite(lake, laps.SPEC, new_laps, predicate=mine, retry=False)
-    ensure_unchanged()
-    overwrite(lake, activities.SPEC, pl.concat([new_fit, other_sources], how="vertical"), predicate=mine, retry=False)
+    counts.activities = len(chosen)
     status = pl.DataFrame(
         counts.statuses,
         schema={"sha256": pl.String, "status": pl.String, "reason": pl.String, "decoder": pl.String, "activities": pl.Int32},

@@ -24,10 +24,11 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from lake import activities, fit_files, laps, raw, records, strava_state
-from pipeline import activity_merge
+from lake import activities, fit_files, laps, raw, strava_state
 from lake.storage import Lake
-from lake.table import replace_rows, scan, upsert
+from lake.table import scan
+from pipeline import activity_merge
+from pipeline.activity_write import concat_conformed, write_activities
 from marts.visibility import ActivityRef, parse_private_entries
 from runlake.settings import Settings
 from sources.crosssource import match_activities
@@ -175,9 +176,14 @@ def _commit(
     good = [f for f in batch if not f.skipped]
     ids = [f.row["activity_id"] for f in good]
     if ids:
-        replace_rows(lake, records.SPEC, pl.concat([f.records for f in good]), by="activity_id", values=ids)
-        replace_rows(lake, laps.SPEC, pl.concat([f.laps for f in good]), by="activity_id", values=ids)
-        upsert(lake, activities.SPEC, activities.SPEC.conform(pl.DataFrame([f.row for f in good], schema=activities.SPEC.schema)))
+        write_activities(
+            lake,
+            athlete_id,
+            records=[f.records for f in good],
+            laps=lambda: concat_conformed([f.laps for f in good], laps.SPEC),
+            activities=lambda: activities.SPEC.conform(pl.DataFrame([f.row for f in good], schema=activities.SPEC.schema)),
+            replace_ids=ids,
+        )
         plan = activity_merge.reconcile_sources(lake, athlete_id, now=now)
         report.merged += sum(1 for m in plan.matches if m.rule != "already paired")
         written = scan(lake, activities.SPEC).filter(

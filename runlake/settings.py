@@ -136,6 +136,15 @@ class Settings(BaseSettings):
     strava_max_retries: int = Field(4, ge=0, description="Retries of one Strava request after a 5xx, timeout or lost connection.")
     strava_timeout_s: float = Field(30.0, gt=0, description="Strava request timeout.")
 
+    # --- web sign-in (OpenID Connect through Streamlit's st.login) ----------------------------------
+    oidc_issuer: str | None = Field(None, description="The OIDC provider's issuer URL (sign-in is off without it).")
+    oidc_client_id: str | None = Field(None, description="The web app's client id at the provider.")
+    oidc_client_secret: SecretStr | None = Field(None, description="The web app's client secret at the provider.")
+    web_url: str | None = Field(None, description="Base URL the browser uses for the web app, e.g. https://run.example.com.")
+    cookie_secret: SecretStr | None = Field(
+        None, description="Signs the sign-in cookie; default: one generated and kept in <home>/web/cookie-secret."
+    )
+
     # --- data API (`runlake api`, docs/api.md) ---------------------------------------------------------
     api_public_rate_limit: int | None = Field(
         None, ge=1, description="Requests per minute per client address for anonymous requests; unset: unlimited."
@@ -213,6 +222,19 @@ class Settings(BaseSettings):
             raise ValueError("RUNLAKE_HR_REST_BPM must be below RUNLAKE_HR_MAX_BPM")
         return self
 
+    @model_validator(mode="after")
+    def _check_sign_in(self) -> "Settings":
+        given = {"RUNLAKE_OIDC_ISSUER": self.oidc_issuer, "RUNLAKE_OIDC_CLIENT_ID": self.oidc_client_id,
+                 "RUNLAKE_OIDC_CLIENT_SECRET": self.oidc_client_secret, "RUNLAKE_WEB_URL": self.web_url}
+        missing = [name for name, value in given.items() if not value]
+        if 0 < len(missing) < len(given):
+            raise ValueError("web sign-in needs all of " + ", ".join(given) + "; missing: " + ", ".join(missing))
+        for name in ("RUNLAKE_OIDC_ISSUER", "RUNLAKE_WEB_URL"):
+            value = given[name]
+            if value and not str(value).startswith(("https://", "http://")):
+                raise ValueError(f"{name} must be an http(s) URL")
+        return self
+
     @classmethod
     def with_overrides(cls, **overrides) -> "Settings":
         """Settings from the environment with the given values on top (None or "" = not given):
@@ -244,6 +266,11 @@ class Settings(BaseSettings):
     @property
     def inbox(self) -> str:
         return self.inbox_uri or str(self.home / "inbox")
+
+    @property
+    def sign_in(self) -> bool:
+        """Whether the web app offers sign-in (all of the RUNLAKE_OIDC_* settings and RUNLAKE_WEB_URL given)."""
+        return bool(self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret and self.web_url)
 
     @property
     def public_source_set(self) -> frozenset[str]:

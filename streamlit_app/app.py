@@ -1,14 +1,17 @@
-"""The public runlake dashboard: `runlake dashboard` serves it (streamlit run, headless).
+"""The runlake web app: `runlake dashboard` serves it (streamlit run, headless).
 
-Routes with `st.navigation` to one file per page in `pages/`; every page reads the anonymized
-`<lake>/public/*` tables through `data.py` and nothing else.
+Routes with `st.navigation` to one file per page in `pages/`. The public pages read the
+anonymized `<lake>/public/*` tables through `data.py` and nothing else. With sign-in configured
+(RUNLAKE_OIDC_*, docs/product.md) a **Sign in** button appears, and the signed-in runner's own
+pages (`/me`, …) read that athlete's private rows through `private_data.py` (account.py says
+which athlete); without it the app is the public dashboard alone.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from streamlit_app import data, view
+from streamlit_app import account, data, view
 
 st.set_page_config(page_title="runlake · training", page_icon=":material/directions_run:", layout="centered")
 
@@ -20,8 +23,20 @@ PAGES = [
     st.Page("pages/about.py", title="About", icon=":material/info:"),
 ]
 
-page = st.navigation(PAGES)
+#: The signed-in runner's pages (URL paths fixed: /me, /welcome); each checks the sign-in itself.
+PRIVATE_PAGES = [
+    st.Page("pages/me.py", title="Your training", icon=":material/person:", url_path="me"),
+    st.Page("pages/welcome.py", title="Welcome", icon=":material/waving_hand:", url_path="welcome"),
+]
+
+signing_in = account.sign_in_enabled()
+page = st.navigation({"Public": PAGES, "You": PRIVATE_PAGES} if signing_in else PAGES)
 with st.sidebar:
+    if signing_in:
+        if account.identity() is None:
+            account.sign_in_button()
+        else:
+            account.sign_out_button()
     shown = view.read(data.public_athletes)
     if len(shown) > 1:  # a picker, kept in the URL (?athlete=HANDLE) so a page can be linked
         current = data.athlete()

@@ -1,4 +1,4 @@
-"""`runlake athlete add|list|set|show`: the registry (`athletes`) and each athlete's settings and
+"""`runlake athlete add|list|set|show|link`: the registry (`athletes`) and each athlete's settings and
 dated physiology (`athlete_profile`). Export and erasure: `flows/commands/athlete_data.py`."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import polars as pl
 import typer
 
 from flows.commands.common import athlete_context, athlete_option, fail, lake_from, load_settings, user_errors
-from flows.steps import athletes as athlete_steps
+from pipeline import athletes as athlete_steps
 from flows.steps.build_marts import athlete_today
 from lake import athlete_profile
 from lake.table import read, upsert
@@ -147,3 +147,19 @@ def show(handle: str = athlete_option()) -> None:
             f"{r['threshold_pace_s_per_km'] % 60:04.1f}/km"
         )
 
+
+
+@app.command("link")
+def link(
+    handle: str = typer.Argument(..., help="The athlete's handle (e.g. me for the default athlete)."),
+    issuer: str = typer.Option(..., "--issuer", help="The sign-in provider's issuer URL (the ID token's iss)."),
+    subject: str = typer.Option(..., "--subject", help="The person's id at that provider (the ID token's sub)."),
+) -> None:
+    """Link a sign-in identity to an existing athlete: its runner then signs in to the web app as
+    this athlete (instead of onboarding a new one)."""
+    from pipeline.identities import link_identity
+
+    lake, athlete = athlete_context(handle)
+    with user_errors():
+        link_identity(lake, load_settings(), athlete, issuer, subject, now=dt.datetime.now(dt.UTC))
+    print(f"athlete {athlete.handle}: signs in with {issuer.strip()} as {subject.strip()}")

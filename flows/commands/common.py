@@ -76,8 +76,8 @@ def athlete_option(*, annotated: bool = False) -> typer.models.OptionInfo:
 
 def athlete_context(handle: str | None, **overrides):
     """(lake, athlete) for a command: settings at the edge, the athlete resolved by handle, its
-    effective settings in `athlete.settings` (flows.steps.athletes)."""
-    from flows.steps.athletes import resolve_athlete
+    effective settings in `athlete.settings` (pipeline.athletes)."""
+    from pipeline.athletes import resolve_athlete
 
     settings = load_settings(**overrides)
     lake = lake_from(settings)

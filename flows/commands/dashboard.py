@@ -14,9 +14,11 @@ from flows.commands.common import console, load_settings
 APP = Path(__file__).resolve().parents[2] / "streamlit_app" / "app.py"
 
 
-def streamlit_command(host: str, port: int) -> list[str]:
+def streamlit_command(host: str, port: int, secrets_file: Path | None = None) -> list[str]:
     """The `streamlit run` command line: headless, no usage statistics, no file watcher, and no
-    error details for visitors (`none`: the legacy `false` still shows the traceback)."""
+    error details for visitors (`none`: the legacy `false` still shows the traceback); with
+    `secrets_file`, Streamlit reads its sign-in settings (`[auth]`) from that file only."""
+    extra = ["--secrets.files", str(secrets_file)] if secrets_file is not None else []
     return [
         sys.executable, "-m", "streamlit", "run", str(APP),
         "--server.headless", "true",
@@ -29,6 +31,7 @@ def streamlit_command(host: str, port: int) -> list[str]:
         "--client.showErrorDetails", "none",
         "--theme.primaryColor", "#fc4c02",
         "--theme.base", "light",
+        *extra,
     ]
 
 
@@ -36,12 +39,17 @@ def dashboard(
     port: int = typer.Option(8501, "--port", "-p", min=1, max=65535, help="Port to serve on."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (0.0.0.0 to share on your network)."),
 ) -> None:
-    """Serve the public dashboard (it reads only <lake>/public/*)."""
+    """Serve the dashboard: the public pages (they read only <lake>/public/*) and, with the
+    RUNLAKE_OIDC_* settings, sign-in and each signed-in runner's private pages."""
+    from flows.web_auth import write_auth_secrets
+
     settings = load_settings()  # a bad setting fails here with one line, not in the browser
-    console.print(f"runlake dashboard: http://{host}:{port}  (lake: {settings.lake}; Ctrl-C to stop)", highlight=False)
+    secrets_file = write_auth_secrets(settings)
+    mode = "sign-in on" if secrets_file else "public only"
+    console.print(f"runlake dashboard: http://{host}:{port}  ({mode}; lake: {settings.lake}; Ctrl-C to stop)", highlight=False)
     env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
     try:
-        code = subprocess.call(streamlit_command(host, port), env=env)
+        code = subprocess.call(streamlit_command(host, port, secrets_file), env=env)
     except KeyboardInterrupt:
         code = 0
     raise typer.Exit(code)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from flows.commands.common import lake_from, out, load_settings, user_errors
+from flows.commands.common import athlete_lease, lake_from, out, load_settings, user_errors
 from flows.commands.ingest import print_report, progress_bar
 from flows.steps.demo import run_demo
 
@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
         """Generate a synthetic elite runner's history and run the whole pipeline on it."""
         settings = load_settings()
         lake = lake_from(settings)
-        with user_errors():
+        with user_errors(), athlete_lease(lake, settings.athlete_id, "demo"):
             with progress_bar() as bar:
                 task = bar.add_task("generating", total=None)
 

@@ -25,7 +25,7 @@ def build(
 ) -> None:
     """Build daily_load, weekly_summary, activity_summary, best efforts, PBs, predictions and the
     public layer — of one athlete, or (without --athlete) of every athlete, each on its own."""
-    from flows.steps.athletes import list_athletes, resolve_athlete
+    from pipeline.athletes import list_athletes, resolve_athlete
 
     verbose_logging(verbose)
     settings = load_settings()

@@ -27,7 +27,7 @@ from lake import fit_files, quarantine, raw, registry, strava_state
 from lake.purge import purge_history
 from lake.storage import Lake
 from lake.table import TableSpec, overwrite_batches, scan, table_exists
-from flows.steps.athletes import Athlete, resolve_athlete
+from pipeline.athletes import Athlete, resolve_athlete
 from sources.fit.inbox import ATHLETES_FOLDER
 from runlake.errors import RunlakeError
 from runlake.settings import Settings
@@ -36,8 +36,10 @@ from sources.strava.auth import token_path
 log = logging.getLogger(__name__)
 
 #: Columns never written to an export, in whatever table they appear: encrypted secrets
-#: (`private/credentials`) are useless without the server's key and a liability in a zip.
-SECRET_COLUMNS = frozenset({"ciphertext"})
+#: (`private/credentials`) are useless without the server's key and a liability in a zip; an API
+#: token's salt and hash (`private/api_tokens`) are of no use to the athlete and, like any
+#: credential's hash, have no place in a file that leaves the server.
+SECRET_COLUMNS = frozenset({"ciphertext", "salt", "token_hash"})
 MANIFEST = "manifest.json"
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from flows.steps.visibility import public_activity_ids
+from pipeline.public_withdraw import purge_public, withdraw_public
 from lake import activities as activities_table
 from lake import public as public_tables
 from lake import public_state
@@ -30,7 +31,6 @@ from lake import records as records_table
 from lake.marts import ACTIVITY_SUMMARY, BEST_EFFORTS
 from lake.public_id_key import read_or_create_public_id_key
 from lake.storage import Lake
-from lake.purge import purge_history
 from lake.table import TableSpec, overwrite, read, replace_rows, scan, table_exists
 from marts import public
 from marts.places import route_endpoints
@@ -68,7 +68,7 @@ def athlete_today(settings: Settings) -> dt.date:
 
 def build_public(lake: Lake, settings: Settings, *, today: dt.date | None = None) -> dict[str, int]:
     """Write the athlete's rows of every `<lake>/public/` table (`settings` are the athlete's
-    effective settings, flows.steps.athletes); returns the rows written per table. An athlete
+    effective settings, pipeline.athletes); returns the rows written per table. An athlete
     who is not public has its rows withdrawn instead."""
     if not settings.athlete_public:
         return withdraw_public(lake, settings.athlete_id, settings.athlete_handle)
@@ -103,7 +103,7 @@ def build_public(lake: Lake, settings: Settings, *, today: dt.date | None = None
         counts[spec.name] = frame.height
         log.info("public layer of %s: %s ← %d rows", handle, spec.name, frame.height)
     if tracks.tightened:
-        _purge_public(lake)
+        purge_public(lake)
     # Last: a crash before this only means recomputing (and, after a tightening, purging again).
     others = all_state.filter(pl.col("athlete_id") != settings.athlete_id)
     overwrite(lake, public_state.SPEC, pl.concat([others, tracks.state], how="vertical_relaxed"))
@@ -119,29 +119,6 @@ def _write_athlete_rows(lake: Lake, spec: TableSpec, mine: pl.DataFrame, handle:
         overwrite(lake, spec, pl.concat([others, spec.conform(mine)], how="vertical_relaxed"))
     else:
         replace_rows(lake, spec, mine, by="athlete", values=[handle])
-
-
-def _purge_public(lake: Lake) -> None:
-    for spec in public_tables.ALL:
-        purge_history(lake, spec)
-    log.info("public layer: privacy tightened; history of every public table purged")
-
-
-def withdraw_public(lake: Lake, athlete_id: str, handle: str) -> dict[str, int]:
-    """Remove an athlete's rows published under `handle` from every public table (fresh
-    snapshots, history purged) and its build state: for an athlete who is not public, or whose
-    handle changed (the next build publishes it under the new one). Writes nothing when there
-    is nothing of it."""
-    state = read(lake, public_state.SPEC)
-    present = [spec for spec in public_tables.ALL
-               if table_exists(lake, spec) and not scan(lake, spec).filter(pl.col("athlete") == handle).head(1).collect().is_empty()]
-    if present or (state["athlete_id"] == athlete_id).any():
-        for spec in present:
-            overwrite(lake, spec, read(lake, spec).filter(pl.col("athlete") != handle))
-        _purge_public(lake)
-        overwrite(lake, public_state.SPEC, state.filter(pl.col("athlete_id") != athlete_id))
-        log.info("public layer: %s is not public; its rows were withdrawn", handle)
-    return {spec.name: 0 for spec in public_tables.ALL}
 
 
 def _fixes(lake: Lake, activity_ids: pl.Series | None = None) -> pl.LazyFrame:

@@ -177,7 +177,7 @@ def test_daily_fans_out_one_run_per_athlete_and_one_failure_fails_only_its_own(s
     """Three athletes registered with `runlake athlete add`; one has stored privacy zones no
     parser accepts, so its public build fails: its child run fails, the others complete, the
     parent waits for all and ends Failed naming it by athlete_id."""
-    from flows.steps.athletes import inbox_of, resolve_athlete
+    from pipeline.athletes import inbox_of, resolve_athlete
     from lake.marts import DAILY_LOAD as DAILY_LOAD_SPEC
     from runlake.settings import Settings
     from tests.flows.test_daily_fanout import break_privacy_zones, write_fit

@@ -25,13 +25,14 @@ from typer.testing import CliRunner
 from bench.private_history import Run
 from flows.cli import app
 from flows.steps.athlete_data import MANIFEST, SECRET_COLUMNS, export_file_name
-from flows.steps.athletes import resolve_athlete
+from pipeline.athletes import resolve_athlete
 from flows.steps.build_marts import build_marts
 from lake import activities, athlete_profile, athletes, fit_files, privacy_marks, raw, records, registry, strava_state
 from lake.storage import Lake
 from lake.table import overwrite, scan, table_exists
 from runlake.settings import Settings
 from pipeline.strava_sync import archive_raw
+from pipeline.tokens import create_token
 
 TODAY = dt.date(2024, 6, 30)
 DEFAULT_ID = "me-5c0e91d2b7f4a3e8c160"  # RUNLAKE_ATHLETE_ID may not take the generated a-… form
@@ -49,7 +50,7 @@ ERASED = Who("a-9f3b27c4e1d8a6051b7e", "qzx-erasee-7k4w", "Xanthippe Quorvil-Nyx
 BYSTANDER = Who("a-20d7e6f1c9b3a4852e6d", "plumvoy-c3", "Ottoline Brask", 3.2, 5000.0, 55501, "c3")
 EVERYONE = (DEFAULT, ERASED, BYSTANDER)
 SHARED_SHA = "5a" * 32
-ERASED_MARKER = "zorblatt-7713-quux"  # in the erased athlete's raw files, token and inbox
+ERASED_MARKER = "zorblatt-7713-quux"  # in the erased athlete's raw files, Strava token, inbox and API token name
 
 
 def _runs(who: Who) -> list[Run]:
@@ -97,6 +98,9 @@ def _write_lake(lake: Lake, home: Path) -> None:
     overwrite(lake, athletes.SPEC, pl.DataFrame(
         [{"athlete_id": w.athlete_id, "handle": w.handle, "display_name": w.name, "public": True} for w in (ERASED, BYSTANDER)],
         schema_overrides=athletes.SPEC.schema))
+    token_time = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
+    create_token(lake, ERASED.athlete_id, name=ERASED_MARKER, scopes=["read:private"], now=token_time)
+    create_token(lake, BYSTANDER.athlete_id, name="coach", scopes=["read:public"], now=token_time)
     settings = Settings.with_overrides(athlete_id=DEFAULT_ID)
     for who in (BYSTANDER, ERASED, DEFAULT):  # the default last: the public layer is its own
         handle = None if who is DEFAULT else who.handle
@@ -168,6 +172,8 @@ def test_export_holds_every_row_and_raw_file_of_the_athlete(lake_dir, tmp_path):
         assert manifest["tables"][spec.name]["rows"] == expected.height
     assert manifest["tables"]["records"]["rows"] == sum(r.records().height for r in _runs(ERASED))
     assert manifest["tables"]["athletes"]["rows"] == 1
+    assert manifest["tables"]["private/api_tokens"] == {"file": "private__api_tokens.parquet", "rows": 1,
+                                                        "omitted_columns": ["salt", "token_hash"]}
     for spec in registry.PUBLIC:  # its own public rows (the athlete is public), nobody else's
         expected = scan(lake, spec).filter(pl.col("athlete") == ERASED.handle).collect()
         assert manifest["tables"][spec.name]["rows"] == expected.height

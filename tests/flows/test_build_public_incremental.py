@@ -50,7 +50,7 @@ def test_incremental_equals_full_rebuild(tmp_path, caplog):
     runs[1].is_private = True
     runs[2].is_deleted = True
     write_private_lake(inc, runs)
-    with caplog.at_level(logging.INFO, logger="flows.steps.build_public"):
+    with caplog.at_level(logging.INFO, logger="flows.steps.build_public"), caplog.at_level(logging.INFO, logger="pipeline.public_withdraw"):
         build_public(inc, _settings(inc.root), today=TODAY)
     # Two runs left the public layer: every public table is a fresh snapshot, its history purged.
     assert "tracks of 4 activities to compute (fresh snapshot)" in caplog.text

@@ -101,7 +101,7 @@ def test_strava_runs_first_when_configured(monkeypatch, tmp_path):
 
 def test_strava_is_skipped_for_an_athlete_who_never_authorized(monkeypatch, tmp_path):
     from pipeline.lake_access import open_lake
-    from flows.steps.athletes import add_athlete
+    from pipeline.athletes import add_athlete
 
     monkeypatch.setenv("RUNLAKE_STRAVA_CLIENT_ID", "123")
     monkeypatch.setenv("RUNLAKE_STRAVA_CLIENT_SECRET", "s3cr3t")
@@ -114,7 +114,7 @@ def test_strava_is_skipped_for_an_athlete_who_never_authorized(monkeypatch, tmp_
 
 
 def test_an_unknown_handle_fails_before_any_step(monkeypatch, tmp_path):
-    from flows.steps.athletes import UnknownAthleteError
+    from pipeline.athletes import UnknownAthleteError
 
     recorder = StepRecorder()
     with pytest.raises(UnknownAthleteError, match="no athlete has the handle 'nobody'"):

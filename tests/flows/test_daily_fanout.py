@@ -19,7 +19,7 @@ from prefect.states import Completed
 import flows.daily as daily_mod
 from flows.daily_fanout import AthletesFailed, ChildResult, child_parameters, summarize
 from pipeline.lake_access import open_lake
-from flows.steps.athletes import add_athlete, inbox_of, list_athletes
+from pipeline.athletes import add_athlete, inbox_of, list_athletes
 from lake import activities
 from lake import athletes as athletes_table
 from lake.marts import DAILY_LOAD

@@ -107,10 +107,15 @@ def test_activity_ids_are_stable_across_reingests_and_batches(tmp_path, fit_fold
 
 
 def _ingest_in_child(lake_uri: str, paths: list[str], env: dict) -> None:
+    """One ingest run as the CLI and the flows run it: under the athlete's lease."""
     import os
 
+    from lake import lease
+
     os.environ.update(env)
-    _ingest(Settings(lake_uri=lake_uri), paths, workers=1)
+    settings = Settings(lake_uri=lake_uri)
+    with lease.acquire(open_lake(settings), settings.athlete_id, "ingest fit", wait_s=240):
+        _ingest(settings, paths, workers=1)
 
 
 def _concurrent_overlapping_ingests(lake_uri: str, fit_folder: Path, env: dict) -> None:
@@ -137,9 +142,10 @@ def test_two_concurrent_overlapping_ingests_locally(tmp_path, fit_folder):
     _concurrent_overlapping_ingests(str(tmp_path / "lake"), fit_folder, {})
 
 
-@pytest.mark.slow
-def test_two_concurrent_overlapping_ingests_on_s3(s3_bucket, moto_server, fit_folder):
-    _concurrent_overlapping_ingests(f"{s3_bucket}/lake", fit_folder, moto_server)
+# No S3 (moto) twin: two writers of one athlete are serialised by the lease, whose one atomic
+# primitive on S3 is a PUT with `If-None-Match: *` — and moto's conditional put is not atomic, so
+# there both runs could take the lease at once, for moto's reason, not runlake's (real S3
+# refuses one). The lease on S3 is tested in tests/lake/test_lease.py without such a race.
 
 
 @pytest.mark.slow

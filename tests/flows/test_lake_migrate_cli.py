@@ -24,6 +24,7 @@ WRITING_COMMANDS = [
     ("sync", "strava"),
     ("athlete", "set", "--hr-max", "190"),
     ("activity", "set", "fit-0", "--private"),
+    ("token", "create", "--name", "coach"),
 ]
 
 

@@ -97,7 +97,7 @@ def test_handles_are_validated(lake):
 
 
 def test_privacy_settings_of_the_environment_describe_the_default_athlete_only(lake, monkeypatch):
-    from flows.steps.athletes import resolve_athlete
+    from pipeline.athletes import resolve_athlete
     from runlake.settings import Settings
 
     monkeypatch.setenv("RUNLAKE_PRIVACY_ZONES", "48.85,2.35,600")

@@ -13,7 +13,7 @@ from pipeline.lake_access import open_lake
 from flows.steps.ingest_fit import ingest_fit_files, resolve_inputs
 from flows.steps.rebuild import rebuild_from_raw
 from lake import activities, fit_files, laps, records
-from pipeline import fit_rebuild
+from pipeline import activity_write, fit_rebuild
 from lake.table import read
 from runlake.settings import Settings
 from sources.fit.decode import decode_fit
@@ -98,16 +98,16 @@ def test_an_ingest_committing_during_a_rebuild_stops_it_instead_of_losing_rows(t
     lake = ingest(settings, [str(fit_folder / "easy1.fit")])
     late = tmp_path / "late.fit"
     write_run(late, datetime(2025, 4, 1, 7, 0, tzinfo=AMS), 3000, seed=9)
-    real = fit_rebuild.overwrite_batches
+    real = activity_write.overwrite_batches
 
     def ingest_meanwhile(*args, **kwargs):
         ingest(settings, [str(late)])  # another process's ingest, committed mid-rebuild
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(fit_rebuild, "overwrite_batches", ingest_meanwhile)
+    monkeypatch.setattr(activity_write, "overwrite_batches", ingest_meanwhile)
     with pytest.raises(LakeChangedError, match="run `runlake lake rebuild` again"):
         rebuild_from_raw(lake, settings, workers=1)
-    monkeypatch.setattr(fit_rebuild, "overwrite_batches", real)
+    monkeypatch.setattr(activity_write, "overwrite_batches", real)
     assert read(lake, activities.SPEC).height == 2, "the late file's activity was lost"
     rebuild_from_raw(lake, settings, workers=1)
     assert read(lake, activities.SPEC).height == 2
