@@ -78,7 +78,7 @@ class Gate:
 
     def _admit(self, scope, authorization: bytes | None, private: bool) -> None:
         book = self.store.tokens
-        if self.store.snapshot is None or (book is None and (private or authorization is not None)):
+        if self.store.snapshot is None or book is None:
             raise ApiError(503, "not_ready", "the API is loading the lake; try again in a few seconds", {"Retry-After": "2"})
         token = authenticate(book, authorization, self.clock()) if authorization is not None else None
         if private:

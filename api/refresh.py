@@ -27,8 +27,8 @@ REFRESH_S = 1.0
 
 
 class Store:
-    """What requests read: the current snapshot and token book (None until the first load), and
-    the versions of the tables `/v1/me/activities/{id}` reads on demand."""
+    """What requests read: the current snapshot and token book (None until the first load; the
+    book is loaded first), and the versions of the tables `/v1/me/activities/{id}` reads on demand."""
 
     def __init__(self) -> None:
         self.snapshot: Snapshot | None = None
@@ -47,16 +47,16 @@ class Refresher:
 
     def refresh(self) -> None:
         """One check: reload what changed (the snapshot, the token book, the stream versions)."""
+        book = self.store.tokens  # first: once a snapshot is served, a token book is too
+        if book is None or book.version != tokens_version(self.lake):
+            self.store.tokens = TokenBook.load(self.lake)
+        self.store.stream_versions = (table_version(self.lake, records.SPEC), table_version(self.lake, laps.SPEC))
         versions = watched_versions(self.lake)
         current = self.store.snapshot
         if current is None or current.versions != versions:
             started = time.perf_counter()
             self.store.snapshot = load_snapshot(self.lake, self.settings, versions)
             log.info("snapshot loaded in %.2f s", time.perf_counter() - started)
-        book = self.store.tokens
-        if book is None or book.version != tokens_version(self.lake):
-            self.store.tokens = TokenBook.load(self.lake)
-        self.store.stream_versions = (table_version(self.lake, records.SPEC), table_version(self.lake, laps.SPEC))
 
     def _run(self) -> None:
         while True:

@@ -77,9 +77,8 @@ def add_views(app: FastAPI, prefix: str, pick: Callable[..., Any], *, private: b
     """Register the views of one athlete source under `prefix`."""
     Who = Annotated[Served, Depends(pick)]
     extra = {"security": [{"bearer": []}]} if private else None
-    errors = {**ERRORS, **(AUTH if private else {}), **({} if private or prefix == "/v1" else NOT_FOUND)}
-    if prefix == "/v1":
-        errors |= NOT_FOUND  # the default athlete may be private
+    # A token is optional on public views, but a bad one is a 401 there too.
+    errors = {**ERRORS, **(AUTH if private else {401: AUTH[401]}), **({} if private else NOT_FOUND)}
     route = dict(tags=[tag], openapi_extra=extra, response_class=JSON)
     activity_model = schemas.PrivateActivity if private else schemas.Activity
     detail_model = schemas.PrivateActivityDetail if private else schemas.ActivityDetail
@@ -181,7 +180,7 @@ def add_routes(app: FastAPI, store: Store, clock: Callable[[], dt.datetime], str
     common = dict(clock=clock, streams=streams, store=store)
     add_views(app, "/v1", default_athlete, private=False, tag="default athlete", **common)
 
-    @app.get("/v1/athletes", responses={200: {"model": schemas.Page[schemas.Athlete]}, **ERRORS},
+    @app.get("/v1/athletes", responses={200: {"model": schemas.Page[schemas.Athlete]}, **ERRORS, 401: AUTH[401]},
              tags=["public athletes"], response_class=JSON, summary="The public athletes")
     async def athletes(request: Request, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> JSON:
         return _page(request, snapshot().athletes, "", END, limit, cursor, {})
