@@ -145,6 +145,13 @@ class Settings(BaseSettings):
         None, description="Signs the sign-in cookie; default: one generated and kept in <home>/web/cookie-secret."
     )
 
+    # --- data API (`runlake api`, docs/api.md) ---------------------------------------------------------
+    api_public_rate_limit: int | None = Field(
+        None, ge=1, description="Requests per minute per client address for anonymous requests; unset: unlimited."
+    )
+    api_token_rate_limit: int = Field(600, ge=1, description="Requests per minute per API token.")
+    api_cors_origins: str = Field("", description="Comma-separated origins allowed to call the public endpoints ('*': any).")
+
     # --- operations (Prefect deployments, automations) ----------------------------------------------
     notify_block: str | None = Field(
         None, description="Prefect notification block '<block-type-slug>/<name>' the automations send to."
@@ -157,6 +164,11 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
+
+    @field_validator("api_public_rate_limit", mode="before")
+    @classmethod
+    def _blank_limit_is_unset(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("athlete_id")
     @classmethod
@@ -263,6 +275,10 @@ class Settings(BaseSettings):
     @property
     def public_source_set(self) -> frozenset[str]:
         return frozenset(s.strip().lower() for s in self.public_sources.split(",") if s.strip())
+
+    @property
+    def api_cors_origin_set(self) -> frozenset[str]:
+        return frozenset(s.strip() for s in self.api_cors_origins.split(",") if s.strip())
 
     @property
     def private_activity_ids(self) -> frozenset[str]:

@@ -11,6 +11,7 @@ import typer
 def register_all(app: typer.Typer) -> None:
     from flows.commands import activity, athlete, dashboard, demo, deploy, ingest, lake, marts, strava, token
     from flows.commands import athlete_data  # noqa: F401  registers `athlete export|erase` on athlete.app
+    from flows.commands import api as api_command
 
     app.add_typer(ingest.app, name="ingest", help="Bring new data into the lake.")
     app.add_typer(marts.app, name="marts", help="Build the marts (training load, weekly reports, best efforts).")
@@ -21,4 +22,5 @@ def register_all(app: typer.Typer) -> None:
     strava.register(app)
     deploy.register(app)
     dashboard.register(app)
+    api_command.register(app)
     demo.register(app)

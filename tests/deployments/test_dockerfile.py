@@ -1,8 +1,8 @@
-"""The Docker build context holds what the flows and the dashboard import (no Docker engine here).
+"""The Docker build context holds what the flows, the dashboard and the API import (no Docker engine here).
 
 The Dockerfile copies named packages only. These tests read its COPY lines and compare them with
 pyproject's wheel packages (`uv sync` installs the project, so each must be there) and with the
-first-party import graph of `flows/` and `streamlit_app/` (lazy imports inside functions count).
+first-party import graph of `flows/`, `streamlit_app/` and `api/` (lazy imports inside functions count).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO / "deployments" / "Dockerfile"
 #: Where the image starts: the flow entrypoints and the dashboard.
-ROOTS = ("flows", "streamlit_app")
+ROOTS = ("flows", "streamlit_app", "api")
 
 
 def instructions() -> list[tuple[str, str]]:
@@ -85,11 +85,11 @@ def test_copy_covers_the_wheel_packages():
     assert not missing, f"pyproject wheel packages not copied into the image: {sorted(missing)}"
 
 
-def test_copy_covers_what_the_flows_and_dashboard_import():
+def test_copy_covers_what_the_flows_dashboard_and_api_import():
     needed = import_closure(ROOTS)
     assert {"flows", "runlake", "lake"} <= needed  # the graph walk itself works
     missing = needed - set(copied_from_context())
-    assert not missing, f"imported by the flows or dashboard but not copied: {sorted(missing)}"
+    assert not missing, f"imported by the flows, dashboard or API but not copied: {sorted(missing)}"
 
 
 def test_image_leaves_out_tests_bench_and_docs():

@@ -208,3 +208,28 @@ def test_dashboard_runs_the_image_non_root_with_probes():
     assert role != pipeline["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
     assert docs["Ingress"]["spec"]["ingressClassName"] == "alb"
     assert not any(SECRET_NAME.search(e["name"]) for e in container.get("env", []))
+
+
+def test_api_is_its_own_deployment_and_service_beside_the_dashboard():
+    docs = {doc["kind"]: doc for name, doc in shipped_manifests()
+            if name.startswith("api.yaml:") and doc["metadata"]["name"] == "runlake-api"}
+    assert {"Deployment", "Service", "ServiceAccount", "Ingress"} <= set(docs)
+    pod = docs["Deployment"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["image"] == prefect_yaml()["definitions"]["images"]["runlake"]
+    assert container["command"] == ["runlake", "api", "--host", "0.0.0.0", "--port", "8000"]
+    assert container["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert container["livenessProbe"]["tcpSocket"] == {"port": "http"}
+    assert docs["Service"]["spec"]["selector"] == docs["Deployment"]["spec"]["selector"]["matchLabels"]
+    assert docs["Service"]["spec"]["ports"][0]["targetPort"] == container["ports"][0]["name"] == "http"
+    assert all(container["resources"][k] for k in ("requests", "limits"))
+    assert pod["securityContext"]["runAsNonRoot"] is True and pod["serviceAccountName"] == "runlake-api"
+    env = {e["name"]: e for e in container["env"]}
+    assert env["RUNLAKE_LAKE_URI"]["value"].startswith("s3://")
+    assert all("value" in e for e in env.values()), "the API needs no secret"
+    # A name that looks secret is a setting about tokens, not a token.
+    assert {n for n in env if SECRET_NAME.search(n)} == {"RUNLAKE_API_TOKEN_RATE_LIMIT"}
+    roles = {d["metadata"]["name"]: d["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+             for _, d in shipped_manifests() if d["kind"] == "ServiceAccount"}
+    assert len(set(roles.values())) == len(roles) >= 3  # api, dashboard and pipeline: a role each
+    assert "prefect" not in " ".join(container["command"]) and not any(n.startswith("PREFECT_") for n in env)
