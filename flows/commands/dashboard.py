@@ -41,7 +41,7 @@ def dashboard(
 ) -> None:
     """Serve the dashboard: the public pages (they read only <lake>/public/*) and, with the
     RUNLAKE_OIDC_* settings, sign-in and each signed-in runner's private pages."""
-    from flows.web_auth import write_auth_secrets
+    from runlake.web_auth import write_auth_secrets
 
     settings = load_settings()  # a bad setting fails here with one line, not in the browser
     secrets_file = write_auth_secrets(settings)

@@ -8,7 +8,7 @@ import tomllib
 import pytest
 
 from flows.commands.dashboard import streamlit_command
-from flows.web_auth import write_auth_secrets
+from runlake.web_auth import write_auth_secrets
 from runlake.errors import SettingsError
 from runlake.settings import Settings
 
