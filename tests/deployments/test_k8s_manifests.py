@@ -233,3 +233,22 @@ def test_api_is_its_own_deployment_and_service_beside_the_dashboard():
              for _, d in shipped_manifests() if d["kind"] == "ServiceAccount"}
     assert len(set(roles.values())) == len(roles) >= 3  # api, dashboard and pipeline: a role each
     assert "prefect" not in " ".join(container["command"]) and not any(n.startswith("PREFECT_") for n in env)
+
+
+def test_the_signed_in_web_app_is_its_own_deployment_with_secrets_only_by_reference():
+    docs = {doc["kind"]: doc for name, doc in shipped_manifests()
+            if name.startswith("web.yaml:") and doc["metadata"]["name"] == "runlake-web"}
+    assert {"Deployment", "Service", "ServiceAccount", "Ingress"} <= set(docs)
+    pod = docs["Deployment"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["image"] == prefect_yaml()["definitions"]["images"]["runlake"]
+    assert container["command"] == ["runlake", "dashboard", "--host", "0.0.0.0", "--port", "8501"]
+    env = {e["name"]: e for e in container["env"]}
+    for name in ("RUNLAKE_OIDC_ISSUER", "RUNLAKE_OIDC_CLIENT_ID", "RUNLAKE_WEB_URL"):
+        assert env[name]["value"]
+    for name in ("RUNLAKE_OIDC_CLIENT_SECRET", "RUNLAKE_COOKIE_SECRET", "RUNLAKE_SECRET_KEY", "RUNLAKE_STRAVA_CLIENT_SECRET"):
+        assert "value" not in env[name] and env[name]["valueFrom"]["secretKeyRef"]["name"] == "runlake-web", name
+    assert env["RUNLAKE_WEB_URL"]["value"].startswith("https://")
+    roles = {d["metadata"]["name"]: d["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+             for _, d in shipped_manifests() if d["kind"] == "ServiceAccount"}
+    assert roles["runlake-web"] != roles["runlake-dashboard"], "the public dashboard keeps its public-read role"
