@@ -61,7 +61,10 @@ def parse_date(value: str, name: str) -> dt.date:
 def window(start: str | None, end: str | None, today: dt.date) -> tuple[dt.date, dt.date]:
     """The inclusive local dates asked for, with the defaults filled in."""
     last = parse_date(end, "to") if end is not None else today
-    first = parse_date(start, "from") if start is not None else last - dt.timedelta(days=DEFAULT_DAYS - 1)
+    if start is not None:
+        first = parse_date(start, "from")
+    else:  # the last DEFAULT_DAYS days, or from 0001-01-01 when `to` is closer to it than that
+        first = dt.date.fromordinal(max(1, last.toordinal() - (DEFAULT_DAYS - 1)))
     if first > last:
         raise invalid(f"from ({first}) is after to ({last}{'' if end is not None else ', today by default'})")
     return first, last

@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from lake.storage import Lake
-from lake.table import TableSpec, scan, upsert
+from lake.table import TableSpec, read_versioned, scan, upsert_at_version
 
 SPEC = TableSpec(
     name="private/identity_links",
@@ -33,6 +33,12 @@ def athlete_of(lake: Lake, issuer: str, subject: str) -> str | None:
     return found.item(0, 0) if found.height else None
 
 
-def save_link(lake: Lake, row: dict) -> None:
-    """Link (or re-link) one identity: one merge on the key, one commit."""
-    upsert(lake, SPEC, pl.DataFrame([row], schema=SPEC.schema))
+def read_snapshot(lake: Lake) -> tuple[int | None, pl.DataFrame]:
+    """Every link with the table's version (for a decision written back with `save_link_at`)."""
+    return read_versioned(lake, SPEC)
+
+
+def save_link_at(lake: Lake, row: dict, *, version: int | None) -> None:
+    """Write one link onto the table as it was at `version`: a commit by another writer since
+    then fails (`CommitFailedError`), and the caller decides again from a fresh snapshot."""
+    upsert_at_version(lake, SPEC, pl.DataFrame([row], schema=SPEC.schema), version=version)

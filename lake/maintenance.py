@@ -45,7 +45,9 @@ def maintain_table(lake: Lake, name: str, *, retention_hours: int) -> Maintenanc
 
     metrics = with_commit_retry(compact, what=f"compact {name}")
     dt = DeltaTable(uri, storage_options=lake.storage_options)
-    removed = dt.vacuum(retention_hours=retention_hours, enforce_retention_duration=False, dry_run=False)
+    # full: also files no commit ever named (a write that failed before its commit), once older
+    # than the retention — a write still in progress is younger, so it is never touched.
+    removed = dt.vacuum(retention_hours=retention_hours, enforce_retention_duration=False, dry_run=False, full=True)
     dt.create_checkpoint()
     dt.cleanup_metadata()
     return MaintenanceResult(name, int(metrics.get("numFilesRemoved", 0)), int(metrics.get("numFilesAdded", 0)), len(removed))

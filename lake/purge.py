@@ -6,7 +6,8 @@ values), remove actions carry the old files' paths and partition values, and a c
 the removes as "tombstones". An overwrite therefore hides earlier rows but does not erase them.
 The public layer (an activity made private again) and erasing an athlete need them gone.
 
-`purge_history` must not run while another process writes the same table (see its docstring).
+`purge_history(full=True)` must not run while another process writes the same table; the default
+may (see its docstring).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def replace_snapshot(lake: Lake, spec: TableSpec, frame: pl.DataFrame) -> Purged
     return purged
 
 
-def purge_history(lake: Lake, spec: TableSpec) -> Purged | None:
+def purge_history(lake: Lake, spec: TableSpec, *, full: bool = False) -> Purged | None:
     """Erase everything but the table's current version from its folder (None: no table).
 
     Steps, each for a place where earlier rows survive an overwrite:
@@ -63,8 +64,13 @@ def purge_history(lake: Lake, spec: TableSpec) -> Purged | None:
     1. Set `delta.deletedFileRetentionDuration` to zero. delta-rs writes into a checkpoint every
        remove action younger than this property (default one week): tombstones with the old
        files' paths and partition values (`athlete_id=…/`). At zero the checkpoint holds none.
-    2. Vacuum with zero retention, `full=True`: deletes every data file the current version does
-       not reference, including files orphaned by failed writes, which the log never mentions.
+    2. Vacuum with zero retention: deletes every data file a commit removed (the tombstones).
+       With `full=True` also every file the current version does not reference — files orphaned
+       by failed writes, which the log never mentions, but also the files of a write another
+       process has not committed yet: `full` only where no other writer of the table can run.
+       The default leaves never-committed files to `runlake lake maintain` (a full vacuum with
+       the retention), so a purge may run beside writers of *other* rows (another athlete's
+       ingest, public build or token): their commits go on, and nothing they wrote is lost.
        Local lakes then also lose the emptied partition folders, whose names are values.
     3. Checkpoint the current version, and check it carries no tombstone (fail loudly if the
        property did not take, e.g. a remove stamped by a writer whose clock runs ahead).
@@ -77,9 +83,9 @@ def purge_history(lake: Lake, spec: TableSpec) -> Purged | None:
        before the weekly (non-full) vacuum reads them, and removed files would never be deleted.
 
     The log then starts at the checkpoint (`DeltaTable.version()` counts on from it; time travel
-    and `history()` before it are gone). Never run it beside a writer of the same table: the
-    zero-retention full vacuum deletes the files of a write not yet committed, and a reader that
-    loaded an older version fails on its next read of a deleted file (it must reopen the table).
+    and `history()` before it are gone). With `full=True`, never run it beside a writer of the
+    same table (step 2). A reader that loaded an older version fails on its next read of a deleted file (it must reopen the table;
+    a writer whose read was that old fails cleanly and is run again).
     """
     table = open_table(lake, spec)
     if table is None:
@@ -90,7 +96,7 @@ def purge_history(lake: Lake, spec: TableSpec) -> Purged | None:
 
     def vacuum() -> list[str]:
         dt = DeltaTable(uri, storage_options=lake.storage_options)
-        return dt.vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False, full=True)
+        return dt.vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False, full=full)
 
     removed = with_commit_retry(vacuum, what=f"vacuum {spec.name}")
     fs, root = _filesystem(lake, uri)

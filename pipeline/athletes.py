@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,7 +28,7 @@ import polars as pl
 
 from lake import athletes as athletes_table
 from lake.storage import Lake
-from lake.table import read, upsert
+from lake.table import read, read_versioned, upsert_at_version, with_commit_retry
 from marts.privacy import parse_privacy_zones
 from pipeline.public_withdraw import withdraw_public
 from runlake.errors import RunlakeError
@@ -156,40 +157,74 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def _taken_handles(rows: pl.DataFrame, settings: Settings, *, but: str | None = None) -> set[str]:
+    """Handles in use in the registry snapshot `rows` — the default athlete's even without a row —
+    except the athlete `but`'s own."""
+    taken = {r["handle"] for r in rows.iter_rows(named=True) if r["athlete_id"] != but}
+    if settings.athlete_id != but and not (rows["athlete_id"] == settings.athlete_id).any():
+        taken.add(settings.athlete_handle)
+    return taken
+
+
+def _save_unique(lake: Lake, settings: Settings, row_for: Callable[[pl.DataFrame], dict], *, what: str) -> dict:
+    """Write the registry row `row_for(snapshot)` builds — checking its handle against that same
+    snapshot — in one commit onto the snapshot's version: two writers racing for one handle
+    cannot both win (the loser re-reads, and its handle is then taken)."""
+
+    def attempt() -> dict:
+        version, rows = read_versioned(lake, athletes_table.SPEC)
+        row = row_for(rows)
+        stored = rows.filter(pl.col("athlete_id") == row["athlete_id"])["handle"].to_list()
+        current = stored[0] if stored else (settings.athlete_handle if row["athlete_id"] == settings.athlete_id else None)
+        if row["handle"] != current:  # a new or changed handle (the default `me` is reserved for others)
+            row["handle"] = check_handle(row["handle"], _taken_handles(rows, settings, but=row["athlete_id"]))
+        upsert_at_version(lake, athletes_table.SPEC, athletes_table.SPEC.conform(pl.DataFrame([row])), version=version)
+        return row
+
+    return with_commit_retry(attempt, what=what)
+
+
 def add_athlete(lake: Lake, settings: Settings, handle: str, *, timezone: str | None = None,
-                display_name: str | None = None, public: bool = False) -> Athlete:
-    """Register a new athlete (private unless `public`); returns it."""
-    taken = {a.handle for a in list_athletes(lake, settings)}
-    value = check_handle(handle, taken)
+                display_name: str | None = None, public: bool = False, athlete_id: str | None = None) -> Athlete:
+    """Register a new athlete (private unless `public`; a new generated id unless `athlete_id`,
+    one made by `lake.athletes.new_athlete_id`); returns it. The handle is unique at commit time
+    (`_save_unique`)."""
+    zone = check_timezone(timezone) if timezone else None
+    check_handle(handle, set())  # malformed or reserved: refused before any read
+    athlete_id = athlete_id or athletes_table.new_athlete_id()
     now = _now()
-    row = {
-        "athlete_id": athletes_table.new_athlete_id(), "handle": value, "display_name": display_name,
-        "timezone": check_timezone(timezone) if timezone else None, "public": public,
-        "created_at": now, "updated_at": now,
-    }
-    upsert(lake, athletes_table.SPEC, athletes_table.SPEC.conform(pl.DataFrame([row])))
-    return resolve_athlete(lake, settings, value)
+    _save_unique(lake, settings, lambda rows: {
+        "athlete_id": athlete_id, "handle": handle, "display_name": display_name, "timezone": zone,
+        "public": public, "created_at": now, "updated_at": now,
+    }, what="register an athlete")
+    return resolve_athlete(lake, settings, athlete_id)
 
 
 def update_athlete(lake: Lake, settings: Settings, athlete: Athlete, **changes) -> Athlete:
     """Store changed values for `athlete` (None = unchanged): `handle`, `display_name`,
-    `timezone`, `public` and the privacy settings (validated before anything is written)."""
+    `timezone`, `public` and the privacy settings (validated before anything is written; a bad
+    value is a one-line RunlakeError)."""
     changes = {k: v for k, v in changes.items() if v is not None}
-    if "handle" in changes:
-        taken = {a.handle for a in list_athletes(lake, settings) if a.athlete_id != athlete.athlete_id}
-        changes["handle"] = check_handle(changes["handle"], taken)
+    if "handle" in changes and changes["handle"].strip().lower() != athlete.handle:
+        check_handle(changes["handle"], set())
     if "timezone" in changes:
         check_timezone(changes["timezone"])
     if "privacy_zones" in changes:
-        parse_privacy_zones(changes["privacy_zones"])
+        try:
+            parse_privacy_zones(changes["privacy_zones"])
+        except ValueError as exc:  # names the entry by position, never by its text
+            raise RunlakeError(str(exc)) from None
     if "privacy_place_routes" in changes and changes["privacy_place_routes"] not in ("none", "shape"):
         raise RunlakeError("--place-routes must be 'none' or 'shape'")
-    existing = registry(lake).filter(pl.col("athlete_id") == athlete.athlete_id).to_dicts()
-    row = existing[0] if existing else {
-        "athlete_id": athlete.athlete_id, "handle": athlete.handle, "public": athlete.public, "created_at": _now(),
-    }
-    row |= changes | {"updated_at": _now()}
-    upsert(lake, athletes_table.SPEC, athletes_table.SPEC.conform(pl.DataFrame([row])))
-    if changes.get("handle", athlete.handle) != athlete.handle:  # no public row keeps the old name
+
+    def row_for(rows: pl.DataFrame) -> dict:
+        existing = rows.filter(pl.col("athlete_id") == athlete.athlete_id).to_dicts()
+        row = existing[0] if existing else {
+            "athlete_id": athlete.athlete_id, "handle": athlete.handle, "public": athlete.public, "created_at": _now(),
+        }
+        return row | changes | {"updated_at": _now()}
+
+    row = _save_unique(lake, settings, row_for, what=f"update athlete {athlete.handle}")
+    if row["handle"] != athlete.handle:  # no public row keeps the old name
         withdraw_public(lake, athlete.athlete_id, athlete.handle)
-    return resolve_athlete(lake, settings, row["handle"])
+    return resolve_athlete(lake, settings, athlete.athlete_id)

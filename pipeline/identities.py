@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import polars as pl
+
 from lake import identities
 from lake.storage import Lake
-from pipeline.athletes import Athlete, add_athlete, list_athletes, resolve_athlete
+from lake.table import with_commit_retry
+from lake.athletes import new_athlete_id
+from pipeline.athletes import Athlete, add_athlete, check_handle, check_timezone, list_athletes
 from runlake.errors import RunlakeError
 from runlake.settings import Settings
 
@@ -48,24 +52,45 @@ def athlete_for_identity(lake: Lake, settings: Settings, issuer: str, subject: s
 
 
 def link_identity(lake: Lake, settings: Settings, athlete: Athlete, issuer: str, subject: str, *, now: dt.datetime) -> None:
-    """Link the identity to `athlete`; refused when it is already another athlete's."""
-    issuer, subject = _check(issuer, subject)
-    current = identities.athlete_of(lake, issuer, subject)
-    if current == athlete.athlete_id:
-        return
-    if current is not None and any(a.athlete_id == current for a in list_athletes(lake, settings)):
-        raise IdentityError("this identity is already linked to another athlete")
-    identities.save_link(lake, {"issuer": issuer, "subject": subject, "athlete_id": athlete.athlete_id, "linked_at": now})
+    """Link the identity to `athlete`; refused when it is already another (existing) athlete's."""
+    _claim(lake, settings, *_check(issuer, subject), athlete.athlete_id, now=now)
+
+
+def _claim(lake: Lake, settings: Settings, issuer: str, subject: str, athlete_id: str, *, now: dt.datetime) -> None:
+    """Point the identity at `athlete_id`, unless it already points at another existing athlete
+    (IdentityError). Decided and written on one snapshot of the links, retried from a fresh one
+    when another writer commits in between: two claims of one identity cannot both win."""
+    existing = {a.athlete_id for a in list_athletes(lake, settings)}
+
+    def attempt() -> None:
+        version, links = identities.read_snapshot(lake)
+        mine = links.filter((pl.col("issuer") == issuer) & (pl.col("subject") == subject))
+        current = mine["athlete_id"].item() if mine.height else None
+        if current == athlete_id:
+            return
+        if current is not None and current in existing:
+            raise IdentityError("this identity is already linked to another athlete")
+        identities.save_link_at(lake, {"issuer": issuer, "subject": subject, "athlete_id": athlete_id, "linked_at": now},
+                                version=version)
+
+    with_commit_retry(attempt, what="link a sign-in identity")
 
 
 def onboard(lake: Lake, settings: Settings, issuer: str, subject: str, *, handle: str, timezone: str | None,
             now: dt.datetime) -> Athlete:
-    """A first sign-in: create a private athlete called `handle` and link the identity to it.
-    Refused (IdentityError) when the identity already has an athlete; a bad or taken handle or
-    time zone is refused by `add_athlete` before anything is written."""
+    """A first sign-in: create a private athlete called `handle`, linked to the identity.
+
+    The identity is claimed first, for a new athlete id, and the athlete registered under that
+    id second: of two sign-ins of one identity onboarding at once (two tabs), one claim wins
+    and the other is refused before it registers anyone. A claim whose registration then fails
+    (a handle taken meanwhile) points at no athlete, which reads as "not onboarded" and is
+    replaced by the next attempt. Bad input is refused before anything is written."""
     issuer, subject = _check(issuer, subject)
+    check_handle(handle, set())
+    if timezone:
+        check_timezone(timezone)
     if athlete_for_identity(lake, settings, issuer, subject) is not None:
         raise IdentityError("this identity already has an athlete: sign in again")
-    athlete = add_athlete(lake, settings, handle, timezone=timezone, public=False)
-    link_identity(lake, settings, athlete, issuer, subject, now=now)
-    return resolve_athlete(lake, settings, athlete.athlete_id)
+    athlete_id = new_athlete_id()
+    _claim(lake, settings, issuer, subject, athlete_id, now=now)
+    return add_athlete(lake, settings, handle, timezone=timezone, public=False, athlete_id=athlete_id)

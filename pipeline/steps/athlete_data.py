@@ -26,7 +26,7 @@ from pipeline.lake_access import lake_at
 from lake import fit_files, lease, quarantine, raw, registry, strava_state
 from lake.purge import purge_history
 from lake.storage import Lake
-from lake.table import TableSpec, overwrite_batches, scan, table_exists
+from lake.table import TableSpec, delete_rows, in_predicate, scan, table_exists
 from pipeline.athletes import Athlete, resolve_athlete
 from sources.fit.inbox import ATHLETES_FOLDER
 from runlake.errors import RunlakeError
@@ -41,6 +41,13 @@ log = logging.getLogger(__name__)
 #: credential's hash, have no place in a file that leaves the server.
 SECRET_COLUMNS = frozenset({"ciphertext", "salt", "token_hash"})
 MANIFEST = "manifest.json"
+
+
+def _owned_predicate(spec: TableSpec, athlete: Athlete) -> str:
+    """`_owned` as a Delta SQL predicate (the partition column first where there is one)."""
+    column = "athlete_id" if "athlete_id" in spec.schema else "athlete"
+    value = athlete.athlete_id if column == "athlete_id" else athlete.handle
+    return in_predicate(column, [value])
 
 
 def _owned(spec: TableSpec, athlete: Athlete) -> pl.Expr:
@@ -188,11 +195,13 @@ def erase_athlete(lake: Lake, settings: Settings, handle: str, *, lease_wait_s: 
 
     Order: raw files, inbox, token file, then each table's rows — so a run stopped midway is
     finished by running it again (the rows that name the rest are the last to go). Each table
-    is rewritten as a plain overwrite with the other athletes' rows (streamed; no predicate, so
-    no commit names the athlete), and then every table's history is purged: old data files,
-    Delta log entries with their column statistics, partition folders such as
-    `records/athlete_id=…`. Other athletes lose their time travel from before the erasure.
-    Must not run beside another writer of the lake (`lake.purge.purge_history`).
+    loses the athlete's rows by a delete with a predicate (conflict-checked against other
+    athletes' concurrent commits, and retried), and then every table's history is purged: old
+    data files, Delta log entries — the delete's own, which names the athlete, included — with
+    their column statistics, partition folders such as `records/athlete_id=…`. Other athletes
+    lose their time travel from before the erasure. Other athletes' writers may run meanwhile
+    (the purge is not `full`: nothing they have not committed yet is touched); one of them that
+    read a table before the purge fails and is run again.
     """
     athlete = resolve_athlete(lake, settings, handle)
     wait = settings.lease_wait_s if lease_wait_s is None else lease_wait_s
@@ -225,11 +234,13 @@ def _erase(lake: Lake, settings: Settings, athlete: Athlete) -> ErasureReport:
     for spec in registry.OWNED:
         if not table_exists(lake, spec):
             continue
-        owned = _owned(spec, athlete)
-        count = scan(lake, spec).filter(owned).select(pl.len()).collect().item()
+        count = scan(lake, spec).filter(_owned(spec, athlete)).select(pl.len()).collect().item()
         if count:
-            others = scan(lake, spec).filter(~owned)
-            overwrite_batches(lake, spec, others.collect_batches(), predicate=None)
+            # A delete by predicate: Delta's conflict check sees another athlete's commit in
+            # between (a token revoked, a row merged), and the delete is retried on top of it —
+            # an overwrite with the other rows would silently undo it. The commit names the
+            # athlete; the purge below removes that log entry with the rest of the history.
+            delete_rows(lake, spec, _owned_predicate(spec, athlete))
             report.rows[spec.name] = count
     for spec in registry.ALL:  # every table: an earlier version may hold rows since deleted
         if purge_history(lake, spec) is not None:

@@ -81,6 +81,12 @@ def test_dates_are_inclusive_and_default_to_the_last_30_days(client):
     assert [w["week_start"] for w in weeks] == ["2025-03-10", "2025-03-17"]
 
 
+@pytest.mark.parametrize("path", ["/v1/days", "/v1/weeks", "/v1/activities"])
+def test_the_default_window_near_year_one_starts_at_year_one(client, path):
+    answer = client.get(path, params={"to": "0001-01-05"})
+    assert answer.status_code == 200 and answer.json() == {"items": [], "next": None}
+
+
 def test_pages_follow_next_links_and_keep_the_query(client):
     full = client.get("/v1/days", params={"from": "2025-03-01", "to": "2025-03-31", "limit": 1000}).json()
     assert full["next"] is None and len(full["items"]) == 22

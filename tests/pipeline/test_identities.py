@@ -63,3 +63,48 @@ def test_malformed_identities_are_refused(lake_settings, issuer, subject):
     lake, settings = lake_settings
     with pytest.raises(IdentityError):
         athlete_for_identity(lake, settings, issuer, subject)
+
+
+def test_two_onboardings_racing_for_one_handle_give_one_athlete_and_one_clear_refusal(lake_settings, monkeypatch):
+    """Both read the registry before either writes (forced): the handle is still unique, and
+    each identity maps to its own athlete or to none."""
+    import threading
+
+    import pipeline.athletes as athletes_module
+
+    lake, settings = lake_settings
+    add_athlete(lake, settings, "seed")  # the registry exists
+    both_read = threading.Barrier(2, timeout=30)
+    real = athletes_module.read_versioned
+    first_reads: set[int] = set()
+
+    def read_then_wait(*args, **kwargs):
+        snapshot = real(*args, **kwargs)
+        me = threading.get_ident()
+        if me not in first_reads:  # only each thread's first attempt waits for the other
+            first_reads.add(me)
+            both_read.wait()
+        return snapshot
+
+    monkeypatch.setattr(athletes_module, "read_versioned", read_then_wait)
+    outcome: dict[str, object] = {}
+
+    def go(subject: str) -> None:
+        try:
+            outcome[subject] = onboard(lake, settings, ISS, subject, handle="alice", timezone=None, now=NOW).athlete_id
+        except HandleError as exc:
+            outcome[subject] = exc
+
+    threads = [threading.Thread(target=go, args=(s,)) for s in ("sub-x", "sub-y")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    won = [v for v in outcome.values() if isinstance(v, str)]
+    lost = [v for v in outcome.values() if isinstance(v, HandleError)]
+    assert len(won) == 1 and len(lost) == 1 and "taken" in str(lost[0])
+    from pipeline.athletes import list_athletes
+
+    assert [a.athlete_id for a in list_athletes(lake, settings) if a.handle == "alice"] == won
+    found = {s: athlete_for_identity(lake, settings, ISS, s) for s in ("sub-x", "sub-y")}
+    assert sorted(a.athlete_id for a in found.values() if a is not None) == won  # the loser has none

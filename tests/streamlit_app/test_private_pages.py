@@ -64,6 +64,11 @@ def test_settings_are_saved_for_the_signed_in_athlete_and_bad_values_are_refused
     _button(at, "Save").click()
     at.run()
     assert any("not an IANA time zone" in e.value for e in at.error)
+    next(t for t in at.text_area if t.label == "Privacy zones").input("my house,near the park")
+    _button(at, "Save").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("zone" in e.value and "my house" not in e.value for e in at.error), "a malformed zone: one plain line"
     zone = next(t for t in at.text_input if t.label == "Time zone")
     zone.input("America/Denver")
     next(t for t in at.text_area if t.label == "Privacy zones").input("59.91,10.75,600")
