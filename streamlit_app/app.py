@@ -27,6 +27,7 @@ PAGES = [
 PRIVATE_PAGES = [
     st.Page("pages/me.py", title="Your training", icon=":material/person:", url_path="me"),
     st.Page("pages/welcome.py", title="Welcome", icon=":material/waving_hand:", url_path="welcome"),
+    st.Page("pages/upload.py", title="Upload", icon=":material/upload_file:", url_path="upload"),
 ]
 
 signing_in = account.sign_in_enabled()
