@@ -20,7 +20,7 @@ from runlake.settings import Settings
 FLOW_NAME = "ingest-upload"
 
 
-@flow(name=FLOW_NAME, log_prints=False)
+@flow(name="ingest-upload", log_prints=False)  # a literal: `runlake deploy` reads it without importing
 def ingest_upload_flow(athlete: str, folder: str, lake_uri: str | None = None, inbox_uri: str | None = None) -> dict:
     """Ingest the upload in `folder` (`uploads/<time>-<random>` of the athlete's inbox) and build
     the athlete's marts; the counts of each per-file result."""
