@@ -111,6 +111,7 @@ class UploadJob:
             require_latest_version(self.lake)  # a lake awaiting `runlake lake migrate` is not written
             self._progress("staging", 0, len(self.unpacked.files))
             staged = stage_upload(self.athlete.settings, self.unpacked.files)
+            self.unpacked = Unpacked(refused=self.unpacked.refused)  # the bytes are in the inbox now: free them
             if self.deployment is None:
                 report = ingest_upload(self.lake, self.athlete, staged.files, refused=self.unpacked.refused, progress=self._progress)
                 results = report.files

@@ -92,6 +92,7 @@ running = job is not None and not job.state().finished
 
 uploaded = st.file_uploader(
     "FIT files", type=["fit", "zip"], accept_multiple_files=True, disabled=running,
+    max_upload_size=view.read(data.settings).upload_max_mb,  # the browser refuses a larger file at once
     key=f"upload_files_{st.session_state.get(ROUND_KEY, 0)}",
 )
 if st.button("Ingest", type="primary", icon=":material/upload:", disabled=running or not uploaded):
