@@ -92,10 +92,6 @@ class UploadJob:
         with self._lock:
             return JobState(**vars(self._state))
 
-    def join(self, timeout: float | None = None) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
-
     def _set(self, **changes) -> None:
         with self._lock:
             for name, value in changes.items():
