@@ -12,9 +12,10 @@ import sys
 import time
 import traceback
 
-#: In order: decoding, ingest (+ rebuild), marts, many athletes, the daily fan-out, Strava backfill, dashboard, data API.
-BENCHMARKS = ("bench.fit_decode", "bench.ingest", "bench.marts", "bench.athletes", "bench.fanout", "bench.strava", "bench.dashboard",
-              "bench.api")
+#: In order: decoding, ingest (+ rebuild), marts, many athletes, the daily fan-out, Strava backfill,
+#: a 10-year web upload, dashboard, data API.
+BENCHMARKS = ("bench.fit_decode", "bench.ingest", "bench.marts", "bench.athletes", "bench.fanout", "bench.strava",
+              "bench.upload", "bench.dashboard", "bench.api")
 
 
 def main(names: list[str]) -> int:

@@ -31,6 +31,7 @@ PRIVATE_PAGES = [
     st.Page("pages/tokens.py", title="API tokens", icon=":material/key:", url_path="tokens"),
     st.Page("pages/my_data.py", title="Your data", icon=":material/folder_zip:", url_path="my-data"),
     st.Page("pages/welcome.py", title="Welcome", icon=":material/waving_hand:", url_path="welcome"),
+    st.Page("pages/upload.py", title="Upload", icon=":material/upload_file:", url_path="upload"),
 ]
 
 signing_in = account.sign_in_enabled()

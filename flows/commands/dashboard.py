@@ -10,14 +10,19 @@ from pathlib import Path
 import typer
 
 from flows.commands.common import console, load_settings
+from runlake.settings import Settings
 
 APP = Path(__file__).resolve().parents[2] / "streamlit_app" / "app.py"
 
 
-def streamlit_command(host: str, port: int, secrets_file: Path | None = None) -> list[str]:
+def streamlit_command(host: str, port: int, secrets_file: Path | None = None, max_upload_mb: int | None = None) -> list[str]:
     """The `streamlit run` command line: headless, no usage statistics, no file watcher, and no
-    error details for visitors (`none`: the legacy `false` still shows the traceback); with
-    `secrets_file`, Streamlit reads its sign-in settings (`[auth]`) from that file only."""
+    error details for visitors (`none`: the legacy `false` still shows the traceback); uploads
+    up to `max_upload_mb` (RUNLAKE_UPLOAD_MAX_MB, its default when None: Streamlit's own 200 MB is too small for a
+    10-year archive); with `secrets_file`, Streamlit reads its sign-in settings (`[auth]`) from
+    that file only."""
+    if max_upload_mb is None:
+        max_upload_mb = Settings.model_fields["upload_max_mb"].default
     extra = ["--secrets.files", str(secrets_file)] if secrets_file is not None else []
     return [
         sys.executable, "-m", "streamlit", "run", str(APP),
@@ -25,6 +30,7 @@ def streamlit_command(host: str, port: int, secrets_file: Path | None = None) ->
         "--server.address", host,
         "--server.port", str(port),
         "--server.fileWatcherType", "none",
+        "--server.maxUploadSize", str(max_upload_mb),
         "--browser.gatherUsageStats", "false",
         "--global.developmentMode", "false",
         "--client.toolbarMode", "viewer",
@@ -49,7 +55,7 @@ def dashboard(
     console.print(f"runlake dashboard: http://{host}:{port}  ({mode}; lake: {settings.lake}; Ctrl-C to stop)", highlight=False)
     env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
     try:
-        code = subprocess.call(streamlit_command(host, port, secrets_file), env=env)
+        code = subprocess.call(streamlit_command(host, port, secrets_file, settings.upload_max_mb), env=env)
     except KeyboardInterrupt:
         code = 0
     raise typer.Exit(code)

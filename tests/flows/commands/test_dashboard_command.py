@@ -50,3 +50,14 @@ def test_bad_settings_fail_with_one_line_before_serving(monkeypatch):
     code, cmd, out = _run(monkeypatch)
     assert code == 2 and cmd == []
     assert "RUNLAKE_HR_MAX_BPM" in out and "Traceback" not in out
+
+
+def test_uploads_up_to_the_upload_setting(monkeypatch, tmp_path):
+    monkeypatch.setenv("RUNLAKE_LAKE_URI", str(tmp_path))
+    code, cmd, out = _run(monkeypatch)
+    assert code == 0, out
+    assert _flag(cmd, "--server.maxUploadSize") == "1024"  # Streamlit's own 200 MB is too small for 10 years
+    monkeypatch.setenv("RUNLAKE_UPLOAD_MAX_MB", "2048")
+    code, cmd, out = _run(monkeypatch)
+    assert code == 0, out
+    assert _flag(cmd, "--server.maxUploadSize") == "2048"
