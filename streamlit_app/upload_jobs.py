@@ -74,7 +74,6 @@ class UploadJob:
     athlete: Athlete
     unpacked: Unpacked
     deployment: str | None = None  # `ingest-upload/<name>` to run as a flow run; None: in process
-    seen: bool = False  # the page has reacted to the end (caches cleared)
     _state: JobState = field(default_factory=JobState)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _thread: threading.Thread | None = None

@@ -11,7 +11,7 @@ import polars as pl
 import streamlit as st
 
 from pipeline.uploads import MB, UploadLimits, UploadRefused, unpack
-from streamlit_app import account, data, private_data, upload_jobs, view
+from streamlit_app import account, data, upload_jobs, view
 
 JOB_KEY = "upload_job"
 ROUND_KEY = "upload_round"  # a new key empties the uploader (and frees its bytes) once a job starts
@@ -67,10 +67,7 @@ def follow(job: upload_jobs.UploadJob) -> None:
 
 
 def show_end(job: upload_jobs.UploadJob) -> None:
-    state = job.state()
-    if not job.seen:  # once: the private pages read this athlete's fresh rows
-        private_data.forget(job.athlete_id)
-        job.seen = True
+    state = job.state()  # the private pages read the new rows by themselves (keyed by table version)
     if state.error:
         st.error(state.error, icon=":material/error:")
         return

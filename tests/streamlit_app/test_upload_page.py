@@ -18,16 +18,16 @@ from lake.storage import Lake
 from lake.table import read
 from sources.fit.synthetic import write_run
 from streamlit_app import upload_jobs
-from tests.streamlit_app.test_sign_in import _app, signed_in, two_runners  # noqa: F401  (the fixture behind `runners`)
+from tests.streamlit_app.signin_support import app_as, signed_in
 
 PAGE = "pages/upload.py"
 OSLO = ZoneInfo("Europe/Oslo")
 
 
 @pytest.fixture
-def runners(request) -> dict:
-    """test_sign_in's ann and bob (signed-in identities, runs, marts), made once for this module."""
-    return request.getfixturevalue("two_runners")
+def runners(two_runners) -> dict:
+    """ann and bob (signed-in identities, runs, marts; signin_support.py), made once for this module."""
+    return two_runners
 
 
 @pytest.fixture(autouse=True)
@@ -83,13 +83,13 @@ def ids_of(env: dict) -> dict[str, str]:
 
 
 def test_signed_out_visitors_get_the_sign_in_prompt_and_no_uploader(runners, monkeypatch):
-    at = _app(runners, monkeypatch, user={"is_logged_in": False}, page=PAGE)
+    at = app_as(runners, monkeypatch, user={"is_logged_in": False}, page=PAGE)
     assert any("Sign in to see this page" in i.value for i in at.info)
     assert not at.file_uploader and not [b for b in at.button if b.label == "Ingest"]
 
 
 def test_signed_in_runners_get_the_uploader_and_the_ingest_button(runners, monkeypatch):
-    at = _app(runners, monkeypatch, user=signed_in("ann-subject"), page=PAGE)
+    at = app_as(runners, monkeypatch, user=signed_in("ann-subject"), page=PAGE)
     files = uploader(at)
     assert files.accept_multiple_files and sorted(files.allowed_type) == [".fit", ".zip"]
     assert ingest_button(at).disabled  # nothing chosen yet
@@ -99,7 +99,7 @@ def test_an_uploaded_zip_becomes_the_signed_in_athletes_rows_with_progress_and_r
     ids = ids_of(runners)
     lake = Lake.at(runners["RUNLAKE_LAKE_URI"])
     bob_before = read(lake, activities.SPEC).filter(pl.col("athlete_id") == ids["bob"]).height
-    at = _app(runners, monkeypatch, user=signed_in("ann-subject"), page=PAGE, athlete="bob")  # the URL is ignored
+    at = app_as(runners, monkeypatch, user=signed_in("ann-subject"), page=PAGE, athlete="bob")  # the URL is ignored
     uploader(at).set_value([
         ("export.zip", archive([("2025/u0.fit", new_runs[0]), ("2025/u1.fit", new_runs[1]), ("../evil.fit", new_runs[0])]), "application/zip"),
         ("broken.fit", new_runs[0][:64], "application/octet-stream"),
@@ -150,7 +150,7 @@ def test_an_upload_over_a_limit_is_refused_with_a_message_and_writes_nothing(run
     monkeypatch.setenv("RUNLAKE_UPLOAD_MAX_FILES", "1")
     lake = Lake.at(runners["RUNLAKE_LAKE_URI"])
     before = read(lake, fit_files.SPEC).height
-    at = _app(runners, monkeypatch, user=signed_in("bob-subject"), page=PAGE)
+    at = app_as(runners, monkeypatch, user=signed_in("bob-subject"), page=PAGE)
     uploader(at).set_value([("a.fit", new_runs[0], "application/octet-stream"), ("b.fit", new_runs[1], "application/octet-stream")])
     at.run()
     ingest_button(at).click()
@@ -161,7 +161,7 @@ def test_an_upload_over_a_limit_is_refused_with_a_message_and_writes_nothing(run
 
 
 def test_an_upload_without_fit_files_says_so(runners, monkeypatch):
-    at = _app(runners, monkeypatch, user=signed_in("bob-subject"), page=PAGE)
+    at = app_as(runners, monkeypatch, user=signed_in("bob-subject"), page=PAGE)
     uploader(at).set_value([("notes.zip", archive([("notes.txt", b"hello")]), "application/zip")])
     at.run()
     ingest_button(at).click()
