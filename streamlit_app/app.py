@@ -23,15 +23,16 @@ PAGES = [
     st.Page("pages/about.py", title="About", icon=":material/info:"),
 ]
 
-#: The signed-in runner's pages (URL paths fixed: /me, /settings, /tokens, /my-data, /welcome);
+#: The signed-in runner's pages (URL paths fixed: /me, /upload, /strava, /settings, /tokens, /my-data, /welcome);
 #: each checks the sign-in itself and reads the session's own athlete only.
 PRIVATE_PAGES = [
     st.Page("pages/me.py", title="Your training", icon=":material/person:", url_path="me"),
+    st.Page("pages/upload.py", title="Upload", icon=":material/upload_file:", url_path="upload"),
+    st.Page("pages/strava.py", title="Strava", icon=":material/sync:", url_path="strava"),
     st.Page("pages/settings.py", title="Settings", icon=":material/settings:", url_path="settings"),
     st.Page("pages/tokens.py", title="API tokens", icon=":material/key:", url_path="tokens"),
     st.Page("pages/my_data.py", title="Your data", icon=":material/folder_zip:", url_path="my-data"),
     st.Page("pages/welcome.py", title="Welcome", icon=":material/waving_hand:", url_path="welcome"),
-    st.Page("pages/upload.py", title="Upload", icon=":material/upload_file:", url_path="upload"),
 ]
 
 signing_in = account.sign_in_enabled()

@@ -59,3 +59,18 @@ def metric_row():
 
 
 
+
+
+@st.fragment(run_every=1.0)
+def job_progress(job, phases: dict[str, str]) -> None:
+    """A running `streamlit_app.jobs.BackgroundJob`'s progress, redrawn every second; the whole
+    page reruns once it has finished (to show its end)."""
+    state = job.state()
+    if state.finished:
+        st.rerun()
+    text = phases.get(state.phase, state.phase.capitalize())
+    if state.total:
+        text += f" · {state.done:,} of {state.total:,}"
+    st.progress(min(state.done / state.total, 1.0) if state.total else 0.0, text=text)
+    if state.link:
+        st.markdown(f"Running as a flow run: [follow it in Prefect]({state.link})")

@@ -43,7 +43,7 @@ def start_job(files) -> None:
         results_table([(r.name, "refused", r.reason) for r in unpacked.refused])
         return
     deployment = view.read(data.settings).web_deployment if view.read(upload_jobs.prefect_api_url) else None
-    job = upload_jobs.UploadJob(view.read(data.lake), athlete, unpacked, deployment).start()
+    job = upload_jobs.UploadJob(view.read(data.lake), athlete, unpacked=unpacked, deployment=deployment).start()
     st.session_state[JOB_KEY] = job
     st.session_state[ROUND_KEY] = st.session_state.get(ROUND_KEY, 0) + 1
     st.rerun()
@@ -51,19 +51,6 @@ def start_job(files) -> None:
 
 def results_table(rows) -> None:
     st.dataframe(pl.DataFrame(list(rows), schema=RESULT_SCHEMA, orient="row"), hide_index=True, width="stretch")
-
-
-@st.fragment(run_every=1.0)
-def follow(job: upload_jobs.UploadJob) -> None:
-    state = job.state()
-    if state.finished:
-        st.rerun()  # the whole page: results, and the uploader enabled again
-    text = PHASES.get(state.phase, state.phase.capitalize())
-    if state.total:
-        text += f" · {state.done:,} of {state.total:,}"
-    st.progress(min(state.done / state.total, 1.0) if state.total else 0.0, text=text)
-    if state.link:
-        st.markdown(f"Running as a flow run: [follow it in Prefect]({state.link})")
 
 
 def show_end(job: upload_jobs.UploadJob) -> None:
@@ -95,6 +82,6 @@ uploaded = st.file_uploader(
 if st.button("Ingest", type="primary", icon=":material/upload:", disabled=running or not uploaded):
     start_job(uploaded)
 if running:
-    follow(job)
+    view.job_progress(job, PHASES)
 elif job is not None:
     show_end(job)

@@ -77,7 +77,7 @@ def test_with_a_prefect_api_the_upload_is_a_flow_run_named_by_the_athlete_id(set
         return SimpleNamespace(id="run-1")
 
     monkeypatch.setattr(prefect.deployments, "run_deployment", run_deployment)
-    state = finished(upload_jobs.UploadJob(lake, ann, upload, deployment="k8s").start())
+    state = finished(upload_jobs.UploadJob(lake, ann, unpacked=upload, deployment="k8s").start())
 
     assert state.error is None
     assert [(r.file, r.result) for r in state.results] == [("r.fit", "ingested"), ("x.txt", "refused")]
@@ -95,6 +95,6 @@ def test_a_missing_deployment_is_one_plain_sentence(setup, monkeypatch):
         raise ObjectNotFound(None)
 
     monkeypatch.setattr(prefect.deployments, "run_deployment", run_deployment)
-    state = finished(upload_jobs.UploadJob(lake, ann, upload, deployment="local").start())
+    state = finished(upload_jobs.UploadJob(lake, ann, unpacked=upload, deployment="local").start())
     assert state.error == upload_jobs.NOT_DEPLOYED and state.results is None
     assert read(lake, activities.SPEC).is_empty()
