@@ -5,9 +5,12 @@ ingest-fit → build-marts for that athlete), fanned out by flows/daily_fanout.p
 per-athlete deployment on the same work pool under a deployment (at most its
 `concurrency_limit` at once), as subflows one after the other without one. Every child is
 awaited; one athlete's failure (a revoked token, broken data or settings) fails only its own run.
-The parent then maintains the lake once a week (lake-wide, not per athlete) and ends Failed
-naming every athlete whose run failed. Parameters override the settings (`RUNLAKE_LAKE_URI`,
-`RUNLAKE_INBOX_URI`); with none, everything comes from the worker's environment.
+The parent then maintains the lake once a week (lake-wide, not per athlete), checks the lake's
+invariants (`lake-check`, once for the whole lake: after every child, so no child's half-written
+batch looks like an orphan) and ends Failed naming every athlete whose run failed, a failed
+maintenance and the check's summary line, each kept beside the others. Parameters override the
+settings (`RUNLAKE_LAKE_URI`, `RUNLAKE_INBOX_URI`); with none, everything comes from the worker's
+environment.
 """
 
 from __future__ import annotations
@@ -18,8 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from prefect import flow, get_run_logger
 
 from flows.daily_athlete import DailyStepsFailed, strava_configured
-from flows.daily_fanout import AthletesFailed, run_children, summarize
-from flows.daily_steps import MAINTAIN_LAKE, describe_failure, run_step
+from flows.daily_fanout import AthletesFailed, DailyFailed, run_children, summarize
+from flows.daily_steps import LAKE_CHECK, MAINTAIN_LAKE, describe_failure, run_step
 from pipeline.lake_access import lake_at, open_lake
 from pipeline.athletes import list_athletes
 from lake import activities
@@ -28,7 +31,7 @@ from runlake.errors import RunlakeError
 from runlake.files import private_umask
 from runlake.settings import Settings
 
-__all__ = ["AthletesFailed", "DailyStepsFailed", "daily", "maintenance_due", "strava_configured"]
+__all__ = ["AthletesFailed", "DailyFailed", "DailyStepsFailed", "daily", "maintenance_due", "strava_configured"]
 
 #: Maintenance runs on the default athlete's Sunday, and on any day when the last one is this old.
 MAINTENANCE_EVERY = timedelta(days=7)
@@ -58,7 +61,7 @@ def maintenance_due(now_local: datetime, last_maintenance: datetime | None) -> t
 
 @flow(
     name="daily",
-    description="Per athlete: Strava sync, FIT ingest, marts (one daily-athlete run each); lake maintenance weekly.",
+    description="Per athlete: Strava sync, FIT ingest, marts (one daily-athlete run each); lake maintenance weekly; lake check.",
     timeout_seconds=12 * 3600,
 )
 def daily(lake_uri: str | None = None, inbox_uri: str | None = None, maintain: bool | None = None) -> dict:
@@ -102,9 +105,17 @@ def daily(lake_uri: str | None = None, inbox_uri: str | None = None, maintain: b
             if not state.is_completed():
                 logger.error("step maintain-lake: %s", outcome[MAINTAIN_LAKE.name])
 
+    logger.info("step lake-check: starting")
+    state = run_step(LAKE_CHECK, {"lake_uri": lake_uri})
+    outcome[LAKE_CHECK.name] = "completed" if state.is_completed() else f"failed: {describe_failure(state)}"
+    if not state.is_completed():
+        logger.error("step lake-check: %s", outcome[LAKE_CHECK.name])
+
     problems = [summary.error()] if summary.failed else []
     if outcome[MAINTAIN_LAKE.name].startswith("failed"):
         problems.append(f"maintain-lake {outcome[MAINTAIN_LAKE.name]}")
+    if outcome[LAKE_CHECK.name].startswith("failed"):
+        problems.append(f"lake-check {outcome[LAKE_CHECK.name]}")
     if problems:
-        raise AthletesFailed("; ".join(problems))
+        raise (AthletesFailed if summary.failed else DailyFailed)("; ".join(problems))
     return outcome

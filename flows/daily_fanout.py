@@ -30,8 +30,14 @@ CHILD_FLOW = "daily-athlete"
 POLL_S = 5.0
 
 
-class AthletesFailed(RuntimeError):
-    """One or more athletes' daily runs did not complete; the message names them by athlete_id."""
+class DailyFailed(RuntimeError):
+    """The `daily` run did not complete: the message names each problem (athletes' runs, lake
+    maintenance, the lake check)."""
+
+
+class AthletesFailed(DailyFailed):
+    """One or more athletes' daily runs did not complete; the message names them by athlete_id
+    (then any other problem of the run)."""
 
 
 @dataclass(frozen=True)

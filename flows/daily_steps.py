@@ -51,6 +51,8 @@ BUILD_MARTS = Step(
     passes=("lake_uri", "athlete"),
 )
 MAINTAIN_LAKE = Step("maintain-lake", "flows.maintain_lake", retries=1, retry_delay_s=(300,), timeout_s=3 * 3600)
+#: A violation (`LakeCheckFailed`, a RunlakeError) is not retried; a storage hiccup is.
+LAKE_CHECK = Step("lake-check", "flows.lake_check", retries=1, retry_delay_s=(60,), timeout_s=3600)
 
 #: Errors the user must fix: retrying them changes nothing.
 NOT_RETRYABLE: tuple[type[BaseException], ...] = (

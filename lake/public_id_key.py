@@ -34,6 +34,20 @@ def read_or_create_public_id_key(lake: Lake) -> bytes:
         return _parse(src.read(), uri)
 
 
+def read_public_id_key(lake: Lake) -> bytes | None:
+    """The lake's public-id key, or None when no build has created it yet (creates nothing:
+    `runlake lake check` only reads)."""
+    uri = lake.uri(KEY_PATH)
+    if lake.is_s3:
+        fs = fsspec.filesystem("s3", **lake.fsspec_options())
+        if not fs.exists(uri):
+            return None
+        with fs.open(uri, "rb") as src:
+            return _parse(src.read(), uri)
+    path = Path(uri)
+    return _parse(path.read_bytes(), uri) if path.is_file() else None
+
+
 def _local_key(path: Path) -> bytes:
     make_private_dir(path.parent)
     try:  # O_EXCL: two builds racing to create it agree on the first one written

@@ -16,7 +16,7 @@ def register_all(app: typer.Typer) -> None:
     app.add_typer(ingest.app, name="ingest", help="Bring new data into the lake.")
     app.add_typer(marts.app, name="marts", help="Build the marts (training load, weekly reports, best efforts).")
     app.add_typer(athlete.app, name="athlete", help="The lake's athletes: registry, settings, physiology, export, erasure.")
-    app.add_typer(lake.app, name="lake", help="Look after the lake (maintenance, rebuild, migrate).")
+    app.add_typer(lake.app, name="lake", help="Look after the lake (maintenance, rebuild, migrate, check, restore).")
     app.add_typer(activity.app, name="activity", help="Decide about one activity (public or private).")
     app.add_typer(token.app, name="token", help="API tokens of an athlete: create, revoke, list.")
     strava.register(app)

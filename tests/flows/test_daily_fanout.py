@@ -83,8 +83,9 @@ def test_every_athlete_gets_a_child_and_maintenance_runs_once_for_the_lake(monke
     children, steps = Children(), []
     outcome = run_parent(monkeypatch, children, steps, lake_uri=lake_uri)
     assert children.handles == ["me", "bob", "cat"]
-    assert steps == ["maintain-lake"]  # a fresh lake has never been maintained
-    assert outcome == {"athletes": {"bob": "completed", "cat": "completed", "me": "completed"}, "maintain-lake": "completed"}
+    assert steps == ["maintain-lake", "lake-check"]  # a fresh lake has never been maintained
+    assert outcome == {"athletes": {"bob": "completed", "cat": "completed", "me": "completed"}, "maintain-lake": "completed",
+                       "lake-check": "completed"}
 
 
 def test_one_failing_athlete_fails_the_parent_after_all_children_and_maintenance(monkeypatch, three):
@@ -95,15 +96,15 @@ def test_one_failing_athlete_fails_the_parent_after_all_children_and_maintenance
     assert str(failed.value) == (
         f"1 of 3 athletes failed: {ids['bob']} (run daily-athlete-{ids['bob']}: sync-strava (Strava refused the refresh token))"
     )
-    assert children.handles == ["me", "bob", "cat"] and steps == ["maintain-lake"]
+    assert children.handles == ["me", "bob", "cat"] and steps == ["maintain-lake", "lake-check"]
 
 
-def test_no_maintenance_when_every_athlete_failed(monkeypatch, three):
+def test_no_maintenance_when_every_athlete_failed_but_the_lake_is_still_checked(monkeypatch, three):
     lake_uri, _ = three
     children, steps = Children(failing={"me": "x", "bob": "y", "cat": "z"}), []
     with pytest.raises(AthletesFailed, match="3 of 3 athletes failed"):
         run_parent(monkeypatch, children, steps, lake_uri=lake_uri, maintain=True)
-    assert steps == []
+    assert steps == ["lake-check"]
 
 
 def test_a_typod_lake_scheme_fails_before_any_child(monkeypatch):
