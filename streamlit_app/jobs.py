@@ -17,6 +17,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+# Imported whole here, in the script's thread, before any job thread exists: the job's work
+# (decoders, Delta writes) and a page's charts (altair) both import pandas lazily, and a first
+# import racing in two threads leaves one of them a partially initialized module
+# ("AttributeError: partially initialized module 'pandas' has no attribute 'Timestamp'").
+import pandas  # noqa: F401
+import pyarrow  # noqa: F401
+
 from lake.lease import LeaseBusyError
 from lake.storage import Lake
 from pipeline.athletes import Athlete

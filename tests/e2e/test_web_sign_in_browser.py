@@ -4,16 +4,19 @@ training on /me, signs out; a second identity sees none of the first one's data,
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
@@ -80,6 +83,55 @@ def web(tmp_path_factory, provider):
         log.close()
 
 
+@pytest.fixture(scope="module")
+def api(web):
+    """`runlake api` over the same lake, for the token made on /tokens."""
+    port = _free_port()
+    log = open(web["root"] / "api.log", "w+")
+    proc = subprocess.Popen([RUNLAKE, "api", "--port", str(port)], env=web["env"], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/healthz", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    pytest.fail(f"runlake api did not start:\n{log.read()}")
+                time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _api_get(url: str, token: str) -> tuple[int, dict]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def _files_holding(root: Path, needles: list[str]) -> list[str]:
+    found = []
+    for path in root.rglob("*"):
+        if path.name.endswith(".log"):
+            continue  # the servers' own logs (no athlete data; checked for secrets below)
+        text = str(path.relative_to(root))
+        data = path.read_bytes() if path.is_file() else b""
+        found += [f"{text}: {n}" for n in needles if n in text or n.encode() in data]
+    return found
+
+
 def _cli(env: dict, *args: str) -> str:
     result = CliRunner().invoke(cli, list(args), env={k: v for k, v in env.items() if k.startswith("RUNLAKE_")})
     assert result.exit_code == 0, result.output
@@ -97,12 +149,10 @@ def _sign_in(page, url: str, subject: str) -> None:
 
 def _sign_out(page) -> None:
     page.get_by_role("button", name="Sign out").click()
-    end = page.get_by_role("button", name="End session")  # the provider asks to confirm its logout
-    try:
-        end.wait_for(timeout=5_000)
-    except Exception:  # noqa: BLE001 — Playwright's timeout: the provider did not ask
-        return
+    end = page.get_by_role("button", name="End session")  # the provider (mock) confirms its logout
+    end.wait_for(timeout=30_000)
     end.click()
+    page.get_by_role("button", name="Sign in").wait_for(timeout=30_000)
 
 
 def _onboard(page, url: str, handle: str) -> None:
@@ -119,9 +169,13 @@ def _text(page, path: str, url: str, wait_for: str) -> str:
     return page.inner_text("body")
 
 
-@pytest.mark.timeout(300)
-def test_sign_in_onboard_see_own_data_sign_out_and_a_second_identity_sees_nothing(web, tmp_path):
+@pytest.mark.timeout(420)
+def test_sign_in_onboard_upload_token_sign_out_isolation_and_erasure(web, api, tmp_path):
     from playwright.sync_api import sync_playwright
+
+    from lake import athletes
+    from lake.storage import Lake
+    from lake.table import read
 
     url = web["url"]
     run = tmp_path / "dawn.fit"
@@ -133,10 +187,33 @@ def test_sign_in_onboard_see_own_data_sign_out_and_a_second_identity_sees_nothin
             _sign_in(first, url, "runner-one")
             _onboard(first, url, "firstrunner")
             assert "No activities yet" in _text(first, "me", url, "Your training")
-            _cli(web["env"], "ingest", "fit", str(run), "--athlete", "firstrunner")
-            _cli(web["env"], "marts", "build", "--athlete", "firstrunner", "--today", "2025-06-10")
-            mine = _text(first, "me", url, "Fitness, fatigue and form")
+
+            # Upload a FIT file on /upload; it becomes this athlete's run, on /me with its time of day.
+            _text(first, "upload", url, "Upload FIT files")
+            first.locator("input[type=file]").set_input_files(str(run))
+            first.get_by_text("dawn.fit").first.wait_for(timeout=30_000)
+            first.get_by_role("button", name="Ingest").click()
+            first.get_by_text("Done in").first.wait_for(timeout=180_000)
+            assert "ingested" in first.inner_text("body")
+            mine = _text(first, "me", url, "05:17")
             assert "05:17" in mine, "the runner's own page shows the time of day"
+
+            # A token made on /tokens works on the data API, for this athlete's private data.
+            _text(first, "tokens", url, "API tokens")
+            first.get_by_label("Name").fill("coach")
+            first.get_by_text("Include private data").click()
+            first.get_by_role("button", name="Create").click()
+            first.get_by_text("Copy it now").wait_for(timeout=30_000)
+            token = first.locator("[data-testid='stCode'] code").first.inner_text().strip()
+            assert token.startswith("rlk_")
+            deadline = time.monotonic() + 10  # a new token takes effect within 5 s
+            while True:
+                status, body = _api_get(f"{api}/v1/me/activities?from=2025-06-01&to=2025-06-30", token)
+                if status == 200 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+            assert status == 200 and len(body["items"]) == 1, body
+
             _sign_out(first)
             after = _text(first, "me", url, "Sign in to see this page")
             assert "05:17" not in after
@@ -146,10 +223,32 @@ def test_sign_in_onboard_see_own_data_sign_out_and_a_second_identity_sees_nothin
             _onboard(second, url, "secondrunner")
             for path, shown in (("me", "secondrunner"), ("me?athlete=firstrunner", "secondrunner"),
                                 ("me?handle=firstrunner", "secondrunner"), ("settings?athlete=firstrunner", "secondrunner"),
-                                ("tokens?athlete=firstrunner", "No tokens yet"), ("my-data?athlete=firstrunner", "Erase your account")):
+                                ("tokens?athlete=firstrunner", "No tokens yet"), ("my-data?athlete=firstrunner", "Erase your account"),
+                                ("upload?athlete=firstrunner", "Upload FIT files")):
                 body = _text(second, path, url, shown)
                 assert "05:17" not in body and "firstrunner" not in body, path
+
+            # The first runner erases the account from /my-data: nothing of it is left.
+            lake = Lake.at(web["env"]["RUNLAKE_LAKE_URI"])
+            first_id = read(lake, athletes.SPEC).filter(pl.col("handle") == "firstrunner")["athlete_id"].item()
+            first = browser.new_context().new_page()  # a new browser session signs in again
+            _sign_in(first, url, "runner-one")
+            _text(first, "my-data", url, "Erase your account")
+            first.get_by_label("Type your handle to confirm").fill("firstrunner")
+            first.get_by_role("button", name="Erase my account").click()
+            end = first.get_by_role("button", name="End session")  # signed out: the provider confirms
+            end.wait_for(timeout=120_000)
+            end.click()
+            first.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
         finally:
             browser.close()
-    web["log"].seek(0)
-    assert "mock-secret-4711" not in web["log"].read()
+    status, _ = _api_get(f"{api}/v1/me/days", token)
+    deadline = time.monotonic() + 10
+    while status != 401 and time.monotonic() < deadline:
+        time.sleep(0.5)
+        status, _ = _api_get(f"{api}/v1/me/days", token)
+    assert status == 401, "the erased athlete's token still works"
+    assert _files_holding(web["root"], ["firstrunner", first_id]) == []
+    for name in ("dashboard.log", "api.log"):
+        text = (web["root"] / name).read_text()
+        assert "mock-secret-4711" not in text and token not in text, name
