@@ -14,7 +14,7 @@ from lake.table import read
 from pipeline.tokens import TokenBook, list_tokens
 from tests.streamlit_app.signin_support import ISSUER, app_as, make_two_runners, signed_in
 
-PRIVATE = ["pages/tokens.py", "pages/settings.py", "pages/my_data.py"]
+PRIVATE = ["pages/me.py", "pages/upload.py", "pages/strava.py", "pages/tokens.py", "pages/settings.py", "pages/my_data.py"]
 
 
 def _ids(env: dict) -> dict[str, str]:
