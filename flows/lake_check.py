@@ -18,7 +18,7 @@ from runlake.settings import Settings
 FLOW_NAME = "lake-check"
 
 
-@flow(name=FLOW_NAME)
+@flow(name=FLOW_NAME, flow_run_name=FLOW_NAME)
 def lake_check(lake_uri: str | None = None, sample_days: int = 20) -> str:
     """Check every invariant of the lake; returns the summary line, raises `LakeCheckFailed` on a violation."""
     logger = get_run_logger()

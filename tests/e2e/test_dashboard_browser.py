@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -14,6 +10,7 @@ import pytest
 from bench.public_history import write_public_history
 from flows.commands.dashboard import streamlit_command
 from lake.storage import Lake
+from tests.e2e.serving import free_port, serving
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -29,41 +26,16 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     lake_dir = tmp_path_factory.mktemp("dash") / "lake"
     write_public_history(Lake.at(str(lake_dir)), years=2)
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, RUNLAKE_LAKE_URI=str(lake_dir), RUNLAKE_TIMEZONE="Europe/Zurich")
-    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w+")
-    proc = subprocess.Popen(streamlit_command("127.0.0.1", port), env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    pytest.fail(f"streamlit did not start:\n{log.read()}")
-                time.sleep(0.3)
+    log = tmp_path_factory.mktemp("log") / "streamlit.log"
+    with serving(streamlit_command("127.0.0.1", port), env, url + "/_stcore/health", log, what="streamlit"):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 #: (url path, screenshot name, charts expected, text of the page's last element)

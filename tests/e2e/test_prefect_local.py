@@ -198,7 +198,10 @@ def test_daily_fans_out_one_run_per_athlete_and_one_failure_fails_only_its_own(s
     assert parent["state"]["type"] == "FAILED", done.stdout + stack.api.logs(run_id)
     assert parent["state"]["message"].count("1 of 3 athletes failed: ") == 1
     assert f"{bad.athlete_id} (run daily-athlete-{bad.athlete_id}: " in parent["state"]["message"]
-    children = stack.api.post("flow_runs/filter", {"flow_runs": {"parent_flow_run_id": {"any_": [run_id]}}})
+    everything = stack.api.post("flow_runs/filter", {"flow_runs": {"parent_flow_run_id": {"any_": [run_id]}}})
+    checks = [c for c in everything if c["name"] == "lake-check"]  # the lake check runs once, after the athletes
+    assert [c["state"]["type"] for c in checks] == ["COMPLETED"], stack.api.logs(run_id)
+    children = [c for c in everything if c["name"] != "lake-check"]
     states = {c["name"]: c["state"]["type"] for c in children}
     assert states == {
         "daily-athlete-me": "COMPLETED",

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
 import sys
 import time
 import urllib.error
@@ -22,6 +20,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app as cli
 from sources.fit.synthetic import write_run
+from tests.e2e.serving import free_port, serving
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
@@ -33,83 +32,38 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def provider():
     from oidc_provider_mock import run_server_in_thread
 
-    with run_server_in_thread(port=_free_port()) as server:
+    with run_server_in_thread(port=free_port()) as server:
         yield f"http://localhost:{server.server_port}"
 
 
 @pytest.fixture(scope="module")
 def web(tmp_path_factory, provider):
     root = tmp_path_factory.mktemp("web")
-    port = _free_port()
+    port = free_port()
     env = dict(
         os.environ,
         RUNLAKE_HOME=str(root / "home"), RUNLAKE_LAKE_URI=str(root / "lake"), RUNLAKE_INBOX_URI=str(root / "inbox"),
         RUNLAKE_OIDC_ISSUER=provider, RUNLAKE_OIDC_CLIENT_ID="runlake-web", RUNLAKE_OIDC_CLIENT_SECRET="mock-secret-4711",
         RUNLAKE_WEB_URL=f"http://localhost:{port}",
     )
-    log = open(root / "dashboard.log", "w+")
-    proc = subprocess.Popen([RUNLAKE, "dashboard", "--port", str(port), "--host", "127.0.0.1"], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
     url = f"http://localhost:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    pytest.fail(f"runlake dashboard did not start:\n{log.read()}")
-                time.sleep(0.3)
-        yield {"url": url, "env": env, "root": root, "log": log}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    command = [RUNLAKE, "dashboard", "--port", str(port), "--host", "127.0.0.1"]
+    with serving(command, env, url + "/_stcore/health", root / "dashboard.log", what="runlake dashboard"):
+        yield {"url": url, "env": env, "root": root}
 
 
 @pytest.fixture(scope="module")
 def api(web):
     """`runlake api` over the same lake, for the token made on /tokens."""
-    port = _free_port()
-    log = open(web["root"] / "api.log", "w+")
-    proc = subprocess.Popen([RUNLAKE, "api", "--port", str(port)], env=web["env"], stdout=log, stderr=subprocess.STDOUT)
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/healthz", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    pytest.fail(f"runlake api did not start:\n{log.read()}")
-                time.sleep(0.3)
+    with serving([RUNLAKE, "api", "--port", str(port)], web["env"], url + "/healthz", web["root"] / "api.log",
+                 what="runlake api"):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def _api_get(url: str, token: str) -> tuple[int, dict]:
