@@ -12,9 +12,9 @@ import sys
 import time
 import traceback
 
-#: In order: decoding, ingest (+ rebuild), marts, many athletes, the daily fan-out, Strava backfill,
+#: In order: decoding, ingest (+ rebuild), an ingest where nothing changed, marts, many athletes, the daily fan-out, Strava backfill,
 #: a 10-year web upload, dashboard, data API.
-BENCHMARKS = ("bench.fit_decode", "bench.ingest", "bench.marts", "bench.athletes", "bench.fanout", "bench.strava",
+BENCHMARKS = ("bench.fit_decode", "bench.ingest", "bench.ingest_nochange", "bench.marts", "bench.athletes", "bench.fanout", "bench.strava",
               "bench.upload", "bench.dashboard", "bench.api")
 
 

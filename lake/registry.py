@@ -11,7 +11,7 @@ under `lake/` is listed.
 from __future__ import annotations
 
 from lake import activities, athlete_profile, athletes, credentials, fit_files, identities, laps, privacy_marks, public, public_state
-from lake import meta, quarantine, records, strava_state, tokens
+from lake import inbox_files, meta, quarantine, records, strava_state, tokens
 from lake import marts as marts_tables
 from lake.table import TableSpec
 
@@ -20,6 +20,7 @@ PRIVATE: tuple[TableSpec, ...] = (
     athletes.SPEC,
     athlete_profile.SPEC,
     fit_files.SPEC,
+    inbox_files.SPEC,
     quarantine.SPEC,
     activities.SPEC,
     laps.SPEC,

@@ -1,10 +1,12 @@
 """Commit one batch of FIT outcomes to the lake, in an order that makes a killed run repairable.
 
 Order: the activities with their laps and records (`pipeline.activity_write`, the one write path)
-→ quarantine → fit_files. Child rows are replaced per activity (one atomic commit per table), so
-writing them again is harmless; `fit_files` is written last, so a file is only "known" once
-everything it produced is in. A run killed at any moment leaves files the next run processes
-again: nothing lost, nothing doubled. The caller holds the athlete's lease (one writer at a time).
+→ quarantine → fit_files → (inbox runs) inbox_files. Child rows are replaced per activity (one
+atomic commit per table), so writing them again is harmless; `fit_files` is written after them,
+so a file is only "known" once everything it produced is in, and `inbox_files` last, so an inbox
+file is only skipped unread (`pipeline.inbox_seen`) once all of that is in. A run killed at any
+moment leaves files the next run processes again: nothing lost, nothing doubled. The caller
+holds the athlete's lease (one writer at a time).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import datetime
 
 import polars as pl
 
-from lake import activities, fit_files, laps, quarantine
+from lake import activities, fit_files, inbox_files, laps, quarantine
 from lake.storage import Lake
 from lake.table import delete_rows, in_predicate, read, scan, upsert
 from pipeline import activity_merge
@@ -49,8 +51,10 @@ def latest_per_activity(outcomes: Sequence[FileOutcome]):
     return chosen
 
 
-def commit_batch(lake: Lake, outcomes: Sequence[FileOutcome], *, athlete_id: str, now: datetime, raw_paths: dict[str, str]) -> int:
-    """Write a decoded batch. Returns the number of activities written."""
+def commit_batch(lake: Lake, outcomes: Sequence[FileOutcome], *, athlete_id: str, now: datetime, raw_paths: dict[str, str],
+                 seen: pl.DataFrame | None = None) -> int:
+    """Write a decoded batch, then `seen` (the batch's `inbox_files` rows: every inbox file it
+    read, new or already known). Returns the number of activities written."""
     chosen = latest_per_activity(outcomes)
     ids = list(chosen)
     write_activities(
@@ -96,6 +100,8 @@ def commit_batch(lake: Lake, outcomes: Sequence[FileOutcome], *, athlete_id: str
         # matched on the file names just recorded; a run killed before this is reconciled by the
         # next ingest batch or Strava sync (see pipeline/activity_merge.py)
         activity_merge.reconcile_sources(lake, athlete_id, now=now)
+    if seen is not None:
+        upsert(lake, inbox_files.SPEC, seen)
     return len(ids)
 
 

@@ -1,9 +1,11 @@
 """Ingest FIT files from a folder, a list of paths or an S3 prefix into the lake.
 
-`ingest_fit_files` is the plain function the CLI and the `ingest-fit` flow share. Files already in the lake
-(by sha256) are skipped; new ones are archived, decoded (in one worker pool for the run when a batch
-is big enough, else in process) and committed a batch at a time (one commit per table per batch).
-Bad files are quarantined with their error and the rest go on.
+`ingest_fit_files` is the plain function the CLI and the `ingest-fit` flow share. Inbox files
+unchanged since an earlier run (same path under the inbox, size, modification time, ETag:
+`pipeline.inbox_seen`) are skipped without being read; the others are read, and files already in
+the lake (by sha256) are skipped; new ones are archived, decoded (in one worker pool for the run
+when a batch is big enough, else in process) and committed a batch at a time (one commit per table
+per batch). Bad files are quarantined with their error and the rest go on.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from multiprocessing import get_context
 
 from pipeline.lake_access import lake_at
 from lake import raw
-from pipeline import fit_batch
+from pipeline import fit_batch, inbox_seen
 from lake.storage import Lake
 from runlake.settings import Settings
 from sources.fit import inbox
@@ -40,7 +42,8 @@ class IngestReport:
     files: int = 0
     ingested: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
-    already_known: int = 0
+    already_known: int = 0  # read, and their bytes already in the lake
+    unchanged: int = 0  # inbox files skipped without reading: unchanged since an earlier run
     quarantined: list[tuple[str, str]] = field(default_factory=list)  # (name, error)
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (uri, error)
     activities: int = 0
@@ -50,7 +53,8 @@ class IngestReport:
     def summary(self) -> str:
         return (
             f"{self.files} files: {self.ingested} ingested ({self.activities} activities, {self.records} records), "
-            f"{self.already_known} already in the lake, {len(self.skipped)} skipped (not activities), "
+            f"{self.already_known} already in the lake, {self.unchanged} unchanged (not read), "
+            f"{len(self.skipped)} skipped (not activities), "
             f"{len(self.quarantined)} quarantined, {len(self.unreadable)} unreadable, in {self.seconds:.1f} s"
         )
 
@@ -108,6 +112,10 @@ def ingest_fit_files(
     started = time.perf_counter()
     report = IngestReport(files=len(items))
     step = progress or (lambda n: None)
+    if any(item.rel_path is not None for item in items):  # the inbox: skip what it already gave
+        unchanged, items = inbox_seen.split_unchanged(inbox_seen.known(lake, settings.athlete_id), items)
+        report.unchanged = len(unchanged)
+        step(len(unchanged))
     pool = _LazyPool(workers if workers is not None else (os.cpu_count() or 1))
     try:
         _ingest_batches(lake, settings, items, read_options, report, step, pool)
@@ -129,6 +137,7 @@ def _ingest_batches(
     for batch in inbox.iter_batches(items, settings.ingest_batch_files):
         now = datetime.now(UTC)
         loaded: dict[str, tuple[inbox.FitInput, bytes]] = {}
+        read: list[tuple[inbox.FitInput, str]] = []
         unreadable = 0
         for item in batch:
             try:
@@ -137,7 +146,9 @@ def _ingest_batches(
                 report.unreadable.append((item.uri, exc.strerror or str(exc)))
                 unreadable += 1
                 continue
-            loaded.setdefault(sha256_of(data), (item, data))
+            sha = sha256_of(data)
+            loaded.setdefault(sha, (item, data))
+            read.append((item, sha))
         known = fit_batch.known_statuses(lake, settings.athlete_id, list(loaded))
         todo = {sha: v for sha, v in loaded.items() if known.get(sha) not in (INGESTED, SKIPPED)}
         # Files already in the lake, and repeats of the same bytes within this batch.
@@ -150,7 +161,9 @@ def _ingest_batches(
             for sha, (item, data) in todo.items()
         ]
         outcomes = _decode_all(jobs, pool=pool, on_done=lambda: step(1))
-        report.activities += fit_batch.commit_batch(lake, outcomes, athlete_id=settings.athlete_id, now=now, raw_paths=raw_paths)
+        seen = inbox_seen.seen_rows(read, athlete_id=settings.athlete_id, now=now)
+        report.activities += fit_batch.commit_batch(lake, outcomes, athlete_id=settings.athlete_id, now=now, raw_paths=raw_paths,
+                                                    seen=seen)
         for o in outcomes:
             if o.status == INGESTED:
                 report.ingested += 1

@@ -1,14 +1,19 @@
 """Find the FIT files to ingest: files, folders (recursively) or an S3 prefix.
 
 A `.fit` suffix in any case counts (`.FIT` from older Garmin devices). Paths that do not exist or
-that hold no FIT file at all are user errors, raised before anything is written.
+that hold no FIT file at all are user errors, raised before anything is written. Listing reads
+no file content: each file's size, modification time (and ETag on S3) come from the listing
+itself (one `stat` per local file, the object listing on S3), which is what lets an unchanged
+inbox be ingested without opening a file (`pipeline.inbox_seen`).
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import fsspec
@@ -28,6 +33,10 @@ class FitInput:
     uri: str  # absolute local path or s3:// URI
     name: str  # the original file name
     size_bytes: int
+    #: Relative to the inbox root ('/'-separated) when discovered as an athlete's inbox, else None.
+    rel_path: str | None = None
+    modified_ns: int | None = None  # local st_mtime_ns; S3 LastModified in ns since the epoch
+    etag: str | None = None  # S3 only, as listed
 
 
 def is_fit_name(name: str) -> bool:
@@ -39,49 +48,75 @@ def is_fit_name(name: str) -> bool:
 ATHLETES_FOLDER = "athletes"
 
 
-def _local_inputs(path: Path, skip_athletes: bool) -> list[FitInput]:
+def _local_inputs(path: Path, inbox: bool) -> list[FitInput]:
     if path.is_file():
-        return [FitInput(str(path), path.name, path.stat().st_size)]
+        st = path.stat()
+        return [FitInput(str(path), path.name, st.st_size, path.name if inbox else None, st.st_mtime_ns)]
     found = []
     for dirpath, dirnames, filenames in os.walk(path):
-        if skip_athletes and Path(dirpath) == path and ATHLETES_FOLDER in dirnames:
+        if inbox and Path(dirpath) == path and ATHLETES_FOLDER in dirnames:
             dirnames.remove(ATHLETES_FOLDER)
         dirnames.sort()
         for name in sorted(filenames):
-            if is_fit_name(name):
-                full = Path(dirpath) / name
-                if full.is_file():
-                    found.append(FitInput(str(full), name, full.stat().st_size))
+            if not is_fit_name(name):
+                continue
+            full = Path(dirpath) / name
+            try:
+                st = full.stat()
+            except FileNotFoundError:  # a dangling symlink, or gone since the walk: not a file to ingest
+                continue
+            if stat.S_ISREG(st.st_mode):
+                rel = full.relative_to(path).as_posix() if inbox else None
+                found.append(FitInput(str(full), name, st.st_size, rel, st.st_mtime_ns))
     return found
 
 
-def _s3_inputs(location: Lake, skip_athletes: bool) -> list[FitInput]:
-    fs = fsspec.filesystem("s3", **location.fsspec_options())
+def _s3_inputs(location: Lake, inbox: bool) -> list[FitInput]:
+    # A fresh listing every time: fsspec's shared instance caches listings, so a long-lived process
+    # (a flow worker, the web app) would see an earlier run's sizes and ETags.
+    fs = fsspec.filesystem("s3", skip_instance_cache=True, use_listings_cache=False, **location.fsspec_options())
     root = location.root.removeprefix("s3://")
     bucket = root.split("/", 1)[0]
     try:
         if not fs.exists(bucket):  # a typo'd bucket is an error, not an empty inbox
             raise RunlakeError(f"no such S3 bucket: {bucket} (in {location.root})")
         if fs.isfile(root):
-            info = fs.info(root)
-            return [FitInput(location.root, root.rsplit("/", 1)[-1], int(info["size"]))]
+            name = root.rsplit("/", 1)[-1]
+            return [_s3_input(root, fs.info(root), name if inbox else None)]
         entries = fs.find(root, detail=True)
     except FileNotFoundError:
         return []
     except PermissionError as exc:
         raise RunlakeError(f"cannot list {location.root}: access denied") from exc
-    skipped = f"{root.rstrip('/')}/{ATHLETES_FOLDER}/" if skip_athletes else None
+    prefix = f"{root.rstrip('/')}/"
+    skipped = f"{prefix}{ATHLETES_FOLDER}/" if inbox else None
     return [
-        FitInput(f"s3://{key}", key.rsplit("/", 1)[-1], int(info["size"]))
+        _s3_input(key, info, key.removeprefix(prefix) if inbox else None)
         for key, info in sorted(entries.items())
         if info.get("type") == "file" and is_fit_name(key) and not (skipped and key.startswith(skipped))
     ]
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _s3_input(key: str, info: dict, rel_path: str | None) -> FitInput:
+    """A listed object (s3fs listing details: size, ETag, LastModified; no HEAD request)."""
+    modified = info.get("LastModified")
+    return FitInput(
+        f"s3://{key}",
+        key.rsplit("/", 1)[-1],
+        int(info["size"]),
+        rel_path,
+        None if modified is None else (modified - _EPOCH) // timedelta(microseconds=1) * 1_000,
+        info.get("ETag"),
+    )
+
+
 def discover(locations: Sequence[Lake], *, inbox: bool = False) -> list[FitInput]:
     """Every FIT file under the given locations, each file once, in a stable order. With
     `inbox`, the locations are an athlete's inbox, whose `athletes/` folder (the other athletes'
-    inboxes) is skipped."""
+    inboxes) is skipped, and each file carries its `rel_path` under the inbox root."""
     inputs: dict[str, FitInput] = {}
     for location in locations:
         if location.is_s3:
