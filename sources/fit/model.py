@@ -67,6 +67,8 @@ class DecodedSession:
     summary: dict  # keys: SESSION_COLUMNS
     laps: pl.DataFrame  # lake.laps columns minus activity_id/athlete_id
     records: pl.DataFrame  # lake.records columns minus athlete_id/activity_id/year
+    #: what `sources.fit.clean` nulled or noticed ("hr_out_of_range=3; gps_jump=1"), None when nothing
+    quality_flags: str | None = None
 
 
 @dataclass
