@@ -102,8 +102,10 @@ def clean_records(records: pl.DataFrame, sport: str | None, sub_sport: str | Non
     bad_speed = (pl.col("speed_mps") > MAX_FOOT_SPEED_MPS) & pl.lit(foot)
     counts["speed_too_high"] = int(records.select(bad_speed.fill_null(False).sum()).item())
 
-    seconds = np.where(timed & ~backwards, epoch, 0) / 1e6
-    jumps = _gps_jumps(records["lat_deg"].to_numpy(), records["lon_deg"].to_numpy(), seconds, timed & ~backwards)
+    # the recorded times, backwards ones too: a step's time counts at least 1 s, so a clock set
+    # back does not make the next fix look like a jump
+    seconds = np.where(timed, epoch, 0) / 1e6
+    jumps = _gps_jumps(records["lat_deg"].to_numpy(), records["lon_deg"].to_numpy(), seconds, timed)
     counts["gps_jump"] = int(jumps.sum())
     if not any(counts.values()):
         return records, counts
@@ -137,7 +139,8 @@ def _gps_jumps(lat: np.ndarray, lon: np.ndarray, seconds: np.ndarray, timed: np.
 
     A vectorised pass over consecutive fixes finds whether any pair is too fast (never, in a
     normal file); only then a sequential pass compares each fix with the last one kept, so a
-    teleport and its return cost one fix, not two. Time steps count at least 1 s.
+    teleport and its return cost one fix, not two. Time steps count at least 1 s (also when the
+    clock went backwards). The first fix is trusted.
     """
     jumps = np.zeros(len(lat), dtype=bool)
     fix = np.flatnonzero(~np.isnan(lat) & ~np.isnan(lon) & timed)
