@@ -75,13 +75,18 @@ def clean_session(session: DecodedSession, *, now: datetime) -> DecodedSession:
     """One session with its implausible samples nulled and its `quality_flags` set."""
     summary = session.summary
     records, counts = clean_records(session.records, summary.get("sport"), summary.get("sub_sport"))
-    flags = [f"{name}={n}" for name, n in counts.items() if n]
+    flags = count_flags(counts)
     start = summary.get("start_time")
     if start is not None and (start < EARLIEST_START or start > now + FUTURE_TOLERANCE):
         flags.append("implausible_time")
     if max(summary.get("elapsed_s") or 0.0, _record_span_s(records)) > LONG_DURATION_S:
         flags.append("long_duration")
     return replace(session, records=records, quality_flags="; ".join(flags) or None)
+
+
+def count_flags(counts: dict[str, int]) -> list[str]:
+    """`rule=count` for every rule that nulled something, in rule order."""
+    return [f"{name}={n}" for name, n in counts.items() if n]
 
 
 def clean_records(records: pl.DataFrame, sport: str | None, sub_sport: str | None) -> tuple[pl.DataFrame, dict[str, int]]:
