@@ -1,7 +1,7 @@
 """What decoding a FIT file produces, independent of the decoder that produced it.
 
 `decode_fit(data: bytes, *, default_tz: str) -> DecodedFile` (in `sources.fit.decode`) returns one
-`DecodedSession` per FIT `session` message, or raises:
+`DecodedSession` per FIT `session` message (zero-length ones left out, `sources.fit.clean`), or raises:
 
 * `NotAnActivity(reason)`: a valid FIT file that holds no activity session (course, workout,
   settings, monitoring, a file_id-only file). Recorded as skipped, not an error.
