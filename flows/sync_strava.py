@@ -52,7 +52,7 @@ def sync_task(settings: Settings) -> dict:
     with lease.acquire(lake, settings.athlete_id, FLOW_NAME):
         report: SyncReport = sync_strava(lake, settings, progress=progress)
     for strava_id, reason in report.skipped:
-        logger.warning("skipped Strava activity %d: %s", strava_id, reason)
+        logger.warning("skipped Strava activity %s: %s", strava_id, reason)
     logger.info(report.summary())
     return report.__dict__
 

@@ -43,6 +43,7 @@ SPEC = TableSpec(
             "is_deleted": pl.Boolean,
             "updated_at": pl.Datetime("us", "UTC"),
             "strava_external_id": pl.String,  # Strava's external_id: usually the uploaded file's name
+            "quality_flags": pl.String,  # hostile values cleaned or noticed (docs/fit.md); null: none, or older rows
         }
     ),
     key=("activity_id",),

@@ -8,6 +8,11 @@ linear in its start, so its minimum has one end on a sample: we evaluate every s
 `searchsorted` passes. Clock time includes pauses. While the distance stays constant (standing),
 a stretch starts at the last sample of that distance and ends at the first.
 Samples without distance are ignored and the stream is made non-decreasing (running maximum).
+
+Hostile values: a distance step implying more than `MAX_RUN_SPEED_MPS` (a GPS teleport, a
+foot-pod glitch) is not counted — the stream continues from where it was, so the efforts are
+searched without the bad samples rather than dropped. An effort that is still faster than the
+world record for its distance (`WORLD_RECORD_S`) after that is dropped (docs/marts.md).
 """
 
 from __future__ import annotations
@@ -26,8 +31,14 @@ PREDICTION_TARGETS = ("5k", "10k", "half", "marathon")
 RECENT_DAYS = 365
 #: Bests shorter than this are anaerobic and predict races poorly (Daniels' tables start at 1500 m).
 MIN_BASIS_M = 1500.0
-#: Men's world records (s), World Athletics, 2025. An "effort" faster than these is a GPS or
-#: foot-pod glitch (a distance jump), not a run: it is dropped rather than becoming a PB.
+#: A distance step faster than this (1:23 per km) is a glitch, not running: the same bound as
+#: `sources.fit.clean.MAX_FOOT_SPEED_MPS` (docs/fit.md, "Hostile values"; marts do not import sources).
+MAX_RUN_SPEED_MPS = 12.0
+#: Men's world records (s), World Athletics (worldathletics.org/records, 2025): 400 m Van
+#: Niekerk 43.03, 1000 m Ngeny 2:11.96, mile El Guerrouj 3:43.13, 3000 m Komen 7:20.67, 5000 m
+#: Cheptegei 12:35.36, 10,000 m Cheptegei 26:11.00, half marathon Kiplimo 57:31 (2021 road
+#: record), marathon Kiptum 2:00:35. An "effort" still faster than these after the implausible
+#: distance steps are taken out is a glitch, not a run: it is dropped rather than becoming a PB.
 WORLD_RECORD_S = {
     "400m": 43.03, "1k": 131.96, "1mile": 223.13, "3k": 440.67,
     "5k": 755.36, "10k": 1571.0, "half": 3451.0, "marathon": 7235.0,
@@ -74,6 +85,22 @@ def fastest_stretch(t_s: np.ndarray, d_m: np.ndarray, target_m: float) -> tuple[
     return min(candidates) if candidates else None
 
 
+def plausible_distance(t_s: np.ndarray, d_m: np.ndarray) -> np.ndarray:
+    """The non-decreasing distance stream without the steps faster than `MAX_RUN_SPEED_MPS`.
+
+    `t_s` ascending seconds; a step's time counts at least 1 s (repeated timestamps). A normal
+    stream comes back unchanged (its running maximum).
+    """
+    d = np.maximum.accumulate(d_m)
+    if len(d) < 2:
+        return d
+    step = np.diff(d)
+    bad = step > MAX_RUN_SPEED_MPS * np.maximum(np.diff(t_s), 1.0)
+    if not bad.any():
+        return d
+    return d[0] + np.r_[0.0, np.cumsum(np.where(bad, 0.0, step))]
+
+
 def best_efforts(records: pl.LazyFrame, runs: pl.LazyFrame) -> pl.LazyFrame:
     """`best_efforts` rows for the running activities in `runs` (activity_id, athlete_id,
     start_time, date) from their `records` (activity_id, seq, timestamp, distance_m)."""
@@ -96,7 +123,7 @@ def best_efforts(records: pl.LazyFrame, runs: pl.LazyFrame) -> pl.LazyFrame:
         dates = frame["date"]
         for g, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
             t = t_all[lo:hi]
-            d = np.maximum.accumulate(d_all[lo:hi])
+            d = plausible_distance(t, d_all[lo:hi])
             t0 = start_all[lo] if not math.isnan(start_all[lo]) else t[0]
             for effort, target in EFFORTS.items():
                 found = fastest_stretch(t, d, target)

@@ -57,7 +57,7 @@ class SyncReport:
     merged: int = 0  # paired with a watch-file activity
     stored: int = 0
     without_streams: list[tuple[int, str]] = field(default_factory=list)
-    skipped: list[tuple[int, str]] = field(default_factory=list)
+    skipped: list[tuple[int | None, str]] = field(default_factory=list)  # (Strava id, None if unknown; reason)
     left: int = 0  # new or changed activities not fetched (stopped)
     requests: int = 0
     faults: int = 0
@@ -141,18 +141,18 @@ def _watch_backed(lake: Lake, athlete_id: str, plan: SyncPlan) -> set[int]:
 def _fetch(api: StravaApi, lake: Lake, pending: Pending, *, watch_backed: bool, athlete_id: str, now: datetime) -> Fetched:
     out = Fetched(pending)
     api.raw.clear()
-    detail = api.activity(pending.strava_id)
-    if detail is None:
-        out.skipped, out.reason = True, "no longer on Strava (404)"
-        return out
-    streams, raw_laps = None, detail.get("laps")
-    if not watch_backed:
-        streams = api.streams(pending.strava_id)
-        if raw_laps is None:  # DetailedActivity normally carries its laps
-            api.laps_inline = False
-            raw_laps = api.laps(pending.strava_id)
-    out.raw_uri = archive_raw(lake, pending.strava_id, {k: api.raw.get(k) for k in ("activity", "streams", "laps")})
-    try:
+    try:  # a malformed answer (non-JSON body, missing fields) skips this activity, not the sync
+        detail = api.activity(pending.strava_id)
+        if detail is None:
+            out.skipped, out.reason = True, "no longer on Strava (404)"
+            return out
+        streams, raw_laps = None, detail.get("laps")
+        if not watch_backed:
+            streams = api.streams(pending.strava_id)
+            if raw_laps is None:  # DetailedActivity normally carries its laps
+                api.laps_inline = False
+                raw_laps = api.laps(pending.strava_id)
+        out.raw_uri = archive_raw(lake, pending.strava_id, {k: api.raw.get(k) for k in ("activity", "streams", "laps")})
         out.row, out.laps, out.records = mapping.activity_rows(detail, streams, raw_laps or [], athlete_id=athlete_id, now=now)
     except StravaPayloadError as error:
         out.skipped, out.reason = True, f"unusable data: {error}"
@@ -247,8 +247,11 @@ def sync_strava(
         tokens.refresh()
         after = None if report.full_listing else listing_after(previous, settings.strava_overlap_days)
         summaries = _list_all(api, after, step)
-        report.listed = len({s["id"] for s in summaries})
+        report.listed = len({s.get("id") for s in summaries})
         plan = plan_sync(summaries, strava_state.synced(lake, athlete), full_listing=report.full_listing)
+        for strava_id, reason in plan.unusable:
+            log.warning("Strava activity %s skipped: %s", strava_id, reason)
+        report.skipped.extend(plan.unusable)
         report.unchanged = plan.unchanged
         _apply_deletions(lake, athlete, _confirmed_gone(api, limiter, plan.deleted_ids), report, entries)
         activity_merge.reconcile_sources(lake, athlete, now=datetime.now(UTC))  # repairs an interrupted merge

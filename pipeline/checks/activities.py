@@ -104,12 +104,13 @@ def _rows_in_raw_files(lake: Lake, lacking: pl.DataFrame) -> dict[str, tuple[int
             continue
         for row in group.to_dicts():
             index = row["session_index"] or 0
-            if index < len(held):
+            if index in held:
                 out[row["activity_id"]] = held[index]
     return out
 
 
-def _decode_sessions(lake: Lake, sha: str, path: str) -> list[tuple[int, int]] | None:
+def _decode_sessions(lake: Lake, sha: str, path: str) -> dict[int, tuple[int, int]] | None:
+    """(records, laps) per session_index of the file (a zero-length session left out has none)."""
     try:
         data = raw.read_bytes(lake, path)
     except FileNotFoundError:
@@ -120,4 +121,4 @@ def _decode_sessions(lake: Lake, sha: str, path: str) -> list[tuple[int, int]] |
     except FitError as exc:
         log.warning("lake check: raw file %s no longer decodes (%s); its activities are not verified", path, exc)
         return None
-    return [(s.records.height, s.laps.height) for s in decoded.sessions]
+    return {int(s.summary["session_index"]): (s.records.height, s.laps.height) for s in decoded.sessions}

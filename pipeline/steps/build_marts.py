@@ -71,11 +71,18 @@ def athlete_today(settings: Settings) -> dt.date:
     return settings.local_today()
 
 
+#: `activities` columns added after lakes were built: they count in the fingerprint only when set,
+#: so a row that lacks them (null) keeps the fingerprint it had before they existed.
+ADDED_LATER = frozenset({"quality_flags"})
+
+
 def _fingerprints(acts: pl.DataFrame) -> pl.Series:
     """A stable hash of each activity row plus its physiology (sha1 of the row's text)."""
     cols = sorted(acts.columns)
-    parts = [pl.lit(FORMULA_VERSION)] + [pl.col(c).cast(pl.String).fill_null("∅") for c in cols]
-    texts = acts.select(pl.concat_str(parts, separator="|"))
+    parts = [pl.lit(FORMULA_VERSION)] + [
+        pl.col(c).cast(pl.String) if c in ADDED_LATER else pl.col(c).cast(pl.String).fill_null("∅") for c in cols
+    ]
+    texts = acts.select(pl.concat_str(parts, separator="|", ignore_nulls=True))
     return pl.Series("fingerprint", [hashlib.sha1(t.encode()).hexdigest() for t in texts.to_series()], dtype=pl.String)
 
 

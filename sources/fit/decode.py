@@ -11,6 +11,9 @@ reads the stream → `normalize`. Decoders, in order:
    compressed-timestamp headers);
 3. fitdecode; 4. fitparse.
 
+Whichever decoder read the file, `sources.fit.clean.clean_decoded` then nulls hostile values
+(HR 0, a 30 m/s run, a GPS teleport, a clock set back) and flags or skips odd sessions.
+
 A decoder failing is not a broken file: the next one is tried (a valid file that one decoder
 rejects is not broken); so is a decoder whose output cannot be normalised. Only when every
 reference decoder fails is the file `BrokenFitFile`, with the first one's message. Nothing
@@ -22,9 +25,11 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from types import ModuleType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sources.fit.clean import clean_decoded
 from sources.fit.model import BrokenFitFile, DecodedFile, NotAnActivity, RawMessages
 from sources.fit.normalize import normalize
 from sources.fit.reference import REFERENCE_DECODERS, DecoderError, one_line
@@ -86,14 +91,19 @@ def check_timezone(default_tz: str) -> ZoneInfo:
         raise ValueError(f"unknown time zone {default_tz!r}") from error
 
 
-def decode_fit(data: bytes, *, default_tz: str = "UTC", use_fast: bool = True) -> DecodedFile:
-    """Decode one FIT byte stream (possibly chained files) into its activity sessions.
+def decode_fit(
+    data: bytes, *, default_tz: str = "UTC", use_fast: bool = True, now: datetime | None = None
+) -> DecodedFile:
+    """Decode one FIT byte stream (possibly chained files) into its cleaned activity sessions.
+
+    `now` (default: the current time) bounds plausible start times (`sources.fit.clean`).
 
     Raises `NotAnActivity` for a valid FIT file without an activity session, `BrokenFitFile`
     (one line) for anything unreadable, and ValueError only for an unknown `default_tz`
     (a configuration error, checked before any file is read).
     """
     check_timezone(default_tz)
+    now = datetime.now(UTC) if now is None else now
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"decode_fit takes bytes, not {type(data).__name__}")
     data = bytes(data)
@@ -107,7 +117,7 @@ def decode_fit(data: bytes, *, default_tz: str = "UTC", use_fast: bool = True) -
             fast = None  # the chain below would only decline again
         else:
             if common is not None:
-                return common
+                return clean_decoded(common, now=now)
     failures: list[str] = []
     for name, decoder in decoders(fast):
         try:
@@ -122,11 +132,13 @@ def decode_fit(data: bytes, *, default_tz: str = "UTC", use_fast: bool = True) -
                 failures.append(message)
             continue
         try:
-            return normalize(raw, decoder=name, default_tz=default_tz)
+            decoded = normalize(raw, decoder=name, default_tz=default_tz)
         except NotAnActivity:
             raise
         except Exception as error:  # noqa: BLE001 - odd raw output: let the next decoder try
             log.warning("normalising %s output failed, trying the next decoder", name, exc_info=True)
             if name != "fast":
                 failures.append(f"{name}: cannot normalise: {one_line(error)}")
+            continue
+        return clean_decoded(decoded, now=now)
     raise BrokenFitFile(f"undecodable by all {len(failures)} reference decoders; first: {failures[0]}")

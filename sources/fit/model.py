@@ -1,7 +1,7 @@
 """What decoding a FIT file produces, independent of the decoder that produced it.
 
 `decode_fit(data: bytes, *, default_tz: str) -> DecodedFile` (in `sources.fit.decode`) returns one
-`DecodedSession` per FIT `session` message, or raises:
+`DecodedSession` per FIT `session` message (zero-length ones left out, `sources.fit.clean`), or raises:
 
 * `NotAnActivity(reason)`: a valid FIT file that holds no activity session (course, workout,
   settings, monitoring, a file_id-only file). Recorded as skipped, not an error.
@@ -67,6 +67,8 @@ class DecodedSession:
     summary: dict  # keys: SESSION_COLUMNS
     laps: pl.DataFrame  # lake.laps columns minus activity_id/athlete_id
     records: pl.DataFrame  # lake.records columns minus athlete_id/activity_id/year
+    #: what `sources.fit.clean` nulled or noticed ("hr_out_of_range=3; gps_jump=1"), None when nothing
+    quality_flags: str | None = None
 
 
 @dataclass

@@ -43,7 +43,7 @@ def decode_to_outcome(
 
     base = dict(sha256=sha256, name=name, uri=uri, size_bytes=len(data))
     try:
-        decoded = decode_fit(data, default_tz=default_tz)
+        decoded = decode_fit(data, default_tz=default_tz, now=now)
     except NotAnActivity as exc:
         return FileOutcome(**base, status=SKIPPED, reason=str(exc))
     except BrokenFitFile as exc:

@@ -35,6 +35,7 @@ def file_rows(decoded: DecodedFile, *, sha256: str, athlete_id: str, now: dateti
         out.activities.append(
             {
                 **summary,
+                "quality_flags": session.quality_flags,
                 "activity_id": activity_id,
                 "athlete_id": athlete_id,
                 "device_manufacturer": ident.manufacturer,

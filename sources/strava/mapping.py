@@ -11,6 +11,9 @@ Pure functions: no I/O, no clock except the `now` passed in.
   rescaled by the same factor, so the samples agree with the corrected total.
 * Cadence: Strava reports running cadence per foot, like FIT; `*_cadence_spm` is twice it for
   foot sports (steps per minute), and Strava's value (rpm) for others.
+* Hostile samples (HR outside 25–240 bpm, a run faster than 12 m/s, GPS jumps, a clock going
+  backwards) are nulled by the same rules as FIT files (`sources.fit.clean.clean_records`,
+  docs/fit.md) and counted in the row's `quality_flags`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import numpy as np
 import polars as pl
 
 from lake import laps, records
+from sources.fit.clean import clean_records, count_flags
 from sources.fit.identity import strava_activity_id
 from sources.strava.errors import StravaPayloadError
 from sources.strava.sports import FOOT_SPORTS, fit_sport
@@ -232,4 +236,6 @@ def activity_rows(detail: dict, streams: dict | None, raw_laps: list[dict], *, a
     """(activity row, laps frame, records frame) of one Strava-only activity."""
     row = activity_row(detail, athlete_id=athlete_id, now=now)
     scale = distance_scale(detail, streams)
-    return row, lap_rows(raw_laps, activity=row, scale=scale), record_rows(streams or {}, activity=row, scale=scale)
+    samples, counts = clean_records(record_rows(streams or {}, activity=row, scale=scale), row["sport"], row["sub_sport"])
+    row["quality_flags"] = "; ".join(count_flags(counts)) or None
+    return row, lap_rows(raw_laps, activity=row, scale=scale), samples

@@ -88,14 +88,24 @@ def test_session_types():
     assert classify(base | {"sport": "cycling", "distance_m": 1, "moving_s": 1}, [])["session_type"] == "other"
 
 
-def test_a_gps_jump_faster_than_the_world_record_is_not_an_effort():
+def test_a_gps_jump_is_searched_around_not_kept_and_not_dropped():
     start = dt.datetime(2025, 5, 1, 6)
     pts = [(t, 150, 4.0 * t + (500.0 if t >= 100 else 0.0)) for t in range(0, 400)]  # +500 m in 1 s at t=100
     recs = records_frame(samples("r1", start, pts)).lazy()
     runs = pl.LazyFrame({"activity_id": ["r1"], "athlete_id": ["me"], "start_time": [start.replace(tzinfo=dt.timezone.utc)], "date": [dt.date(2025, 5, 1)]})
-    eff = best_efforts(recs, runs).collect()
-    # 400 m inside the jump: ~1 s; 1 km across it: 500 m jump + 500 m at 4 m/s = ~126 s < 131.96 s
-    assert eff["effort"].to_list() == ["1mile"]
+    eff = best_efforts(recs, runs).collect().sort("distance_m")
+    # raw: 400 m inside the jump in ~1 s, a mile across it. Without the 500 m step the run is
+    # 399 s at 4 m/s = 1596 m: 400 m in 100 s and 1 km in 250 s, and no mile.
+    assert eff["effort"].to_list() == ["400m", "1k"]
+    assert eff["elapsed_s"].to_list() == pytest.approx([100.0, 250.0])
+
+
+def test_a_steady_effort_faster_than_the_world_record_is_still_dropped():
+    start = dt.datetime(2025, 5, 1, 6)
+    pts = [(t, 150, 11.5 * t) for t in range(0, 60)]  # 11.5 m/s: each step plausible, 400 m in 34.8 s
+    recs = records_frame(samples("r1", start, pts)).lazy()
+    runs = pl.LazyFrame({"activity_id": ["r1"], "athlete_id": ["me"], "start_time": [start.replace(tzinfo=dt.timezone.utc)], "date": [dt.date(2025, 5, 1)]})
+    assert best_efforts(recs, runs).collect().is_empty()
 
 
 def test_race_and_tempo_by_heart_rate_reserve():

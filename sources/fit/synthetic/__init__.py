@@ -6,6 +6,7 @@
     write_run(tmp / "track.fit", start, segments=interval_segments(6, 1000, 160, 120))
     write_run(tmp / "treadmill.fit", start, 8000, gps=False)
     write_run(tmp / "nohr.fit", start, heart_rate=False)
+    tampered_run_bytes(start, lambda s: s.hr_bpm.__setitem__(10, 0))  # hostile values, for tests
 
 Modules: `calendar` (races, camps, time zones), `plan` (weeks -> drafts), `schedule` (drafts ->
 `SessionSpec`s), `build` (spec -> `Activity` samples via `physiology` and `route`), `fitfile` +
@@ -19,12 +20,12 @@ from sources.fit.synthetic.fitfile import encode_activity
 from sources.fit.synthetic.history import file_name, generate_history, history_specs
 from sources.fit.synthetic.physiology import Physiology
 from sources.fit.synthetic.schedule import plan_history
-from sources.fit.synthetic.single import activity_bytes, ride_spec, run_bytes, run_spec, write_run
+from sources.fit.synthetic.single import activity_bytes, ride_spec, run_bytes, run_spec, tampered_run_bytes, write_run
 from sources.fit.synthetic.spec import Segment, SessionSpec
 from sources.fit.synthetic.workouts import interval_segments
 
 __all__ = [
     "Activity", "Device", "HOME", "ITEN", "Lap", "Location", "Physiology", "Samples", "Segment", "SessionSpec",
     "activity_bytes", "build_activity", "encode_activity", "file_name", "generate_history", "history_specs",
-    "interval_segments", "plan_history", "ride_spec", "run_bytes", "run_spec", "write_run",
+    "interval_segments", "plan_history", "ride_spec", "run_bytes", "run_spec", "tampered_run_bytes", "write_run",
 ]

@@ -1,11 +1,14 @@
 """One-file helpers for tests elsewhere: an easy run, intervals with laps, a treadmill run, a run
-in any time zone or across midnight, a run without HR — each as FIT bytes or a written file."""
+in any time zone or across midnight, a run without HR — each as FIT bytes or a written file — and
+a run with hostile values injected (`tampered_run_bytes`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from sources.fit.synthetic.activity import Samples
 from sources.fit.synthetic.build import build_activity
 from sources.fit.synthetic.calendar import HOME
 from sources.fit.synthetic.fitfile import encode_activity
@@ -53,6 +56,19 @@ def write_run(path: Path, start: datetime, distance_m: float = 5000.0, pace_s_pe
     return path
 
 
+def tampered_run_bytes(start: datetime, tamper: Callable[[Samples], None], distance_m: float = 5000.0,
+                       pace_s_per_km: float = 240.0, **kwargs) -> bytes:
+    """FIT bytes of `run_spec(...)` after `tamper` edited its 1 Hz samples in place.
+
+    For tests of hostile values: `tamper` may set HR to 0, a speed to 30 m/s, move a GPS fix to
+    another continent, or set `elapsed_s` back (a watch clock jumping backwards). The lap and
+    session summaries are computed from the tampered samples, as a watch would.
+    """
+    activity = build_activity(run_spec(start, distance_m, pace_s_per_km, **kwargs))
+    tamper(activity.samples)
+    return encode_activity(activity)
+
+
 def ride_spec(start: datetime, duration_s: float = 3600.0, speed_mps: float = 9.0, *, gps: bool = True,
               seed: int = 0) -> SessionSpec:
     """A steady bike ride (sport cycling), for cross-training tests."""
@@ -61,4 +77,4 @@ def ride_spec(start: datetime, duration_s: float = 3600.0, speed_mps: float = 9.
                        location=HOME if gps else None, seed=seed)
 
 
-__all__ = ["activity_bytes", "ride_spec", "run_bytes", "run_spec", "write_run"]
+__all__ = ["activity_bytes", "ride_spec", "run_bytes", "run_spec", "tampered_run_bytes", "write_run"]

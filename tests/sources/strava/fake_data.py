@@ -47,6 +47,8 @@ class FakeActivity:
     trainer: bool = False
     manual: bool = False
     extra: dict = field(default_factory=dict)
+    #: summary/detail fields Strava leaves out of this activity's JSON (hostile-value tests)
+    omit: tuple[str, ...] = ()
     #: regenerates the streams on demand (the bench's 1,000 activities would not fit in memory)
     stream_factory: Callable[[], dict[str, list]] | None = None
 
@@ -93,12 +95,16 @@ class FakeActivity:
         if cad:
             out["average_cadence"] = round(float(np.mean(cad)), 1)
         out.update(self.extra.get("stats", {}))
+        for name in self.omit:
+            out.pop(name, None)
         return out
 
     def detail(self, *, with_laps: bool = True) -> dict:
         out = {**self.summary(), "resource_state": 3, "description": self.description, "calories": round(self.distance * 0.07, 1), "device_name": "Garmin Forerunner 965"}
         if with_laps:
             out["laps"] = self.laps
+        for name in self.omit:
+            out.pop(name, None)
         return out
 
 

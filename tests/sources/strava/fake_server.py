@@ -14,7 +14,8 @@ Strava:
   answer (optionally lower-case names), 429 past either limit; `new_day()` resets the daily
   count, the 15-minute count follows the wall clock's quarter hours.
 * Faults: a share of API requests answered 500/502/503 (`fault_rate`, seeded), slow answers
-  (`slow_rate`, `slow_s`), pages answered with malformed JSON (`malformed_pages`).
+  (`slow_rate`, `slow_s`), pages answered with malformed JSON (`malformed_pages`),
+  activity details answered with a non-JSON 200 body (`malformed_details`: Strava ids).
 * Add, update (rename, distance edit, private flag) and delete activities between runs.
 
 Every request is logged (`requests`) so tests can count what a sync downloaded. The server
@@ -86,6 +87,7 @@ class FakeStrava:
         # the client cannot see the 429 coming
         self.advertised_read_daily_limit = advertised_read_daily_limit
         self.malformed_pages: set[int] = set()
+        self.malformed_details: set[int] = set()
         self.hidden_from_listing: set[int] = set()  # missed by a listing (paging shifted), still there
         self._stream_cache: dict[tuple, bytes] = {}
         self.refresh_tokens: set[str] = set()
@@ -356,4 +358,6 @@ class _Handler(BaseHTTPRequestHandler):
             return fake.streams(activity, query)
         if m.group(2) == "/laps":
             return 200, activity.laps, None
+        if activity.id in fake.malformed_details:
+            return 200, None, b"<html>upstream timeout</html>"
         return 200, activity.detail(with_laps=fake.laps_in_detail), None

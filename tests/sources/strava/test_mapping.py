@@ -156,3 +156,21 @@ def test_sample_payloads_from_strava():
     manual = json.loads((SAMPLES / "activity-manual.3.json").read_text())
     row, lap_frame, rec = mapping.activity_rows(manual, None, [], athlete_id="me", now=NOW)
     assert row["sport"] == "hiking" and rec.is_empty() and lap_frame.is_empty()
+
+
+def test_hostile_samples_are_nulled_by_the_fit_rules_and_flagged():
+    s = streams(total=1000.0)  # as recorded: no distance edit, no rescaling
+    s["heartrate"]["data"] = [0, 141, 250, 143, 144]  # HR 0 and 250: outside 25-240 bpm
+    s["velocity_smooth"]["data"] = [2.0, 31.0, 2.0, 2.0, 2.0]  # 31 m/s in a run
+    s["latlng"]["data"][3] = [-33.86, 151.21]  # one fix in Sydney, 1 s after Switzerland
+    row, _, rec = mapping.activity_rows(detail(), s, [], athlete_id="me", now=NOW)
+    assert rec["hr_bpm"].to_list() == [None, 141, None, 143, 144]
+    assert rec["speed_mps"].to_list() == [2.0, None, 2.0, 2.0, 2.0]
+    assert rec["lat_deg"][3] is None and rec["lat_deg"][4] is not None
+    assert rec.height == 5 and rec.schema == records.SPEC.schema
+    assert row["quality_flags"] == "hr_out_of_range=2; speed_too_high=1; gps_jump=1"
+
+
+def test_clean_streams_carry_no_quality_flags():
+    row, _, _ = mapping.activity_rows(detail(), streams(), [], athlete_id="me", now=NOW)
+    assert row["quality_flags"] is None
