@@ -52,6 +52,16 @@ def normalize_uri(uri: str) -> str:
     return str(Path(uri).expanduser().resolve())
 
 
+#: No storage call waits forever (object_store, under deltalake and polars): a request that hangs
+#: is cut after `timeout`, a connection after `connect_timeout`, and object_store's own bounded
+#: retries with backoff (its defaults: 10 retries within 3 minutes) follow; then the command
+#: fails with its error. (`max_retries`/`retry_timeout` are not set here: polars, which reads
+#: these same options, refuses them as strings.)
+S3_TIMEOUTS = {"timeout": "120s", "connect_timeout": "10s"}
+#: The same bounds for s3fs/botocore (raw files, leases, listings).
+S3FS_CONFIG = {"connect_timeout": 10, "read_timeout": 120, "retries": {"max_attempts": 7, "mode": "standard"}}
+
+
 def s3_storage_options(env: Mapping[str, str] | None = None, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
     """deltalake/object_store options from the standard AWS variables (plus explicit overrides)."""
     env = os.environ if env is None else env
@@ -62,6 +72,7 @@ def s3_storage_options(env: Mapping[str, str] | None = None, overrides: Mapping[
     endpoint = options.get("AWS_ENDPOINT_URL", "")
     if endpoint.startswith("http://"):
         options["AWS_ALLOW_HTTP"] = "true"
+    options.update(S3_TIMEOUTS)
     options.update(overrides or {})
     return options
 
@@ -103,7 +114,7 @@ class Lake:
         client_kwargs = {"region_name": o.get("AWS_REGION", "us-east-1")}
         if o.get("AWS_ENDPOINT_URL"):
             client_kwargs["endpoint_url"] = o["AWS_ENDPOINT_URL"]
-        opts: dict = {"client_kwargs": client_kwargs}
+        opts: dict = {"client_kwargs": client_kwargs, "config_kwargs": dict(S3FS_CONFIG)}
         if o.get("AWS_ACCESS_KEY_ID"):
             opts["key"] = o["AWS_ACCESS_KEY_ID"]
             opts["secret"] = o.get("AWS_SECRET_ACCESS_KEY")

@@ -1,6 +1,6 @@
 import pytest
 
-from lake.storage import Lake, LakeConfigError, normalize_uri, s3_storage_options
+from lake.storage import S3_TIMEOUTS, Lake, LakeConfigError, normalize_uri, s3_storage_options
 
 
 def test_local_paths_become_absolute(tmp_path, monkeypatch):
@@ -22,7 +22,29 @@ def test_s3_uri_needs_a_bucket():
 def test_storage_options_come_from_standard_aws_variables():
     env = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s", "AWS_DEFAULT_REGION": "eu-west-1"}
     opts = s3_storage_options(env)
-    assert opts == {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s", "AWS_REGION": "eu-west-1", "AWS_ALLOW_HTTP": "true"}
+    assert opts == {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s",
+                    "AWS_REGION": "eu-west-1", "AWS_ALLOW_HTTP": "true", **S3_TIMEOUTS}
+
+
+def test_a_stalled_s3_endpoint_fails_the_call_instead_of_hanging():
+    """An endpoint that accepts connections and never answers: the Delta read gives up after the
+    client timeout and its retries (here shortened), it does not wait forever."""
+    import socket
+    import time
+
+    import pytest
+    from deltalake import DeltaTable
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(16)
+        env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{server.getsockname()[1]}", "AWS_ACCESS_KEY_ID": "k",
+               "AWS_SECRET_ACCESS_KEY": "s", "AWS_REGION": "eu-west-1"}
+        lake = Lake.at("s3://stalled/lake", env=env, credentials={"timeout": "1s", "max_retries": "1", "retry_timeout": "5s"})
+        started = time.monotonic()
+        with pytest.raises(Exception):  # noqa: B017 — object_store's error type is not public; the point is it returns
+            DeltaTable(lake.uri("t"), storage_options=lake.storage_options)
+        assert time.monotonic() - started < 30
 
 
 def test_lake_paths_are_relative_to_the_root():
