@@ -8,14 +8,13 @@ dashboard's links change, nothing else breaks).
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 
 import fsspec
 
 from lake.storage import Lake
-from runlake.files import make_private_dir
+from runlake.files import create_private_once
 
 KEY_PATH = "private/public_id_key"
 _KEY_BYTES = 32
@@ -49,13 +48,7 @@ def read_public_id_key(lake: Lake) -> bytes | None:
 
 
 def _local_key(path: Path) -> bytes:
-    make_private_dir(path.parent)
-    try:  # O_EXCL: two builds racing to create it agree on the first one written
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _parse(path.read_bytes(), str(path))
-    with os.fdopen(fd, "wb") as out:
-        out.write(secrets.token_hex(_KEY_BYTES).encode())
+    create_private_once(path, lambda: secrets.token_hex(_KEY_BYTES).encode())  # racing builds agree on the first
     return _parse(path.read_bytes(), str(path))
 
 

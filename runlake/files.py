@@ -11,6 +11,7 @@ explicitly (`make_private_dir`), whatever the umask.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 PRIVATE_UMASK = 0o077
@@ -35,3 +36,20 @@ def make_private_dir(path: Path) -> None:
         except FileExistsError:  # created meanwhile by a concurrent run: it is there, as wanted
             continue
         folder.chmod(PRIVATE_DIR_MODE)  # mkdir's mode is masked by the umask; chmod is not
+
+
+def create_private_once(path: Path, content: Callable[[], bytes]) -> bool:
+    """Create `path` (0600, its folders 0700) holding `content()`, unless it exists: O_EXCL, so
+    processes racing to create it all end up with the first one written. True when this call
+    created it. For a generated key or secret that must stay the same once made."""
+    path = Path(path)
+    make_private_dir(path.parent)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "wb") as out:
+        out.write(content())
+        out.flush()
+        os.fsync(out.fileno())
+    return True

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cryptography.fernet import Fernet, InvalidToken
 
 from runlake.errors import RunlakeError, SettingsError
-from runlake.files import make_private_dir
+from runlake.files import create_private_once
 
 if TYPE_CHECKING:
     from runlake.settings import Settings
@@ -51,16 +50,7 @@ def secret_key(settings: Settings) -> bytes:
 
 
 def _key_file(path: Path) -> bytes:
-    make_private_dir(path.parent)
-    try:  # O_EXCL: two processes racing to create it agree on the first one written
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "wb") as out:
-            out.write(Fernet.generate_key())
-            out.flush()
-            os.fsync(out.fileno())
+    if create_private_once(path, Fernet.generate_key):  # racing processes agree on the first one written
         log.info("created the key that encrypts credentials in the lake: %s (back it up with the lake)", path)
     if path.stat().st_mode & 0o077:
         log.warning("%s was readable by others: tightening it to 0600", path)

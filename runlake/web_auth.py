@@ -14,7 +14,7 @@ import os
 import secrets
 from pathlib import Path
 
-from runlake.files import make_private_dir
+from runlake.files import create_private_once, make_private_dir
 from runlake.settings import Settings
 
 #: Where the provider sends the browser back after sign-in (Streamlit's fixed callback path).
@@ -34,11 +34,8 @@ def cookie_secret(settings: Settings) -> str:
     """RUNLAKE_COOKIE_SECRET, else the one kept under `<home>/web/`, created on first use."""
     if settings.cookie_secret is not None and settings.cookie_secret.get_secret_value():
         return settings.cookie_secret.get_secret_value()
-    folder = settings.home / "web"
-    make_private_dir(folder)
-    path = folder / "cookie-secret"
-    if not path.exists():
-        _write_private(path, secrets.token_urlsafe(32))
+    path = settings.home / "web" / "cookie-secret"
+    create_private_once(path, lambda: secrets.token_urlsafe(32).encode())  # racing servers agree on the first
     return path.read_text(encoding="utf-8").strip()
 
 

@@ -26,7 +26,6 @@ class StravaSyncJob(BackgroundJob):
     """Fetch the athlete's new and changed Strava activities, then rebuild its marts."""
 
     FAILED = "The Strava sync failed. Please try again later."
-    BUSY = "Another update of your data is still running. Please try again when it has finished."
 
     def work(self) -> str:
         require_latest_version(self.lake)

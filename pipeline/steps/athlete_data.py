@@ -43,20 +43,25 @@ SECRET_COLUMNS = frozenset({"ciphertext", "salt", "token_hash"})
 MANIFEST = "manifest.json"
 
 
-def _owned_predicate(spec: TableSpec, athlete: Athlete) -> str:
-    """`_owned` as a Delta SQL predicate (the partition column first where there is one)."""
-    column = "athlete_id" if "athlete_id" in spec.schema else "athlete"
-    value = athlete.athlete_id if column == "athlete_id" else athlete.handle
-    return in_predicate(column, [value])
+def _owner(spec: TableSpec, athlete: Athlete) -> tuple[str, str]:
+    """The column and value that mark `athlete`'s rows of `spec` (private: its id; public: its handle)."""
+    if "athlete_id" in spec.schema:
+        return "athlete_id", athlete.athlete_id
+    if "athlete" in spec.schema:
+        return "athlete", athlete.handle
+    raise ValueError(f"{spec.name}: neither athlete_id nor athlete: cannot tell whose rows these are")
 
 
 def _owned(spec: TableSpec, athlete: Athlete) -> pl.Expr:
-    """True on the rows of `spec` that belong to `athlete` (private: its id; public: its handle)."""
-    if "athlete_id" in spec.schema:
-        return pl.col("athlete_id").eq_missing(athlete.athlete_id)
-    if "athlete" in spec.schema:
-        return pl.col("athlete").eq_missing(athlete.handle)
-    raise ValueError(f"{spec.name}: neither athlete_id nor athlete: cannot tell whose rows these are")
+    """True on the rows of `spec` that belong to `athlete`."""
+    column, value = _owner(spec, athlete)
+    return pl.col(column).eq_missing(value)
+
+
+def _owned_predicate(spec: TableSpec, athlete: Athlete) -> str:
+    """`_owned` as a Delta SQL predicate."""
+    column, value = _owner(spec, athlete)
+    return in_predicate(column, [value])
 
 
 # --- raw files -------------------------------------------------------------------------------------
