@@ -1,7 +1,9 @@
 """`create_app(settings, lake)`: the data API as a FastAPI application (docs/api.md).
 
 The application answers from a `Store` that a background `Refresher` keeps current (started and
-stopped with the application's lifespan); the `Gate` (plain ASGI) admits `/v1` requests. Settings
+stopped with the application's lifespan); the `Gate` (plain ASGI) admits `/v1` requests. With
+Strava push set up (RUNLAKE_STRAVA_VERIFY_TOKEN), `/v1/webhooks/strava` queues Strava's events and
+a `QueueWorker` thread, started with the lifespan too, works the queue. Settings
 are passed in, never read here.
 """
 
@@ -20,6 +22,8 @@ from api.ratelimit import RateLimiter
 from api.refresh import REFRESH_S, Refresher, Store
 from api.routes import add_routes
 from api.streams import ActivityStreams
+from api.webhooks import add_webhook_routes
+from pipeline.strava_push import QueueWorker
 from lake.storage import Lake
 from runlake.settings import Settings
 
@@ -42,13 +46,17 @@ def create_app(settings: Settings, lake: Lake, *, clock: Callable[[], dt.datetim
                refresh_s: float = REFRESH_S) -> FastAPI:
     store = Store()
     refresher = Refresher(lake, settings, store, interval_s=refresh_s)
+    push_worker = QueueWorker(lake, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         refresher.start()
+        if settings.strava_verify_token:  # Strava push set up: work its queue (api/webhooks.py)
+            push_worker.start()
         try:
             yield
         finally:
+            push_worker.stop()
             refresher.stop()
 
     app = FastAPI(title="runlake data API", version="1", description=DESCRIPTION, lifespan=lifespan,
@@ -57,6 +65,7 @@ def create_app(settings: Settings, lake: Lake, *, clock: Callable[[], dt.datetim
     app.state.refresher = refresher
     install_handlers(app)
     add_routes(app, store, clock, ActivityStreams(lake))
+    add_webhook_routes(app, settings, lake, push_worker, clock)
 
     def openapi() -> dict:
         if app.openapi_schema is None:

@@ -1,6 +1,7 @@
 """The gate every `/v1` request passes, as plain ASGI (cheaper than framework middleware):
 readiness (503 before the first snapshot), the token, the rate limits, and CORS for the public
 endpoints. The holder of a valid token is left in `scope["state"]["token"]` for the handlers.
+`/v1/webhooks/…` (Strava's push callback) passes untouched: Strava sends no token.
 
 * `/v1/me/…` needs a token with `read:private`; its athlete is the token's, always.
 * Public endpoints need no token; one that is presented is checked (a bad token is a 401, not
@@ -22,6 +23,10 @@ CORS_PREFLIGHT_HEADERS = [
     (b"access-control-allow-methods", b"GET, OPTIONS"),
     (b"access-control-max-age", b"600"),
 ]
+
+
+#: Callbacks of other services: outside token auth, readiness and the rate limits.
+WEBHOOKS = "/v1/webhooks/"
 
 
 def is_private(path: str) -> bool:
@@ -47,7 +52,7 @@ class Gate:
 
     async def __call__(self, scope, receive, send):
         path = scope.get("path", "") if scope["type"] == "http" else ""
-        if not path.startswith("/v1"):
+        if not path.startswith("/v1") or path.startswith(WEBHOOKS):  # Strava sends no token (api/webhooks.py)
             return await self.app(scope, receive, send)
         authorization = origin = None
         for name, value in scope["headers"]:

@@ -223,6 +223,26 @@ def upsert(lake: Lake, spec: TableSpec, frame: pl.DataFrame, *, update_columns: 
     with_commit_retry(attempt, what=f"merge into {spec.name}")
 
 
+def insert_absent(lake: Lake, spec: TableSpec, frame: pl.DataFrame) -> int:
+    """Insert the rows of `frame` whose key is not in the table yet; existing rows are left as they
+    are (one commit, retried on a race). Returns the rows inserted."""
+    data = _rows_to_merge(spec, frame)
+    if data.is_empty():
+        return 0
+    arrow = data.to_arrow()
+    _versioned_before_write(lake, spec)
+
+    def attempt() -> int:
+        if _create_or_append(lake, spec, arrow):
+            return data.height
+        dt = DeltaTable(spec.uri(lake), storage_options=lake.storage_options)
+        predicate = " AND ".join(f"t.{k} = s.{k}" for k in spec.key)
+        metrics = dt.merge(arrow, predicate=predicate, source_alias="s", target_alias="t").when_not_matched_insert_all().execute()
+        return int(metrics.get("num_target_rows_inserted", 0))
+
+    return with_commit_retry(attempt, what=f"insert into {spec.name}")
+
+
 def upsert_at_version(lake: Lake, spec: TableSpec, frame: pl.DataFrame, *, version: int | None) -> None:
     """Merge `frame` like `upsert`, but onto the table as it was at `version` (None: the table must
     not exist yet), without retrying: a commit by another writer since then raises

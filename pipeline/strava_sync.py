@@ -112,7 +112,7 @@ def _list_all(api: StravaApi, after: int | None, progress: Progress) -> list[dic
         page += 1
 
 
-def _watch_backed(lake: Lake, athlete_id: str, plan: SyncPlan) -> set[int]:
+def watch_backed_ids(lake: Lake, athlete_id: str, plan: SyncPlan) -> set[int]:
     """Strava ids of pending activities that are (or will be) merged with a watch-file activity:
     for those only the DetailedActivity is fetched; the FIT samples win."""
     fit = (
@@ -138,7 +138,7 @@ def _watch_backed(lake: Lake, athlete_id: str, plan: SyncPlan) -> set[int]:
     return paired | {m.strava_id for m in match_activities(unpaired, rows)}
 
 
-def _fetch(api: StravaApi, lake: Lake, pending: Pending, *, watch_backed: bool, athlete_id: str, now: datetime) -> Fetched:
+def fetch_activity(api: StravaApi, lake: Lake, pending: Pending, *, watch_backed: bool, athlete_id: str, now: datetime) -> Fetched:
     out = Fetched(pending)
     api.raw.clear()
     try:  # a malformed answer (non-JSON body, missing fields) skips this activity, not the sync
@@ -165,7 +165,7 @@ def _fetch(api: StravaApi, lake: Lake, pending: Pending, *, watch_backed: bool, 
     return out
 
 
-def _commit(
+def commit_batch(
     lake: Lake, batch: list[Fetched], *, athlete_id: str, now: datetime, report: SyncReport, private_entries: tuple[ActivityRef, ...] = ()
 ) -> None:
     """Write one batch in the crash-safe order; the bookkeeping row goes last. A run Strava says
@@ -253,18 +253,18 @@ def sync_strava(
             log.warning("Strava activity %s skipped: %s", strava_id, reason)
         report.skipped.extend(plan.unusable)
         report.unchanged = plan.unchanged
-        _apply_deletions(lake, athlete, _confirmed_gone(api, limiter, plan.deleted_ids), report, entries)
+        apply_deletions(lake, athlete, _confirmed_gone(api, limiter, plan.deleted_ids), report, entries)
         activity_merge.reconcile_sources(lake, athlete, now=datetime.now(UTC))  # repairs an interrupted merge
-        watch_backed = _watch_backed(lake, athlete, plan)
+        watch_backed = watch_backed_ids(lake, athlete, plan)
         step("fetching", 0, len(plan.pending))
         for pending in plan.pending:
             backed = pending.strava_id in watch_backed
             # do not start an activity whose requests do not fit: detail, streams, laps if separate
             limiter.ensure_budget(1 if backed else (2 if api.laps_inline else 3))
             tokens.ensure_fresh()
-            batch.append(_fetch(api, lake, pending, watch_backed=backed, athlete_id=athlete, now=datetime.now(UTC)))
+            batch.append(fetch_activity(api, lake, pending, watch_backed=backed, athlete_id=athlete, now=datetime.now(UTC)))
             if len(batch) >= settings.strava_commit_every:
-                _commit(lake, batch, athlete_id=athlete, now=datetime.now(UTC), report=report, private_entries=entries)
+                commit_batch(lake, batch, athlete_id=athlete, now=datetime.now(UTC), report=report, private_entries=entries)
                 done += len(batch)
                 batch = []
             step("fetching", done + len(batch), len(plan.pending))
@@ -276,7 +276,7 @@ def sync_strava(
         outcome = f"failed: {' '.join(str(error).split()) or type(error).__name__}"
         raise
     finally:  # commit what was fetched, whatever happened, then save the checkpoint
-        _commit(lake, batch, athlete_id=athlete, now=datetime.now(UTC), report=report, private_entries=entries)
+        commit_batch(lake, batch, athlete_id=athlete, now=datetime.now(UTC), report=report, private_entries=entries)
         done += len(batch)
         report.left = len(plan.pending) - done
         report.requests, report.faults = limiter.requests, adapter.faults
@@ -299,7 +299,7 @@ def _confirmed_gone(api: StravaApi, limiter: RateLimiter, candidates: list[int])
     return gone
 
 
-def _apply_deletions(
+def apply_deletions(
     lake: Lake, athlete: str, deleted_ids: list[int], report: SyncReport, private_entries: tuple[ActivityRef, ...]
 ) -> None:
     if not deleted_ids:

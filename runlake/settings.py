@@ -135,6 +135,12 @@ class Settings(BaseSettings):
     strava_commit_every: int = Field(50, ge=1, description="Activities fetched per Delta commit during a sync.")
     strava_max_retries: int = Field(4, ge=0, description="Retries of one Strava request after a 5xx, timeout or lost connection.")
     strava_timeout_s: float = Field(30.0, gt=0, description="Strava request timeout.")
+    strava_verify_token: SecretStr | None = Field(
+        None, description="Verify token of the Strava push subscription (webhook); never logged.")
+    strava_push_deployment: str | None = Field(
+        None, pattern="^(local|k8s)$",
+        description="With a Prefect API: Strava push events run as strava-events/<this> deployment runs; unset: in the API process.")
+    strava_push_max_attempts: int = Field(3, ge=1, le=20, description="Processing attempts of one Strava push event before it stays failed.")
 
     # --- web sign-in (OpenID Connect through Streamlit's st.login) ----------------------------------
     oidc_issuer: str | None = Field(None, description="The OIDC provider's issuer URL (sign-in is off without it).")

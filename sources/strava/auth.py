@@ -27,7 +27,7 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -288,7 +288,12 @@ class TokenManager:
         self.client.access_token = info["access_token"]
 
     def persist(self, info: dict, *, strava_athlete_id: int | None = None) -> None:
-        """Save Strava's token answer (`access_token`, `refresh_token`, `expires_at`) as the athlete's credentials."""
+        """Save Strava's token answer (`access_token`, `refresh_token`, `expires_at`) as the athlete's
+        credentials. A refresh answer does not name the athlete: Strava's athlete id already stored is
+        kept (push events find their athlete by it, pipeline/strava_push.py)."""
+        if strava_athlete_id is None:
+            previous = self.store.load()
+            strava_athlete_id = previous.strava_athlete_id if previous is not None else None
         token = StoredToken(
             refresh_token=info["refresh_token"],
             env_sha256=token_hash(_env_token(self.settings, self.store.athlete_id)),
@@ -306,6 +311,13 @@ class TokenManager:
                 "fix the store and run `runlake strava auth`"
             ) from None
         log.info("saved the rotated Strava refresh token to %s", self.store.where)
+
+    def remember_strava_athlete(self, strava_athlete_id: int) -> None:
+        """Store Strava's id of the athlete beside the current credentials (learned from `/athlete`
+        when the authorization did not say it, e.g. a token from RUNLAKE_STRAVA_REFRESH_TOKEN)."""
+        stored = self.store.load()
+        if stored is not None and stored.strava_athlete_id != strava_athlete_id:
+            self.store.save(replace(stored, strava_athlete_id=strava_athlete_id))
 
     def ensure_fresh(self) -> None:
         if self.clock() > self.expires_at - EXPIRY_MARGIN_S:

@@ -171,7 +171,7 @@ def make_client(
 
 
 class StravaApi:
-    """The four reads a sync needs, as checked JSON. `reauthorize` is called once on a 401.
+    """The reads a sync needs, as checked JSON. `reauthorize` is called once on a 401.
 
     `raw[name]` keeps the bytes of the last answer of each kind ("activity", "streams", "laps")
     exactly as Strava sent them, for the raw archive.
@@ -249,6 +249,13 @@ class StravaApi:
         if not isinstance(body, dict) or not all(isinstance(s, dict) and isinstance(s.get("data"), list) for s in body.values()):
             raise StravaPayloadError(f"Strava answered {what} with something other than streams")
         return body or None
+
+    def athlete_id(self) -> int:
+        """Strava's id of the athlete whose token this is (`GET /athlete`)."""
+        body = self._get("/athlete", "the authenticated athlete")
+        if not isinstance(body, dict) or not isinstance(body.get("id"), int):
+            raise StravaPayloadError("Strava answered /athlete with something other than an athlete")
+        return body["id"]
 
     def laps(self, strava_id: int) -> list[dict]:
         what = f"laps of activity {strava_id}"

@@ -17,6 +17,10 @@ Strava:
   (`slow_rate`, `slow_s`), pages answered with malformed JSON (`malformed_pages`),
   activity details answered with a non-JSON 200 body (`malformed_details`: Strava ids).
 * Add, update (rename, distance edit, private flag) and delete activities between runs.
+* Push subscriptions (`/api/v3/push_subscriptions`: create — after validating the callback with
+  Strava's `hub.challenge` GET, as Strava does —, list, delete; the application's client id and
+  secret, one subscription per application) and `push_event`, which POSTs an event to the
+  subscribed callback like Strava's webhook.
 
 Every request is logged (`requests`) so tests can count what a sync downloaded. The server
 never echoes a token in a body or a log line.
@@ -26,6 +30,8 @@ from __future__ import annotations
 
 import json
 import random
+import urllib.error
+import urllib.request
 import re
 import secrets
 import threading
@@ -97,6 +103,8 @@ class FakeStrava:
         self.issued_tokens: list[str] = []  # every secret handed out, for leak greps
         self.usage = {"short": 0, "daily": 0, "read_short": 0, "read_daily": 0}
         self.quarter = int(time.time() // 900)
+        self.subscriptions: dict[int, dict] = {}  # push subscriptions by id
+        self.subscription_ids = iter(range(1001, 10**6))
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
@@ -159,6 +167,45 @@ class FakeStrava:
     def count(self, pattern: str, status: int | None = 200) -> int:
         rx = re.compile(pattern)
         return sum(1 for r in self.requests if rx.fullmatch(r.path) and (status is None or r.status == status))
+
+    def push_event(self, object_type: str, object_id: int, aspect_type: str, *, owner_id: int = 1,
+                   updates: dict | None = None, event_time: int | None = None) -> tuple[int, float]:
+        """POST one event to the subscription's callback, as Strava does; (status, seconds taken)."""
+        (subscription,) = self.subscriptions.values()
+        body = {"object_type": object_type, "object_id": object_id, "aspect_type": aspect_type, "owner_id": owner_id,
+                "subscription_id": subscription["id"], "event_time": event_time if event_time is not None else int(time.time()),
+                "updates": updates or {}}
+        request = urllib.request.Request(subscription["callback_url"], data=json.dumps(body).encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, time.monotonic() - started
+        except urllib.error.HTTPError as error:
+            return error.code, time.monotonic() - started
+
+    def create_subscription(self, form: dict[str, str]) -> tuple[int, dict]:
+        """Strava validates the callback (a GET with hub.challenge, 2 s to answer) before creating."""
+        if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
+            return 401, _err("Authorization Error", "Application", "client_secret", "invalid")
+        if self.subscriptions:
+            return 400, _err("Bad Request", "PushSubscription", "", "already exists")
+        challenge = secrets.token_hex(8)
+        query = urlencode({"hub.mode": "subscribe", "hub.challenge": challenge, "hub.verify_token": form.get("verify_token", "")})
+        try:
+            with urllib.request.urlopen(form.get("callback_url", "") + "?" + query, timeout=2) as response:
+                answer = json.loads(response.read())
+        except (urllib.error.URLError, ValueError, OSError):
+            answer = None
+        if not isinstance(answer, dict) or answer.get("hub.challenge") != challenge:
+            return 400, _err("Bad Request", "PushSubscription", "callback url", "GET to callback URL does not return 200")
+        subscription = {"id": next(self.subscription_ids), "application_id": int(self.client_id),
+                        "callback_url": form["callback_url"], "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}
+        self.subscriptions[subscription["id"]] = subscription
+        return 201, {"id": subscription["id"]}
+
+    def app_authorized(self, query: dict[str, str]) -> bool:
+        return query.get("client_id") == self.client_id and query.get("client_secret") == self.client_secret
 
     def api_requests(self) -> list[Logged]:
         return [r for r in self.requests if r.path.startswith("/api/")]
@@ -269,6 +316,7 @@ class FakeStrava:
         return 200, out
 
 
+_SUBSCRIPTIONS = "/api/v3/push_subscriptions"
 _ACTIVITY = re.compile(r"^/api/v3/activities/(\d+)(/streams|/laps)?/?$")
 
 
@@ -297,12 +345,30 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+        if parts.path == _SUBSCRIPTIONS:
+            status, body = fake.create_subscription(form)
+            self._log(parts.path, {}, status)
+            return self._send(status, body)
         if parts.path != "/oauth/token":
             self._log(parts.path, {}, 404)
             return self._send(404, _err("Resource Not Found", "Path", "path", "not found"))
         status, body = fake.token(form)
         self._log(parts.path, {"grant_type": form.get("grant_type")}, status)
         self._send(status, body)
+
+    def do_DELETE(self) -> None:
+        fake = self.server_fake
+        parts = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        found = re.fullmatch(_SUBSCRIPTIONS + r"/(\d+)", parts.path)
+        if not found or not fake.app_authorized(query) or int(found.group(1)) not in fake.subscriptions:
+            self._log(parts.path, {}, 404)
+            return self._send(404, _err("Resource Not Found", "PushSubscription", "id", "not found"))
+        del fake.subscriptions[int(found.group(1))]
+        self._log(parts.path, {}, 204)
+        self.send_response(204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def do_GET(self) -> None:
         fake = self.server_fake
@@ -319,6 +385,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
+        if path == _SUBSCRIPTIONS:
+            status = 200 if fake.app_authorized(query) else 401
+            self._log(path, {}, status)
+            return self._send(status, list(fake.subscriptions.values()) if status == 200 else _err("Authorization Error", "Application", "client_secret", "invalid"))
         if not path.startswith("/api/v3/"):
             self._log(path, query, 404)
             return self._send(404, _err("Resource Not Found", "Path", "path", "not found"))
