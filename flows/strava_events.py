@@ -18,9 +18,6 @@ from pipeline.strava_push import process_queue
 from runlake.files import private_umask
 from runlake.settings import Settings
 
-FLOW_NAME = "strava-events"
-
-
 @task(name="strava-events-queue", cache_policy=NO_CACHE)
 def work_queue(settings: Settings) -> dict:
     logger = get_run_logger()
@@ -30,7 +27,7 @@ def work_queue(settings: Settings) -> dict:
     return {status: report.count(status) for status in ("done", "ignored", "failed")}
 
 
-@flow(name=FLOW_NAME, log_prints=False)
+@flow(name="strava-events", log_prints=False)  # a literal: `runlake deploy` reads it without importing
 def strava_events_flow(lake_uri: str | None = None) -> dict:
     """Work the Strava push event queue of the lake."""
     private_umask()
