@@ -92,7 +92,7 @@ def test_push_events_on_a_served_api(fake, setup, tmp_path):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     hook = url + "/v1/webhooks/strava"
-    with serving([str(RUNLAKE, ), "api", "--port", str(port)], env, url + "/healthz", tmp_path / "api.log", what="runlake api") as log:
+    with serving([str(RUNLAKE), "api", "--port", str(port)], env, url + "/healthz", tmp_path / "api.log", what="runlake api") as log:
         # --- verification: only the configured token gets the challenge back
         ok = httpx.get(hook, params={"hub.mode": "subscribe", "hub.challenge": "c-123", "hub.verify_token": VERIFY})
         assert ok.status_code == 200 and ok.json() == {"hub.challenge": "c-123"}

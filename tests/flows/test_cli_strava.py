@@ -134,3 +134,24 @@ def test_a_malformed_secret_key_is_refused_without_echoing_it(tmp_path, fake):
     proc = runlake("sync", "strava", env=env)
     assert_one_clear_line(proc, "RUNLAKE_SECRET_KEY must be a Fernet key")
     assert "not-a-fernet-key-0123456789" not in proc.stdout + proc.stderr
+
+
+def test_subscribe_refuses_without_a_verify_token_or_over_another_callback(tmp_path, fake):
+    proc = runlake("strava", "subscribe", "--callback", "https://example.org/v1/webhooks/strava", env=strava_env(tmp_path, fake))
+    assert_one_clear_line(proc, "RUNLAKE_STRAVA_VERIFY_TOKEN")
+    assert fake.subscriptions == {}
+
+    other = {"id": 77, "application_id": 4242, "callback_url": "https://old.example.org/hook"}
+    fake.subscriptions[77] = other
+    env = strava_env(tmp_path, fake, RUNLAKE_STRAVA_VERIFY_TOKEN="vt-secret-1")
+    proc = runlake("strava", "subscribe", "--callback", "https://example.org/v1/webhooks/strava", env=env)
+    assert_one_clear_line(proc, "77", "--replace")
+    assert fake.subscriptions == {77: other}
+
+    # --replace deletes the old one; Strava then cannot validate a callback nobody serves
+    proc = runlake("strava", "subscribe", "--replace", "--callback", "http://127.0.0.1:9/v1/webhooks/strava", env=env)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    said = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert "deleted push subscription 77" in said[0] and "did not create" in said[-1] and "callback url" in said[-1]
+    assert fake.subscriptions == {}
+    assert "vt-secret-1" not in proc.stdout + proc.stderr and fake.client_secret not in proc.stdout + proc.stderr
