@@ -145,7 +145,8 @@ def _strava_id_of(lake: Lake, athlete: Athlete, sleep: Callable[[float], None]) 
 
 
 def athlete_for_owner(lake: Lake, settings: Settings, owner_id: int, *, sleep: Callable[[float], None] = time.sleep) -> Athlete | None:
-    """The runlake athlete whose Strava connection is Strava athlete `owner_id`, or None."""
+    """The runlake athlete whose Strava connection is Strava athlete `owner_id`, or None. Raises
+    `StravaUnavailable` / `RateLimitReached` when Strava had to be asked and could not answer."""
     connected = set(scan(lake, credentials.SPEC).filter(pl.col("provider") == credentials.STRAVA)
                     .select("athlete_id").collect()["athlete_id"].to_list())
     for athlete in list_athletes(lake, settings):
@@ -154,6 +155,8 @@ def athlete_for_owner(lake: Lake, settings: Settings, owner_id: int, *, sleep: C
         try:
             if _strava_id_of(lake, athlete, sleep) == owner_id:
                 return athlete
+        except StravaUnavailable:
+            raise  # Strava is unreachable for everyone: the event is tried again later
         except StravaError as error:  # one athlete's broken connection must not hide another's
             log.warning("Strava push: cannot tell whether athlete %s is Strava athlete %d: %s", athlete.athlete_id, owner_id, error)
     return None
@@ -311,14 +314,19 @@ def process_queue(lake: Lake, settings: Settings, *, sleep: Callable[[float], No
     owners: dict[int, Athlete | None] = {}
     for event in events:
         owner = event["owner_id"]
-        if owner not in owners:
-            owners[owner] = athlete_for_owner(lake, settings, owner, sleep=sleep)
-        athlete = owners[owner]
-        if athlete is None:
-            row = _finish(event, Outcome(strava_events.IGNORED, f"no athlete is connected to Strava athlete {owner}"), None)
+        try:
+            if owner not in owners:
+                owners[owner] = athlete_for_owner(lake, settings, owner, sleep=sleep)
+        except (StravaUnavailable, RateLimitReached) as error:
+            outcome = Outcome(strava_events.FAILED, f"will retry: cannot tell whose event it is: {' '.join(str(error).split())}")
+        else:
+            outcome = None if owners[owner] is not None else Outcome(strava_events.IGNORED, f"no athlete is connected to Strava athlete {owner}")
+        if outcome is not None:
+            row = _finish(event, outcome, None)
             strava_events.save(lake, pl.DataFrame([row], schema=strava_events.SPEC.schema))
             report.processed.append(row)
             continue
+        athlete = owners[owner]
         by_athlete.setdefault(athlete.athlete_id, (athlete, []))[1].append(event)
     for athlete, athlete_events in by_athlete.values():
         try:

@@ -111,3 +111,20 @@ def test_a_failed_event_is_retried_until_its_attempts_run_out(lake, tmp_path):
         assert process_queue(lake, settings).processed == []  # two attempts: it stays failed
         row = read(lake, strava_events.SPEC).filter(pl.col("object_id") == 1000).to_dicts()[0]
         assert row["attempts"] == 2 and "Strava" in row["outcome"]
+
+
+def test_an_event_whose_athlete_cannot_be_looked_up_now_is_retried_not_ignored(lake, tmp_path):
+    with FakeStrava(make_history(1)) as fake:
+        settings = Settings(home=tmp_path / "home", lake_uri=str(tmp_path / "lake"), strava_url=fake.url,
+                            strava_client_id=fake.client_id, strava_client_secret=fake.client_secret, strava_max_retries=0)
+        store = token_store(settings, lake, settings.athlete_id)
+        client, _ = make_client(fake.url, RateLimiter())
+        fake.codes.add("c1")
+        exchange_code(settings, store, client, "c1")
+        store.save(replace(store.load(), strava_athlete_id=None))  # must ask Strava (/athlete)
+        receive(lake, _body(owner_id=1, object_id=1000), now=NOW)
+        fake.fault_rate = 1.0
+        assert [r["status"] for r in process_queue(lake, settings).processed] == [strava_events.FAILED]
+        fake.fault_rate = 0.0
+        assert [r["status"] for r in process_queue(lake, settings).processed] == [strava_events.DONE]
+        assert read(lake, strava_events.SPEC)["athlete_id"].to_list() == [settings.athlete_id]
