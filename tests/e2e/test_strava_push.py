@@ -29,7 +29,7 @@ from tests.e2e.serving import free_port, serving
 from tests.sources.strava.fake_data import make_history, make_run
 from tests.sources.strava.fake_server import FakeStrava
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # a server process: run alone, after the parallel suite
 RUNLAKE = Path(sys.executable).parent / "runlake"
 VERIFY = "vt-" + "5f1c0e9a7d3b4c2a"
 NEW_ID = 5001
