@@ -290,7 +290,7 @@ class TokenManager:
     def persist(self, info: dict, *, strava_athlete_id: int | None = None) -> None:
         """Save Strava's token answer (`access_token`, `refresh_token`, `expires_at`) as the athlete's
         credentials. A refresh answer does not name the athlete: Strava's athlete id already stored is
-        kept (push events find their athlete by it, pipeline/strava_push.py)."""
+        kept (push events find their athlete by it, pipeline/strava_push_events.py)."""
         if strava_athlete_id is None:
             previous = self.store.load()
             strava_athlete_id = previous.strava_athlete_id if previous is not None else None

@@ -158,8 +158,10 @@ def test_push_events_on_a_served_api(fake, setup, tmp_path):
         _wait(lambda: read(lake, credentials.SPEC).is_empty(), "the credentials deleted")
         _wait(lambda: read(lake, activities.SPEC).filter(pl.col("strava_id").is_not_null()).is_empty(), "the Strava-only runs deleted")
         assert not (Path(env["RUNLAKE_LAKE_URI"]) / "raw" / "strava").exists() or not any((Path(env["RUNLAKE_LAKE_URI"]) / "raw" / "strava").rglob("*.gz"))
-        statuses = read(lake, strava_events.SPEC).sort("received_at")["status"].to_list()
-        assert strava_events.FAILED not in statuses and strava_events.QUEUED not in statuses
+        _wait(lambda: _processed(lake, 1, "update"), "the deauthorization recorded as processed")
+        events = read(lake, strava_events.SPEC)
+        assert events.filter(pl.col("status").is_in([strava_events.FAILED, strava_events.QUEUED])).is_empty(), events.to_dicts()
+        assert events.filter(pl.col("object_type") == "athlete")["status"].sort().to_list() == [strava_events.DONE, strava_events.IGNORED]
     text = log.read_text()
     assert "Traceback" not in text
     assert VERIFY not in text and fake.client_secret not in text

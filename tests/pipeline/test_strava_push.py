@@ -14,7 +14,8 @@ import pytest
 from lake import strava_events
 from lake.storage import Lake
 from lake.table import read
-from pipeline.strava_push import InvalidEvent, athlete_for_owner, parse_event, process_queue, receive
+from pipeline.strava_push import InvalidEvent, parse_event, process_queue, receive
+from pipeline.strava_push_events import athlete_for_owner
 from runlake.settings import Settings
 from sources.strava.auth import TokenManager, exchange_code, token_store
 from sources.strava.client import make_client
