@@ -21,7 +21,6 @@ from pipeline.archive_import import import_archive
 from pipeline.strava_sync import sync_strava
 from sources.fit.decode import decode_fit
 from sources.fit.synthetic import run_bytes
-from tests.shared_data import shared_fit_dir_or_none
 from tests.sources.archive_builders import gpx_from_fit, strava_export_zip, tcx_from_fit
 from tests.sources.strava.conftest import clean_env, lake, make_fake, no_sleep, settings_for  # noqa: F401  fixtures
 from tests.sources.strava.fake_data import make_run
@@ -123,12 +122,9 @@ def test_bad_files_are_quarantined_and_the_rest_imported(lake, tmp_path):
     assert live(lake)["source"].to_list() == ["gpx"]
 
 
-def test_real_fit_files_in_a_strava_export(make_fake, settings_for, tmp_path):
-    corpus = shared_fit_dir_or_none()
-    if corpus is None:
-        pytest.skip("the shared FIT corpus (../shared/data/fit) is absent")
+def test_real_fit_files_in_a_strava_export(make_fake, settings_for, tmp_path, shared_fit_dir):
     fits = []
-    for path in sorted(corpus.glob("*.fit")):
+    for path in sorted(shared_fit_dir.rglob("*.fit")):
         try:
             decoded = decode_fit(path.read_bytes())
         except Exception:  # noqa: BLE001 - the corpus holds broken files on purpose: pick decodable runs
@@ -151,5 +147,8 @@ def test_real_fit_files_in_a_strava_export(make_fake, settings_for, tmp_path):
         ref = decode_fit(fit).sessions[0].summary
         row = acts.row(i, named=True)
         assert row["start_time"] == ref["start_time"].astimezone(UTC)
-        assert row["distance_m"] == pytest.approx(ref["distance_m"], rel=0.02)
+        # GPX: the haversine length of the points, unsmoothed: GPS jitter adds up to 5 % on real files
+        assert row["distance_m"] == pytest.approx(ref["distance_m"], rel=0.05 if KINDS[i % 3] == "gpx" else 1e-6)
+        if KINDS[i % 3] == "gpx":
+            assert row["distance_m"] >= ref["distance_m"] * 0.99
         assert row["elapsed_s"] == pytest.approx(ref["elapsed_s"], abs=1.5)
