@@ -8,8 +8,15 @@ import zipfile
 from datetime import UTC, datetime
 
 from sources.fit.synthetic import run_bytes
-from tests.flows.test_cli_ingest import assert_one_clear_line, env, runlake  # noqa: F401  env is a fixture
+import pytest
+
+from tests.flows.test_cli_ingest import assert_one_clear_line, runlake
 from tests.sources.archive_builders import gpx_from_fit, strava_export_zip
+
+
+@pytest.fixture
+def env(tmp_path) -> dict:
+    return {"RUNLAKE_HOME": str(tmp_path / "home"), "RUNLAKE_LAKE_URI": str(tmp_path / "lake"), "COLUMNS": "200"}
 
 
 def test_import_a_strava_export_twice(tmp_path, env):

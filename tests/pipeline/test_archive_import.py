@@ -22,7 +22,7 @@ from pipeline.strava_sync import sync_strava
 from sources.fit.decode import decode_fit
 from sources.fit.synthetic import run_bytes
 from tests.sources.archive_builders import gpx_from_fit, strava_export_zip, tcx_from_fit
-from tests.sources.strava.conftest import clean_env, lake, make_fake, no_sleep, settings_for  # noqa: F401  fixtures
+from tests.sources.strava.conftest import no_sleep
 from tests.sources.strava.fake_data import make_run
 
 T0 = datetime(2025, 4, 7, 7, 30, tzinfo=ZoneInfo("Europe/Amsterdam"))
@@ -105,9 +105,10 @@ def test_archive_and_sync_give_one_activity_per_run(make_fake, settings_for, tmp
     assert read(lake, fit_files.SPEC).height == 3
 
 
-def test_bad_files_are_quarantined_and_the_rest_imported(lake, tmp_path):
+def test_bad_files_are_quarantined_and_the_rest_imported(tmp_path):
     from runlake.settings import Settings
 
+    lake = Lake.at(str(tmp_path / "lake"))
     settings = Settings(home=tmp_path / "home", lake_uri=lake.root)
     fit = synthetic_fits()[0]
     folder = tmp_path / "folder"
