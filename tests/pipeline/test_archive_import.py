@@ -153,3 +153,30 @@ def test_real_fit_files_in_a_strava_export(make_fake, settings_for, tmp_path, sh
         if KINDS[i % 3] == "gpx":
             assert row["distance_m"] >= ref["distance_m"] * 0.99
         assert row["elapsed_s"] == pytest.approx(ref["elapsed_s"], abs=1.5)
+
+
+def test_lake_rebuild_re_derives_imported_gpx_and_tcx(tmp_path):
+    from lake import laps
+    from pipeline.steps.rebuild import rebuild_from_raw
+    from runlake.settings import Settings
+
+    settings = Settings(home=tmp_path / "home", lake_uri=str(tmp_path / "lake"))
+    lake = Lake.at(settings.lake)
+    path = tmp_path / "export.zip"
+    path.write_bytes(strava_export_zip(archive_runs(synthetic_fits())))
+    import_archive(lake, settings, str(path), workers=1)
+
+    def snapshot() -> dict[str, pl.DataFrame]:
+        return {
+            "activities": read(lake, activities.SPEC).drop("updated_at").sort("activity_id"),
+            "laps": read(lake, laps.SPEC).sort("activity_id", "lap_index"),
+            "records": read(lake, records.SPEC).sort("activity_id", "seq"),
+        }
+
+    before = snapshot()
+    assert sorted(before["activities"]["source"]) == ["fit+strava", "gpx+strava", "tcx+strava"]
+    report = rebuild_from_raw(lake, settings, workers=1)
+    assert report.files == 3 and report.activities == 3 and report.quarantined == 0
+    after = snapshot()
+    for name, frame in before.items():
+        assert after[name].equals(frame, null_equal=True), name
