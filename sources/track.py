@@ -29,13 +29,12 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import polars as pl
 
-from sources.fit.clean import clean_decoded
+from sources.fit.clean import clean_decoded, haversine_m
 from sources.fit.model import SESSION_COLUMNS, DecodedFile, DecodedSession, FileIdentity, NotAnActivity
 from sources.fit.normalize import LAP_COLUMNS, RECORD_COLUMNS, cadence_spm_factor
 
 MOVING_MIN_SPEED_MPS = 0.5
 MAX_MOVING_STEP_S = 30.0
-_EARTH_RADIUS_M = 6_371_000.0
 
 #: the point columns the readers fill (any may be all null except `timestamp`); `lap` numbers
 #: the file's laps (GPX: track segments) from 0
@@ -82,12 +81,6 @@ def sport_of(name: str | None) -> str | None:
     if not name:
         return None
     return SPORTS.get(name.strip().lower().replace("_", " "), SPORTS.get(name.strip().lower()))
-
-
-def haversine_m(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
-    return 2 * _EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 def track_distance(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
