@@ -35,7 +35,7 @@ SPEC = TableSpec(
             "session_index": pl.Int32,
             "fit_sha256": pl.String,
             "strava_id": pl.Int64,
-            "source": pl.String,  # fit | strava | fit+strava
+            "source": pl.String,  # fit | gpx | tcx | strava | <file format>+strava (docs/import.md)
             "name": pl.String,
             "description": pl.String,
             "gear_id": pl.String,

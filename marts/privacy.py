@@ -69,7 +69,7 @@ class PrivacySettings:
     place_min_routes: int = DEFAULT_PLACE_MIN_ROUTES
     key: bytes = b""
     private_entries: frozenset[str] = field(default_factory=frozenset)
-    public_sources: frozenset[str] = frozenset({"fit"})
+    public_sources: frozenset[str] = frozenset({"fit", "gpx", "tcx"})
     #: Routes that start or end at a protected place: "none" (not published) or "shape".
     place_routes: str = "none"
 

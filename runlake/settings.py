@@ -20,9 +20,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from runlake.errors import SettingsError
 
-#: Sources whose activities may appear in the public layer by default: the athlete's own watch
-#: files. Strava's API terms allow showing a user's Strava data only to that user.
-DEFAULT_PUBLIC_SOURCES = ("fit",)
+#: Sources whose activities may appear in the public layer by default: the athlete's own files
+#: (watch FIT files, and the FIT, GPX and TCX files of an export archive, docs/import.md). Strava's
+#: API terms allow showing a user's Strava data only to that user.
+DEFAULT_PUBLIC_SOURCES = ("fit", "gpx", "tcx")
 
 
 #: RUNLAKE_PUBLIC_ID_SALT: 256 bits at least, written as hex or as base64url.

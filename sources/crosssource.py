@@ -12,7 +12,8 @@ Pure functions over `activities` rows (dicts). The rule (docs/strava.md):
 
 Pairs are one-to-one; rule 1 wins over rule 2, then the closer start. The merged row is the FIT
 row (its id, summary and samples win) plus Strava's `strava_id`, name, description, gear,
-private flag and external id, with `source = 'fit+strava'`; the Strava-only row (`strava-<id>`)
+private flag and external id, with `source = 'fit+strava'` (`gpx+strava`, `tcx+strava` for a
+GPX or TCX file of an archive import: `file_source`); the Strava-only row (`strava-<id>`)
 is retired with its laps and records. Whichever source arrives first, the same merged row
 results. Deleted on Strava, a merged row stays (the watch file is the athlete's own record)
 and loses its Strava fields (`strip_strava`).
@@ -128,12 +129,17 @@ def match_activities(fit_rows: Sequence[dict], strava_rows: Sequence[dict]) -> l
     return matches
 
 
+def file_source(row: dict) -> str:
+    """The file format a FIT-backed row came from ("fit", "gpx", "tcx"), whatever Strava added."""
+    return (row.get("source") or SOURCE_FIT).split("+", 1)[0] or SOURCE_FIT
+
+
 def merge_rows(fit_row: dict, strava_row: dict) -> dict:
     """The one row of a run known from both sources: FIT wins, Strava adds its own fields."""
     merged = {k: v for k, v in fit_row.items() if k != "fit_file_name"}
     for column in STRAVA_FIELDS:
         merged[column] = strava_row.get(column)
-    merged["source"] = SOURCE_BOTH
+    merged["source"] = f"{file_source(fit_row)}+{SOURCE_STRAVA}"
     return merged
 
 
@@ -146,7 +152,7 @@ def strip_strava(row: dict) -> dict:
     for column in STRAVA_FIELDS:
         stripped[column] = None
     stripped["is_private"] = False
-    stripped["source"] = SOURCE_FIT
+    stripped["source"] = file_source(row)
     return stripped
 
 

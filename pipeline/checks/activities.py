@@ -3,8 +3,8 @@ belongs to an activity that is not there.
 
 Which activities must have `records` and `laps`:
 
-* a watch activity (its `source` includes `fit`): what its archived FIT file holds for its
-  session. Real files have sessions without lap messages (strength, yoga) and, rarely, without
+* a file activity (its `source` starts with `fit`, `gpx` or `tcx`: a watch file or a file of an
+  export archive, docs/import.md): what its archived file holds for its session. Real files have sessions without lap messages (strength, yoga) and, rarely, without
   records, so an activity without rows in one of the tables is checked against its raw file
   (decoded again, only for those activities) before it counts as a violation;
 * a Strava-only activity: `records` when `strava_activities.has_streams` says its streams were
@@ -15,6 +15,8 @@ Deleted activities (`is_deleted`) are not expected to have anything.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
+
 import polars as pl
 
 from lake import activities as activities_table
@@ -23,7 +25,7 @@ from lake.storage import Lake
 from lake.table import scan
 from marts.public import source_components
 from pipeline.checks.finding import Finding, finding
-from sources.fit.decode import decode_fit
+from sources.formats import decode_activity_file
 from sources.fit.model import FitError
 
 log = logging.getLogger(__name__)
@@ -63,7 +65,7 @@ def records_laps_present(lake: Lake, athlete_ids: set[str]) -> list[Finding]:
     streams = scan(lake, strava_state.ACTIVITIES).filter(pl.col("athlete_id").is_in(ids)).select(
         "athlete_id", "strava_id", "has_streams").collect()
     live = live.join(streams, on=["athlete_id", "strava_id"], how="left").with_columns(
-        watch=source_components(pl.col("source")).list.contains("fit") & pl.col("fit_sha256").is_not_null(),
+        watch=source_components(pl.col("source")).list.first().is_in(["fit", "gpx", "tcx"]) & pl.col("fit_sha256").is_not_null(),
     )
     with_records = set(_children(lake, records.SPEC, athlete_ids)["activity_id"])
     with_laps = set(_children(lake, laps.SPEC, athlete_ids)["activity_id"])
@@ -117,7 +119,7 @@ def _decode_sessions(lake: Lake, sha: str, path: str) -> dict[int, tuple[int, in
         log.info("lake check: raw file %s is missing; its activities' records and laps are not verified", path)
         return None
     try:
-        decoded = decode_fit(data)
+        decoded = decode_activity_file(data, default_tz="UTC", now=datetime.now(UTC))
     except FitError as exc:
         log.warning("lake check: raw file %s no longer decodes (%s); its activities are not verified", path, exc)
         return None

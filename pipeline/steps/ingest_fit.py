@@ -107,8 +107,15 @@ def ingest_fit_files(
     read_options: dict | None = None,
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
+    reader: Callable[[inbox.FitInput], bytes] | None = None,
+    annotate: Callable[[list[FileOutcome]], None] | None = None,
 ) -> IngestReport:
-    """Ingest `items` into `lake`. `progress(n)` is called as files complete."""
+    """Ingest `items` into `lake`. `progress(n)` is called as files complete.
+
+    `reader` reads one item's bytes (default: the file or S3 object its uri names; an archive
+    import reads zip members, `sources.archive`); an `OSError` from it makes the item unreadable.
+    `annotate` may add to the decoded rows of each batch before they are committed (an archive
+    import adds what Strava's `activities.csv` says about the files)."""
     started = time.perf_counter()
     report = IngestReport(files=len(items))
     step = progress or (lambda n: None)
@@ -118,7 +125,8 @@ def ingest_fit_files(
         step(len(unchanged))
     pool = _LazyPool(workers if workers is not None else (os.cpu_count() or 1))
     try:
-        _ingest_batches(lake, settings, items, read_options, report, step, pool)
+        read_one = reader or (lambda item: inbox.read_bytes(item, read_options))
+        _ingest_batches(lake, settings, items, read_one, report, step, pool, annotate)
     finally:
         pool.close()
     report.seconds = time.perf_counter() - started
@@ -129,10 +137,11 @@ def _ingest_batches(
     lake: Lake,
     settings: Settings,
     items: Sequence[inbox.FitInput],
-    read_options: dict | None,
+    read_one: Callable[[inbox.FitInput], bytes],
     report: IngestReport,
     step: Callable[[int], None],
     pool: _LazyPool,
+    annotate: Callable[[list[FileOutcome]], None] | None,
 ) -> None:
     for batch in inbox.iter_batches(items, settings.ingest_batch_files):
         now = datetime.now(UTC)
@@ -141,7 +150,7 @@ def _ingest_batches(
         unreadable = 0
         for item in batch:
             try:
-                data = inbox.read_bytes(item, read_options)
+                data = read_one(item)
             except OSError as exc:
                 report.unreadable.append((item.uri, exc.strerror or str(exc)))
                 unreadable += 1
@@ -161,6 +170,8 @@ def _ingest_batches(
             for sha, (item, data) in todo.items()
         ]
         outcomes = _decode_all(jobs, pool=pool, on_done=lambda: step(1))
+        if annotate is not None:
+            annotate(outcomes)
         seen = inbox_seen.seen_rows(read, athlete_id=settings.athlete_id, now=now)
         report.activities += fit_batch.commit_batch(lake, outcomes, athlete_id=settings.athlete_id, now=now, raw_paths=raw_paths,
                                                     seen=seen)

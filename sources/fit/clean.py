@@ -132,7 +132,7 @@ def _clock_backwards(epoch: np.ndarray, timed: np.ndarray) -> np.ndarray:
     return timed & (epoch < before)
 
 
-def _distance_m(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+def haversine_m(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
     """Great-circle distance (haversine)."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
     a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
@@ -151,13 +151,13 @@ def _gps_jumps(lat: np.ndarray, lon: np.ndarray, seconds: np.ndarray, timed: np.
     fix = np.flatnonzero(~np.isnan(lat) & ~np.isnan(lon) & timed)
     if len(fix) < 2:
         return jumps
-    step = _distance_m(lat[fix[:-1]], lon[fix[:-1]], lat[fix[1:]], lon[fix[1:]])
+    step = haversine_m(lat[fix[:-1]], lon[fix[:-1]], lat[fix[1:]], lon[fix[1:]])
     dt = np.maximum(np.diff(seconds[fix]), 1.0)
     if not np.any(step / dt > MAX_GPS_SPEED_MPS):
         return jumps
     last = fix[0]
     for i in fix[1:]:
-        d = _distance_m(lat[last], lon[last], lat[i], lon[i])
+        d = haversine_m(lat[last], lon[last], lat[i], lon[i])
         if d / max(seconds[i] - seconds[last], 1.0) > MAX_GPS_SPEED_MPS:
             jumps[i] = True
         else:

@@ -75,8 +75,10 @@ class DecodedSession:
 class DecodedFile:
     identity: FileIdentity
     sessions: list[DecodedSession]
-    decoder: str  # which decoder read it, e.g. "fast", "garmin-fit-sdk", "fitdecode", "fitparse"
+    decoder: str  # which decoder read it, e.g. "fast", "garmin-fit-sdk", "fitdecode", "fitparse", "gpxpy", "lxml-tcx"
     warnings: list[str] = field(default_factory=list)
+    #: the file format, the `activities.source` of its rows: "fit", or "gpx"/"tcx" (`sources.track`)
+    source: str = "fit"
 
 
 #: The decoder-neutral intermediate form: per message kind (`file_id`, `session`, `lap`, `record`,

@@ -1,4 +1,4 @@
-"""What happened to one FIT file: ingested (with its rows), skipped, or quarantined.
+"""What happened to one activity file (FIT, GPX or TCX): ingested (with its rows), skipped, or quarantined.
 
 `decode_to_outcome` is a plain, picklable function so the ingest can run it in worker processes.
 It never raises for a bad file: every input ends as an outcome with a one-line reason.
@@ -39,11 +39,11 @@ def sha256_of(data: bytes) -> str:
 def decode_to_outcome(
     data: bytes, *, sha256: str, name: str, uri: str, athlete_id: str, default_tz: str, now: datetime
 ) -> FileOutcome:
-    from sources.fit.decode import decode_fit
+    from sources.formats import decode_activity_file
 
     base = dict(sha256=sha256, name=name, uri=uri, size_bytes=len(data))
     try:
-        decoded = decode_fit(data, default_tz=default_tz, now=now)
+        decoded = decode_activity_file(data, default_tz=default_tz, now=now)
     except NotAnActivity as exc:
         return FileOutcome(**base, status=SKIPPED, reason=str(exc))
     except BrokenFitFile as exc:

@@ -13,7 +13,7 @@ from sources.fit.model import DecodedFile
 
 @dataclass
 class FileRows:
-    """The rows one FIT file contributes."""
+    """The rows one activity file (FIT, or GPX/TCX through `sources.track`) contributes."""
 
     activities: list[dict] = field(default_factory=list)
     laps: list[pl.DataFrame] = field(default_factory=list)
@@ -43,7 +43,7 @@ def file_rows(decoded: DecodedFile, *, sha256: str, athlete_id: str, now: dateti
                 "device_serial": None if ident.serial_number is None else str(ident.serial_number),
                 "fit_sha256": sha256,
                 "strava_id": None,
-                "source": "fit",
+                "source": decoded.source,
                 "is_private": False,
                 "is_deleted": False,
                 "updated_at": now,

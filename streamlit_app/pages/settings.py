@@ -17,7 +17,7 @@ settings = athlete.settings
 st.title("Settings")
 st.caption(f"**{athlete.handle}** · changes apply to your marts and public pages at the next build.")
 
-SOURCES = ["fit", "strava"]
+SOURCES = ["fit", "gpx", "tcx", "strava"]  # gpx, tcx: the files of an export archive (docs/import.md)
 
 
 def _pace_text(s_per_km: float) -> str:

@@ -68,9 +68,10 @@ def validate(manifest: dict, *, strict: bool) -> None:
 
 def test_every_k8s_deployment_is_rendered(rendered):
     k8s = [d for d in prefect_yaml()["deployments"] if d["work_pool"]["name"] == "runlake-k8s"]
-    assert len(k8s) == len(rendered) == 8
+    assert len(k8s) == len(rendered) == 9
     assert {name.split("/")[1] for name in rendered} == {"k8s"}
-    assert {"ingest-fit/k8s", "daily/k8s", "daily-athlete/k8s", "maintain-lake/k8s", "ingest-upload/k8s", "strava-events/k8s"} <= set(rendered)
+    assert {"ingest-fit/k8s", "daily/k8s", "daily-athlete/k8s", "maintain-lake/k8s", "ingest-upload/k8s", "strava-events/k8s",
+            "import-archive/k8s"} <= set(rendered)
 
 
 def test_jobs_validate_against_the_kubernetes_schema(rendered):
@@ -157,7 +158,7 @@ def test_prefect_yaml_has_no_build_push_or_templating():
     body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
     assert "{{" not in body and "$ENV" not in body
     names = {(d["entrypoint"], d["name"]) for d in data["deployments"]}
-    assert len(names) == 16
+    assert len(names) == 18
     daily = [d for d in data["deployments"] if d["entrypoint"].endswith(":daily")]
     assert all(d["concurrency_limit"] == 1 and d["schedules"][0]["cron"] for d in daily)
     assert [d["schedules"][0]["active"] for d in daily].count(True) == 1
