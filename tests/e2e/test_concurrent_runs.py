@@ -35,7 +35,7 @@ from tests.e2e.prefect_stack import BIN, REPO, TERMINAL, Api, prefect_server, pr
 from tests.sources.strava.fake_data import make_history
 from tests.sources.strava.fake_server import FakeStrava
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 
 ATHLETE = "me"  # the default athlete: every run below works on it
 AD_HOC = ("ingest-fit/local", "sync-strava/local", "build-marts/local") * 2
@@ -138,7 +138,7 @@ def stack():
     numbered temp folders are shared with every other pytest run on the machine)."""
     tmp = Path(tempfile.mkdtemp(prefix="runlake-e2e-concurrent-"))
     try:
-        with prefect_server(tmp) as base:
+        with prefect_server(tmp, start_timeout_s=420) as base:  # a busy shared machine: minutes, not seconds
             deployed = run(
                 [str(BIN / "runlake"), "deploy", "--scheduled-pool", "none", "--prefect-file", str(REPO / "deployments" / "prefect.yaml")],
                 base, timeout_s=600,
