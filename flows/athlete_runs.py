@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pipeline.lake_access import lake_at, open_lake
 from pipeline.athletes import Athlete, resolve_athlete
+from lake import lease
 from lake.storage import Lake
 from runlake.settings import Settings
 
@@ -57,3 +58,21 @@ def inbox_missing(athlete: Athlete) -> bool:
         return False
     location = lake_at(athlete.settings.inbox, athlete.settings)
     return not location.is_s3 and not Path(location.root).exists()
+
+
+def athlete_lease(
+    lake: Lake, settings: Settings, athlete_id: str, command: str, logger: logging.Logger | logging.LoggerAdapter
+) -> lease.Lease:
+    """The athlete's write lease for a flow run (use it in a `with`), waiting up to
+    RUNLAKE_LEASE_WAIT_S for another writer of the same athlete — a `daily` run, an ad-hoc run of
+    another flow, the CLI — and saying so in the run's log: "waiting for the lease of athlete …
+    held by …" through `logger` (the run's logger). Past the wait, `LeaseBusyError` fails the run
+    with one line naming the holder."""
+
+    def waiting(holder: lease.LeaseRecord) -> None:
+        logger.info("waiting for the lease of athlete %s (up to %g s): held by %s",
+                    athlete_id, settings.lease_wait_s, holder.describe())
+
+    held = lease.acquire(lake, athlete_id, command, wait_s=settings.lease_wait_s, on_wait=waiting)
+    logger.info("lease of athlete %s taken (generation %d)", athlete_id, held.record.generation)
+    return held

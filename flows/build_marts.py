@@ -11,9 +11,8 @@ import datetime as dt
 
 from prefect import flow, get_run_logger
 
-from flows.athlete_runs import open_athlete
+from flows.athlete_runs import athlete_lease, open_athlete
 from pipeline.steps.build_marts import BuildSummary, build_marts
-from lake import lease
 from runlake.files import private_umask
 from runlake.settings import Settings
 
@@ -32,7 +31,7 @@ def build_marts_flow(lake_uri: str | None = None, full: bool = False, today: str
     day = dt.date.fromisoformat(today) if today else None
     lake, who = open_athlete(Settings.with_overrides(lake_uri=lake_uri), athlete, FLOW_NAME)
     logger.info("building marts of athlete %s in %s (%s)", who.athlete_id, lake.root, "full" if full else "incremental")
-    with lease.acquire(lake, who.athlete_id, FLOW_NAME):
+    with athlete_lease(lake, who.settings, who.athlete_id, FLOW_NAME, logger):
         result = build_marts(lake, who.settings, full=full, today=day)
     logger.info("build-marts: %s", result.as_dict())
     return result.as_dict()

@@ -61,7 +61,7 @@ NOT_RETRYABLE: tuple[type[BaseException], ...] = (
     ValidationError,
     ImportError,
     TypeError,
-    # It already waited `lease.WAIT_S` for the athlete's other writer.
+    # It already waited RUNLAKE_LEASE_WAIT_S for the athlete's other writer.
     LeaseBusyError,
     # A step that used up its whole time budget would most likely do so again; retrying it
     # would push the day's run into the next one. (Network timeouts are retried inside the

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger
 
-from flows.athlete_runs import inbox_missing, open_athlete
+from flows.athlete_runs import athlete_lease, inbox_missing, open_athlete
 from flows.events import emit_activities_landed
 from pipeline.steps.ingest_fit import IngestReport, ingest_fit_files, resolve_inputs
-from lake import lease
 from runlake.files import private_umask
 from runlake.settings import Settings
 from sources.fit import inbox
@@ -48,7 +47,7 @@ def ingest_fit(
         if n and (done["n"] % 100 == 0 or done["n"] == len(items)):
             logger.info("%d/%d files processed", done["n"], len(items))
 
-    with lease.acquire(lake, who.athlete_id, FLOW_NAME):
+    with athlete_lease(lake, settings, who.athlete_id, FLOW_NAME, logger):
         report = ingest_fit_files(lake, settings, items, read_options=read_options, progress=progress)
     logger.info(report.summary())
     for name, error in report.quarantined:

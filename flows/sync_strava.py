@@ -14,8 +14,7 @@ from __future__ import annotations
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.athlete_runs import open_athlete
-from lake import lease
+from flows.athlete_runs import athlete_lease, open_athlete
 from pipeline.lake_access import open_lake
 from runlake.files import private_umask
 from runlake.settings import Settings
@@ -49,7 +48,7 @@ def sync_task(settings: Settings) -> dict:
             last["n"] = done
             logger.info("fetched %d/%d new or changed activities", done, total)
 
-    with lease.acquire(lake, settings.athlete_id, FLOW_NAME):
+    with athlete_lease(lake, settings, settings.athlete_id, FLOW_NAME, logger):
         report: SyncReport = sync_strava(lake, settings, progress=progress)
     for strava_id, reason in report.skipped:
         logger.warning("skipped Strava activity %s: %s", strava_id, reason)
