@@ -101,15 +101,18 @@ def plausible_distance(t_s: np.ndarray, d_m: np.ndarray) -> np.ndarray:
     return d[0] + np.r_[0.0, np.cumsum(np.where(bad, 0.0, step))]
 
 
-def best_efforts(records: pl.LazyFrame, runs: pl.LazyFrame) -> pl.LazyFrame:
+def best_efforts(records: pl.LazyFrame, runs: pl.LazyFrame, *, ordered: bool = False) -> pl.LazyFrame:
     """`best_efforts` rows for the running activities in `runs` (activity_id, athlete_id,
-    start_time, date) from their `records` (activity_id, seq, timestamp, distance_m)."""
+    start_time, date) from their `records` (activity_id, seq, timestamp, distance_m).
+
+    `ordered`: `records` is already `marts.groups.time_ordered` (sorted once per partition)."""
     stream = (
         records.select("activity_id", "seq", "timestamp", "distance_m")
-        .join(runs.select("activity_id", "athlete_id", "start_time", "date"), on="activity_id")
+        .join(runs.select("activity_id", "athlete_id", "start_time", "date"), on="activity_id", maintain_order="left")
         .filter(pl.col("timestamp").is_not_null() & pl.col("distance_m").is_not_null())
-        .sort("activity_id", "timestamp", "seq")
     )
+    if not ordered:
+        stream = stream.sort("activity_id", "timestamp", "seq")
 
     def compute(frame: pl.DataFrame) -> pl.DataFrame:
         rows: dict[str, list] = {c: [] for c in BEST_EFFORTS.schema}
