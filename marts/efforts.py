@@ -45,19 +45,27 @@ WORLD_RECORD_S = {
 }
 
 
-def fastest_stretch(t_s: np.ndarray, d_m: np.ndarray, target_m: float) -> tuple[float, float] | None:
+def distinct_distances(t_s: np.ndarray, d_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(distances, time of their first sample, time of their last sample): leaving a distance
+    happens at its last sample, reaching it at its first. The same for every target distance,
+    so an activity computes it once."""
+    first = np.r_[True, d_m[1:] != d_m[:-1]]
+    last = np.r_[d_m[1:] != d_m[:-1], True]
+    return d_m[first], t_s[first], t_s[last]
+
+
+def fastest_stretch(
+    t_s: np.ndarray, d_m: np.ndarray, target_m: float,
+    distinct: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> tuple[float, float] | None:
     """(elapsed_s, start_s) of the fastest stretch of `target_m`, or None when not covered.
 
-    `t_s` ascending seconds, `d_m` non-decreasing metres, same length.
+    `t_s` ascending seconds, `d_m` non-decreasing metres, same length; `distinct`: their
+    `distinct_distances` when the caller already has them.
     """
     if len(d_m) < 2 or d_m[-1] - d_m[0] < target_m:
         return None
-    # Distinct distances: leaving a distance happens at its last sample, reaching it at its first.
-    first = np.r_[True, d_m[1:] != d_m[:-1]]
-    last = np.r_[d_m[1:] != d_m[:-1], True]
-    du = d_m[first]
-    t_first = t_s[first]
-    t_last = t_s[last]
+    du, t_first, t_last = distinct if distinct is not None else distinct_distances(t_s, d_m)
 
     def time_at(x: np.ndarray, exact_side: np.ndarray) -> np.ndarray:
         k = np.clip(np.searchsorted(du, x, side="right") - 1, 0, len(du) - 1)
@@ -128,8 +136,9 @@ def best_efforts(records: pl.LazyFrame, runs: pl.LazyFrame, *, ordered: bool = F
             t = t_all[lo:hi]
             d = plausible_distance(t, d_all[lo:hi])
             t0 = start_all[lo] if not math.isnan(start_all[lo]) else t[0]
+            distinct = distinct_distances(t, d) if len(d) >= 2 else None
             for effort, target in EFFORTS.items():
-                found = fastest_stretch(t, d, target)
+                found = fastest_stretch(t, d, target, distinct)
                 if found is None or found[0] < WORLD_RECORD_S[effort]:
                     continue
                 elapsed, start = found
