@@ -19,17 +19,25 @@ def with_local_date(activities: pl.LazyFrame) -> pl.LazyFrame:
     return activities.with_columns(date=local_date())
 
 
-def activity_summary(activities: pl.LazyFrame, records: pl.LazyFrame, laps: pl.LazyFrame) -> pl.LazyFrame:
+def activity_summary(
+    activities: pl.LazyFrame, records: pl.LazyFrame, laps: pl.LazyFrame, instants: pl.LazyFrame | None = None
+) -> pl.LazyFrame:
     """`activity_summary` rows for `activities` (activities rows with `date` and the physiology
-    in force, see marts/profile.py), from their `records` and `laps`."""
-    hr = hr_load(records, activities.select("activity_id", "hr_rest_bpm", "hr_max_bpm", "k"))
+    in force, see marts/profile.py), from their `records` and `laps`.
+
+    `instants`: `marts.groups.first_per_instant(time_ordered(records))` when the caller has it
+    (the full build sorts each records partition once); computed from `records` otherwise."""
+    ordered = instants is not None
+    instants = instants if ordered else records
+    hr = hr_load(instants, activities.select("activity_id", "hr_rest_bpm", "hr_max_bpm", "k"), ordered=ordered)
     loaded = activity_load(activities, hr).cache()  # used by three branches below
     per_record = records.group_by("activity_id").agg(
         pl.col("lat_deg").is_not_null().any().alias("has_gps"),
         pl.col("hr_bpm").filter(pl.col("hr_bpm") > 0).mean().alias("records_hr_mean"),
         pl.col("hr_bpm").filter(pl.col("hr_bpm") > 0).max().cast(pl.Float64).alias("records_hr_max"),
     )
-    streams = stream_metrics(records.join(activities.filter(pl.col("sport") == RUNNING).select("activity_id"), on="activity_id"))
+    runs = activities.filter(pl.col("sport") == RUNNING).select("activity_id")
+    streams = stream_metrics(instants.join(runs, on="activity_id", how="semi", maintain_order="left"), ordered=ordered)
     loaded = loaded.join(per_record, on="activity_id", how="left")
     sessions = session_types(loaded, laps)
     out = (

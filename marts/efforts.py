@@ -45,19 +45,27 @@ WORLD_RECORD_S = {
 }
 
 
-def fastest_stretch(t_s: np.ndarray, d_m: np.ndarray, target_m: float) -> tuple[float, float] | None:
+def distinct_distances(t_s: np.ndarray, d_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(distances, time of their first sample, time of their last sample): leaving a distance
+    happens at its last sample, reaching it at its first. The same for every target distance,
+    so an activity computes it once."""
+    first = np.r_[True, d_m[1:] != d_m[:-1]]
+    last = np.r_[d_m[1:] != d_m[:-1], True]
+    return d_m[first], t_s[first], t_s[last]
+
+
+def fastest_stretch(
+    t_s: np.ndarray, d_m: np.ndarray, target_m: float,
+    distinct: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> tuple[float, float] | None:
     """(elapsed_s, start_s) of the fastest stretch of `target_m`, or None when not covered.
 
-    `t_s` ascending seconds, `d_m` non-decreasing metres, same length.
+    `t_s` ascending seconds, `d_m` non-decreasing metres, same length; `distinct`: their
+    `distinct_distances` when the caller already has them.
     """
     if len(d_m) < 2 or d_m[-1] - d_m[0] < target_m:
         return None
-    # Distinct distances: leaving a distance happens at its last sample, reaching it at its first.
-    first = np.r_[True, d_m[1:] != d_m[:-1]]
-    last = np.r_[d_m[1:] != d_m[:-1], True]
-    du = d_m[first]
-    t_first = t_s[first]
-    t_last = t_s[last]
+    du, t_first, t_last = distinct if distinct is not None else distinct_distances(t_s, d_m)
 
     def time_at(x: np.ndarray, exact_side: np.ndarray) -> np.ndarray:
         k = np.clip(np.searchsorted(du, x, side="right") - 1, 0, len(du) - 1)
@@ -101,15 +109,18 @@ def plausible_distance(t_s: np.ndarray, d_m: np.ndarray) -> np.ndarray:
     return d[0] + np.r_[0.0, np.cumsum(np.where(bad, 0.0, step))]
 
 
-def best_efforts(records: pl.LazyFrame, runs: pl.LazyFrame) -> pl.LazyFrame:
+def best_efforts(records: pl.LazyFrame, runs: pl.LazyFrame, *, ordered: bool = False) -> pl.LazyFrame:
     """`best_efforts` rows for the running activities in `runs` (activity_id, athlete_id,
-    start_time, date) from their `records` (activity_id, seq, timestamp, distance_m)."""
+    start_time, date) from their `records` (activity_id, seq, timestamp, distance_m).
+
+    `ordered`: `records` is already `marts.groups.time_ordered` (sorted once per partition)."""
     stream = (
         records.select("activity_id", "seq", "timestamp", "distance_m")
-        .join(runs.select("activity_id", "athlete_id", "start_time", "date"), on="activity_id")
+        .join(runs.select("activity_id", "athlete_id", "start_time", "date"), on="activity_id", maintain_order="left")
         .filter(pl.col("timestamp").is_not_null() & pl.col("distance_m").is_not_null())
-        .sort("activity_id", "timestamp", "seq")
     )
+    if not ordered:
+        stream = stream.sort("activity_id", "timestamp", "seq")
 
     def compute(frame: pl.DataFrame) -> pl.DataFrame:
         rows: dict[str, list] = {c: [] for c in BEST_EFFORTS.schema}
@@ -125,8 +136,9 @@ def best_efforts(records: pl.LazyFrame, runs: pl.LazyFrame) -> pl.LazyFrame:
             t = t_all[lo:hi]
             d = plausible_distance(t, d_all[lo:hi])
             t0 = start_all[lo] if not math.isnan(start_all[lo]) else t[0]
+            distinct = distinct_distances(t, d) if len(d) >= 2 else None
             for effort, target in EFFORTS.items():
-                found = fastest_stretch(t, d, target)
+                found = fastest_stretch(t, d, target, distinct)
                 if found is None or found[0] < WORLD_RECORD_S[effort]:
                     continue
                 elapsed, start = found

@@ -27,7 +27,7 @@ import numpy as np
 import polars as pl
 
 from lake.marts import ZONE_COLUMNS
-from marts.groups import group_bounds
+from marts.groups import first_per_instant, group_bounds
 from marts.zones import zone_index
 
 MAX_INTERVAL_S = 30.0
@@ -47,17 +47,21 @@ def hrr(hr: pl.Expr) -> pl.Expr:
     return ((hr - pl.col("hr_rest_bpm")) / (pl.col("hr_max_bpm") - pl.col("hr_rest_bpm"))).clip(0.0, 1.0)
 
 
-def hr_intervals(records: pl.LazyFrame) -> pl.LazyFrame:
+def hr_intervals(records: pl.LazyFrame, *, ordered: bool = False) -> pl.LazyFrame:
     """One row per sample: `activity_id`, `hr_bpm` (null when <= 0) and `counted_s`, the length
-    of the interval ending at that sample when it counts under the gap rule, else 0."""
+    of the interval ending at that sample when it counts under the gap rule, else 0.
+
+    `ordered`: `records` is already `marts.groups.first_per_instant(time_ordered(...))` (the
+    full build sorts each records partition once for every stream pass)."""
+    records = records.select("activity_id", "seq", "timestamp", "hr_bpm")
+    if not ordered:
+        records = first_per_instant(records.filter(pl.col("timestamp").is_not_null()).sort("activity_id", "timestamp", "seq"))
+    same_activity = pl.col("activity_id") == pl.col("activity_id").shift()
     return (
-        records.select("activity_id", "seq", "timestamp", "hr_bpm")
-        .filter(pl.col("timestamp").is_not_null())
-        .sort("activity_id", "timestamp", "seq")
-        .unique(subset=["activity_id", "timestamp"], keep="first", maintain_order=True)
-        .with_columns(
+        records.with_columns(
             hr_bpm=pl.when(pl.col("hr_bpm") > 0).then(pl.col("hr_bpm").cast(pl.Float64)),
-            dt_s=(pl.col("timestamp").diff().over("activity_id").dt.total_microseconds() / 1e6),
+            # rows of an activity are contiguous: a diff across two activities is no interval
+            dt_s=pl.when(same_activity).then(pl.col("timestamp").diff()).dt.total_microseconds() / 1e6,
         )
         .with_columns(
             counted_s=pl.when(
@@ -70,13 +74,14 @@ def hr_intervals(records: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def hr_load(records: pl.LazyFrame, physiology: pl.LazyFrame) -> pl.LazyFrame:
+def hr_load(records: pl.LazyFrame, physiology: pl.LazyFrame, *, ordered: bool = False) -> pl.LazyFrame:
     """Per activity with HR samples: `trimp_hr`, zone times, `hr_samples`.
 
     `physiology`: `activity_id`, `hr_rest_bpm`, `hr_max_bpm`, `k` (in force on its date).
+    `ordered`: as for `hr_intervals`.
     """
     physiology = physiology.select("activity_id", "hr_rest_bpm", "hr_max_bpm", "k")
-    iv = hr_intervals(records).join(physiology, on="activity_id", maintain_order="left")  # stays in time order
+    iv = hr_intervals(records, ordered=ordered).join(physiology, on="activity_id", maintain_order="left")  # stays in time order
     iv = iv.with_columns(hrr=hrr(pl.col("hr_bpm"))).with_columns(zone=zone_index(pl.col("hrr")))
     return iv.map_batches(_sum_per_activity, schema=HR_LOAD_SCHEMA, streamable=False)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from marts.groups import group_bounds
+from marts.groups import first_per_instant, group_bounds
 from marts.load import MAX_INTERVAL_S
 
 GRADE_WINDOW_M = 50.0
@@ -76,14 +76,13 @@ def _efficiency(t: np.ndarray, d: np.ndarray, hr: np.ndarray) -> tuple[float | N
     return whole, decoupling
 
 
-def stream_metrics(records: pl.LazyFrame) -> pl.LazyFrame:
-    """Per activity in `records`: gap_factor, efficiency_factor, aerobic_decoupling_pct."""
-    stream = (
-        records.select("activity_id", "seq", "timestamp", "distance_m", "altitude_m", "hr_bpm")
-        .filter(pl.col("timestamp").is_not_null())
-        .sort("activity_id", "timestamp", "seq")
-        .unique(subset=["activity_id", "timestamp"], keep="first", maintain_order=True)
-    )
+def stream_metrics(records: pl.LazyFrame, *, ordered: bool = False) -> pl.LazyFrame:
+    """Per activity in `records`: gap_factor, efficiency_factor, aerobic_decoupling_pct.
+
+    `ordered`: `records` is already `marts.groups.first_per_instant(time_ordered(...))`."""
+    stream = records.select("activity_id", "seq", "timestamp", "distance_m", "altitude_m", "hr_bpm")
+    if not ordered:
+        stream = first_per_instant(stream.filter(pl.col("timestamp").is_not_null()).sort("activity_id", "timestamp", "seq"))
 
     def compute(frame: pl.DataFrame) -> pl.DataFrame:
         if frame.height == 0:

@@ -37,6 +37,7 @@ from lake.table import (
 from marts.activity import activity_summary, with_local_date
 from marts.daily import HISTORY_DAYS, daily_totals, fitness
 from marts.efforts import best_efforts, personal_bests, race_predictions
+from marts.groups import first_per_instant, time_ordered
 from marts.profile import Physiology, check_resolved, in_force, resolve
 from marts.weekly import weekly_summary
 from runlake.settings import Settings
@@ -109,11 +110,14 @@ def _compute_activities(lake: Lake, acts: pl.DataFrame, progress: Progress | Non
         records = scan(lake, records_table.SPEC).filter(
             (pl.col("athlete_id") == batch["athlete_id"][0]) & (pl.col("year") == year) & pl.col("activity_id").is_in(ids)
         )
-        records = records.select("activity_id", "seq", "timestamp", "lat_deg", "distance_m", "altitude_m", "hr_bpm").collect().lazy()
+        records = records.select("activity_id", "seq", "timestamp", "lat_deg", "distance_m", "altitude_m", "hr_bpm").collect()
+        ordered = time_ordered(records)  # one sort of the partition for every stream pass
         laps = scan(lake, laps_table.SPEC).filter(pl.col("activity_id").is_in(ids))
         lazy = batch.lazy()
-        summaries.append(ACTIVITY_SUMMARY.conform(activity_summary(lazy, records, laps)))
-        efforts.append(BEST_EFFORTS.conform(best_efforts(records, lazy.filter(pl.col("sport") == "running"))))
+        instants = first_per_instant(ordered.lazy()).collect().lazy()
+        summaries.append(ACTIVITY_SUMMARY.conform(activity_summary(lazy, records.lazy(), laps, instants)))
+        efforts.append(BEST_EFFORTS.conform(best_efforts(ordered.lazy(), lazy.filter(pl.col("sport") == "running"), ordered=True)))
+        del records, ordered, instants
         log.info("marts: %d activities of %d computed", len(batch), year)
         if progress is not None:
             progress(len(batch), acts.height)

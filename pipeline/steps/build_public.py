@@ -86,12 +86,12 @@ def build_public(lake: Lake, settings: Settings, *, today: dt.date | None = None
     id_map = public.public_id_map(ids.to_list(), privacy.key).collect()
     log.info("public layer of %s: %d public activities", handle, len(ids))
 
-    athlete_fixes = _fixes(lake).filter(pl.col("athlete_id") == settings.athlete_id)
-    plan = plan_routes(route_endpoints(athlete_fixes).collect(), privacy)
+    years = _record_years(lake, settings.athlete_id)
+    plan = plan_routes(_route_endpoints(lake, settings.athlete_id, years), privacy)
     log.info("public layer of %s: %d protected places", handle, len(plan.places))
     all_state = read(lake, public_state.SPEC)
     tracks = _update_tracks(lake, activities, id_map, plan, privacy, handle,
-                            all_state.filter(pl.col("athlete_id") == settings.athlete_id))
+                            all_state.filter(pl.col("athlete_id") == settings.athlete_id), settings.athlete_id, years)
     counts = tracks.counts
 
     summary = scan(lake, ACTIVITY_SUMMARY).filter(pl.col("activity_id").is_in(ids.implode())).collect().lazy()
@@ -121,11 +121,29 @@ def _write_athlete_rows(lake: Lake, spec: TableSpec, mine: pl.DataFrame, handle:
         replace_rows(lake, spec, mine, by="athlete", values=[handle])
 
 
-def _fixes(lake: Lake, activity_ids: pl.Series | None = None) -> pl.LazyFrame:
-    records = scan(lake, records_table.SPEC).select("athlete_id", "activity_id", "seq", "lat_deg", "lon_deg")
+def _record_years(lake: Lake, athlete_id: str) -> list[int]:
+    """The `records` partitions (UTC start years) holding the athlete's samples."""
+    years = scan(lake, records_table.SPEC).filter(pl.col("athlete_id") == athlete_id).select("year").unique().collect()
+    return sorted(years["year"].drop_nulls().to_list())
+
+
+def _partition(lake: Lake, athlete_id: str, year: int) -> pl.LazyFrame:
+    """One `records` partition: an activity never spans two, so per-activity results computed one
+    partition at a time are those of the whole history, with memory bounded by the partition."""
+    return scan(lake, records_table.SPEC).filter((pl.col("athlete_id") == athlete_id) & (pl.col("year") == year))
+
+
+def _fixes(records: pl.LazyFrame, activity_ids: pl.Series | None = None) -> pl.LazyFrame:
+    records = records.select("athlete_id", "activity_id", "seq", "lat_deg", "lon_deg")
     if activity_ids is not None:
         records = records.filter(pl.col("activity_id").is_in(activity_ids.implode()))
     return records.filter(pl.col("lat_deg").is_not_null() & pl.col("lon_deg").is_not_null())
+
+
+def _route_endpoints(lake: Lake, athlete_id: str, years: list[int]) -> pl.DataFrame:
+    """`marts.places.route_endpoints` of all the athlete's routes, one records partition at a time."""
+    parts = [route_endpoints(_fixes(_partition(lake, athlete_id, year))).collect() for year in years]
+    return pl.concat(parts) if parts else route_endpoints(_fixes(records_table.SPEC.empty().lazy())).collect()
 
 
 def _previous_state(state: pl.DataFrame) -> pl.DataFrame | None:
@@ -144,7 +162,7 @@ class _Tracks:
 
 def _update_tracks(
     lake: Lake, activities: pl.DataFrame, id_map: pl.DataFrame, plan: RoutePlan, privacy: PrivacySettings,
-    handle: str, stored_state: pl.DataFrame,
+    handle: str, stored_state: pl.DataFrame, athlete_id: str, years: list[int],
 ) -> _Tracks:
     """Recompute routes, shapes and samples of new or changed public activities.
 
@@ -177,15 +195,28 @@ def _update_tracks(
 
     todo_ids = todo["activity_id"]
     todo_map = todo.select("activity_id", "public_activity_id").lazy()
-    fixes = _fixes(lake, todo_ids)
-    routes = public.replace_ids(positioned_routes(fixes, plan), todo_map).collect().sort("public_activity_id", "seq")
-    shapes = public.replace_ids(route_shapes(fixes, plan, privacy), todo_map).collect().sort("public_activity_id", "seq")
-    records = scan(lake, records_table.SPEC).filter(pl.col("activity_id").is_in(todo_ids.implode()))
-    samples = public.replace_ids(
-        anonymize_samples(records.select("activity_id", "seq", "timestamp", "distance_m", "speed_mps", "hr_bpm"),
-                          privacy.trim_m),
-        todo_map,
-    ).collect().sort("public_activity_id", "seq")
+    parts: dict[str, list[pl.DataFrame]] = {"routes": [], "shapes": [], "samples": []}
+    for year in years if todo.height else []:  # one records partition in memory at a time
+        records = _partition(lake, athlete_id, year).filter(pl.col("activity_id").is_in(todo_ids.implode()))
+        records = records.select("athlete_id", "activity_id", "seq", "timestamp", "lat_deg", "lon_deg", "distance_m",
+                                 "speed_mps", "hr_bpm").collect().lazy()
+        fixes = _fixes(records)
+        parts["routes"].append(public.replace_ids(positioned_routes(fixes, plan), todo_map).collect())
+        parts["shapes"].append(public.replace_ids(route_shapes(fixes, plan, privacy), todo_map).collect())
+        parts["samples"].append(public.replace_ids(
+            anonymize_samples(records.select("activity_id", "seq", "timestamp", "distance_m", "speed_mps", "hr_bpm"),
+                              privacy.trim_m),
+            todo_map,
+        ).collect())
+
+    def joined(name: str, spec: TableSpec) -> pl.DataFrame:
+        columns = [c for c in spec.schema if c != "athlete"]
+        frames = [part.select(columns) for part in parts[name]] or [spec.empty().select(columns)]
+        return pl.concat(frames).sort("public_activity_id", "seq")
+
+    routes = joined("routes", public_tables.ROUTES_PUBLIC)
+    shapes = joined("shapes", public_tables.ROUTE_SHAPES_PUBLIC)
+    samples = joined("samples", public_tables.SAMPLES_PUBLIC)
 
     frames = ((public_tables.ROUTES_PUBLIC, routes), (public_tables.ROUTE_SHAPES_PUBLIC, shapes),
               (public_tables.SAMPLES_PUBLIC, samples))

@@ -1,0 +1,37 @@
+"""The shared per-partition ordering of the full build equals the per-pass sorts it replaced."""
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+
+from marts.groups import first_per_instant, time_ordered
+
+
+def _records(seed: int) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    n = 5000
+    ids = [f"act-{i}" for i in rng.integers(0, 40, n)] + ["Z-upper", "a-lower", "é-utf8"] * 10
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    seconds = rng.integers(0, 600, len(ids))  # many repeated timestamps within an activity
+    stamps = [start + dt.timedelta(seconds=int(s)) if rng.random() > 0.05 else None for s in seconds]
+    return pl.DataFrame({
+        "activity_id": ids, "seq": np.arange(len(ids), dtype=np.int32)[::-1].copy(),
+        "timestamp": pl.Series(stamps, dtype=pl.Datetime("us", "UTC")), "hr_bpm": rng.integers(0, 200, len(ids)),
+    }).sample(fraction=1.0, shuffle=True, seed=seed)
+
+
+def test_time_ordered_is_the_string_sort():
+    for seed in range(3):
+        records = _records(seed)
+        expected = records.filter(pl.col("timestamp").is_not_null()).sort("activity_id", "timestamp", "seq")
+        assert time_ordered(records).equals(expected)
+
+
+def test_first_per_instant_is_unique_keep_first():
+    records = _records(7)
+    ordered = time_ordered(records)
+    expected = ordered.unique(subset=["activity_id", "timestamp"], keep="first", maintain_order=True)
+    got = first_per_instant(ordered.lazy()).collect()
+    assert got.height < ordered.height  # the fixture does repeat timestamps
+    assert got.equals(expected)
