@@ -12,12 +12,22 @@ Measured in the same run, each with a fresh `streamlit run` server (the same com
 * **cold, empty lake** (the reference): the same on a lake with no public tables, to the empty
   state; the ratio says what the data costs on top of Streamlit's own start;
 * **warm**: a second page load on the history server (cached tables) to the first chart.
+
+Then, on warm servers (each page visited once first, as a running dashboard has been), the
+issue-16 target: for each public page, a new browser context (no cache, no cookies) → the first
+Vega chart drawn (canvas or svg), against the **floor**: a bare Streamlit script drawing one small
+Altair chart, served by `streamlit run` with the same options from the same environment.
+BENCH_REPEAT rounds (default 5), pages interleaved; medians. BENCH_PAGES (comma-separated names,
+e.g. `sessions,records`) limits the pages; BENCH_COLD=0 skips the cold starts. Beside each time, the bytes the page
+received: over the websocket (the page's data: elements, tables, chart specs) and over HTTP
+(Streamlit's static bundle, the same for every page in a fresh context), until the page is quiet.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,7 +36,7 @@ import urllib.request
 from pathlib import Path
 
 from bench.public_history import write_public_history
-from flows.commands.dashboard import streamlit_command
+from flows.commands.dashboard import APP, streamlit_command
 from lake import public as public_tables
 from lake.storage import Lake
 from lake.table import table_exists
@@ -37,6 +47,17 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 CHART = "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg"
 INFO = "[data-testid='stAlert']"
+#: (name, URL path) of the public pages; "" is the default page (Overview, the landing page).
+PAGES = [("landing", ""), ("training log", "training_log"), ("sessions", "sessions"), ("records", "records")]
+FLOOR_SCRIPT = """import altair as alt
+import pandas as pd
+import streamlit as st
+
+st.title("Floor")
+frame = pd.DataFrame({"x": list(range(20)), "y": [i * i % 7 for i in range(20)]})
+st.altair_chart(alt.Chart(frame).mark_line().encode(x="x:Q", y="y:Q"), width="stretch")
+"""
+QUIET_S = 1.5
 
 
 def _free_port() -> int:
@@ -54,12 +75,16 @@ def _history(years: float) -> Path:
     return root
 
 
-def _serve(lake_dir: Path) -> tuple[subprocess.Popen, str, float]:
-    """Start a server; returns it, its URL and the seconds until its health check answered."""
+def _serve(lake_dir: Path, script: Path | None = None) -> tuple[subprocess.Popen, str, float]:
+    """Start a server (the dashboard, or `script` with the same options); returns it, its URL and
+    the seconds until its health check answered."""
     port = _free_port()
     env = dict(os.environ, RUNLAKE_LAKE_URI=str(lake_dir))
+    command = streamlit_command("127.0.0.1", port)
+    if script is not None:
+        command[command.index(str(APP))] = str(script)
     start = time.perf_counter()
-    proc = subprocess.Popen(streamlit_command("127.0.0.1", port), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     while True:
         try:
@@ -92,6 +117,64 @@ def _cold(browser, lake_dir: Path, selector: str) -> tuple[float, float, float]:
     return boot, first, warm
 
 
+def _visit(browser, url: str) -> tuple[float, int, int]:
+    """A new browser context (empty cache) → `url` → first Vega chart drawn; returns the seconds,
+    and the bytes received over the websocket and over HTTP until the page is quiet."""
+    context = browser.new_context(viewport={"width": 1100, "height": 1600})
+    page = context.new_page()
+    ws_bytes, last_frame, responses = [0], [time.perf_counter()], []
+
+    def on_frame(payload) -> None:
+        ws_bytes[0] += len(payload)
+        last_frame[0] = time.perf_counter()
+
+    page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
+    page.on("requestfinished", lambda request: responses.append(request))
+    start = time.perf_counter()
+    page.goto(url, wait_until="commit")
+    page.wait_for_selector(CHART, timeout=180_000)
+    elapsed = time.perf_counter() - start
+    while time.perf_counter() - last_frame[0] < QUIET_S:
+        page.wait_for_timeout(200)
+    http_bytes = 0
+    for request in responses:
+        sizes = request.sizes()
+        http_bytes += sizes["responseBodySize"] + sizes["responseHeadersSize"]
+    context.close()
+    return elapsed, ws_bytes[0], http_bytes
+
+
+def _pages(browser, url: str, floor_url: str, rounds: int, pages: list[tuple[str, str]]) -> dict[str, list[tuple[float, int, int]]]:
+    """`rounds` rounds of: the floor, then each of `pages`, each in a new context."""
+    for _, path in pages:  # the server has been serving: each page's tables are in its cache
+        _visit(browser, f"{url}/{path}")
+    _visit(browser, floor_url)
+    runs: dict[str, list[tuple[float, int, int]]] = {name: [] for name in ["floor", *(n for n, _ in pages)]}
+    for _ in range(rounds):
+        runs["floor"].append(_visit(browser, floor_url))
+        for name, path in pages:
+            runs[name].append(_visit(browser, f"{url}/{path}"))
+    return runs
+
+
+def _per_page(browser, history: Path, rounds: int, pages: list[tuple[str, str]]) -> dict[str, list[tuple[float, int, int]]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "floor.py"
+        script.write_text(FLOOR_SCRIPT)
+        proc, url, _ = _serve(history)
+        floor_proc, floor_url, _ = _serve(history, script)
+        try:
+            return _pages(browser, url, floor_url, rounds, pages)
+        finally:
+            for p in (proc, floor_proc):
+                p.terminate()
+                p.wait(20)
+
+
+def _load() -> str:
+    return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     years = float(os.environ.get("BENCH_YEARS", "10"))
     if not Path(CHROMIUM).exists():
@@ -99,19 +182,34 @@ def main() -> None:
         return
     from playwright.sync_api import sync_playwright
 
+    rounds = int(os.environ.get("BENCH_REPEAT", "5"))
+    wanted = os.environ.get("BENCH_PAGES")
+    pages = [p for p in PAGES if wanted is None or p[0] in wanted.split(",")]
+    cold = os.environ.get("BENCH_COLD", "1") != "0"
     history = _history(years)
+    load_before = _load()
     with tempfile.TemporaryDirectory() as empty, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            ref_boot, ref_first, _ = _cold(browser, Path(empty) / "lake", INFO)
-            boot, first, warm = _cold(browser, history, CHART)
+            if cold:
+                ref_boot, ref_first, _ = _cold(browser, Path(empty) / "lake", INFO)
+                boot, first, warm = _cold(browser, history, CHART)
+            runs = _per_page(browser, history, rounds, pages)
         finally:
             browser.close()
-    print(f"dashboard, {years:g}-year public history ({sys.platform}, {os.cpu_count()} cores)")
-    print(f"  empty lake (reference): server up {ref_boot:6.2f} s, first paint (info) {ref_first:6.2f} s, total {ref_boot + ref_first:6.2f} s")
-    print(f"  history, cold         : server up {boot:6.2f} s, first chart        {first:6.2f} s, total {boot + first:6.2f} s")
-    print(f"  history, warm reload  : first chart {warm:6.2f} s")
-    print(f"  ratio cold history / empty reference (page to first paint): {first / ref_first:4.2f}x")
+    print(f"dashboard, {years:g}-year public history ({sys.platform}, {os.cpu_count()} cores; {load_before} before, {_load()} after)")
+    if cold:
+        print(f"  empty lake (reference): server up {ref_boot:6.2f} s, first paint (info) {ref_first:6.2f} s, total {ref_boot + ref_first:6.2f} s")
+        print(f"  history, cold         : server up {boot:6.2f} s, first chart        {first:6.2f} s, total {boot + first:6.2f} s")
+        print(f"  history, warm reload  : first chart {warm:6.2f} s")
+        print(f"  ratio cold history / empty reference (page to first paint): {first / ref_first:4.2f}x (target <= 1.3x)")
+    floor = statistics.median(t for t, _, _ in runs["floor"])
+    print(f"  warm server, new browser context -> first chart, median of {rounds} (target <= 1.2x the floor):")
+    for name, visits in runs.items():
+        t = statistics.median(v[0] for v in visits)
+        ws, http = statistics.median(v[1] for v in visits), statistics.median(v[2] for v in visits)
+        each = ", ".join(f"{v[0]:.2f}" for v in visits)
+        print(f"    {name:<12} {t:5.2f} s  {t / floor:4.2f}x  websocket {ws / 1024:7.1f} KiB, HTTP {http / 1024:7.1f} KiB  ({each})")
 
 
 if __name__ == "__main__":

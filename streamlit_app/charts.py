@@ -1,4 +1,8 @@
-"""Altair chart builders: public frames in, charts out (no Streamlit, so they are testable)."""
+"""Altair chart builders: public frames in, charts out (no Streamlit, so they are testable).
+
+Each chart embeds only the columns it draws (its data goes to every visitor's browser): one row
+per day, week or sample slice, never extra columns or a long format where a fold does.
+"""
 
 from __future__ import annotations
 
@@ -23,18 +27,15 @@ def fitness_chart(daily: pl.DataFrame, days: int | None = 365) -> alt.LayerChart
     The window ends at the last public day, not at today, so the chart has lines however long
     ago the last activity was.
     """
-    frame = daily.select("date", "ctl", "atl", "tsb").sort("date")
+    frame = daily.select("date", Fitness="ctl", Fatigue="atl", Form="tsb").sort("date")
     if days is not None and frame.height:
         frame = frame.filter(pl.col("date") > frame["date"].max() - dt.timedelta(days=days))
-    long = frame.unpivot(index="date", on=["ctl", "atl", "tsb"], variable_name="series", value_name="value").with_columns(
-        pl.col("series").replace({"ctl": "Fitness", "atl": "Fatigue", "tsb": "Form"})
-    )
     color = alt.Color(
         "series:N",
         scale=alt.Scale(domain=["Fitness", "Fatigue", "Form"], range=[FITNESS, FATIGUE, FORM]),
         legend=alt.Legend(orient="top", title=None, symbolOpacity=1, symbolType="stroke", symbolStrokeWidth=3),
     )
-    base = alt.Chart(long).encode(
+    base = alt.Chart(frame).transform_fold(["Fitness", "Fatigue", "Form"], as_=["series", "value"]).encode(
         x=alt.X("date:T", title=None),
         y=alt.Y("value:Q", title="load (TRIMP/day)"),
         color=color,
@@ -48,7 +49,8 @@ def fitness_chart(daily: pl.DataFrame, days: int | None = 365) -> alt.LayerChart
 
 def weekly_volume_chart(weekly: pl.DataFrame, units: Units, weeks: int = 52, highlight: int = 12) -> alt.Chart:
     """Weekly running distance over the last `weeks`, the last `highlight` weeks in colour."""
-    frame = weekly.sort("week_start").tail(weeks).with_columns(
+    frame = weekly.sort("week_start").tail(weeks).select(
+        "week_start", "runs",
         distance=pl.col("distance_m") / units.metres,
         recent=pl.int_range(pl.len()) >= pl.len() - highlight,
     )
@@ -78,7 +80,7 @@ def calendar_heatmap(daily: pl.DataFrame, year: int, units: Units) -> alt.Chart:
             weekday=pl.col("date").dt.weekday() - 1,
             week=pl.col("date").dt.truncate("1w"),
         )
-        .with_columns(day=pl.col("weekday").map_elements(lambda i: WEEKDAYS[i], return_dtype=pl.String))
+        .select("date", "distance", "runs", "week", day=pl.col("weekday").replace_strict(list(range(7)), WEEKDAYS, return_dtype=pl.String))
     )
     return (
         alt.Chart(frame)
@@ -102,7 +104,7 @@ def calendar_heatmap(daily: pl.DataFrame, year: int, units: Units) -> alt.Chart:
 
 def pace_chart(samples: pl.DataFrame, units: Units) -> alt.Chart:
     """Pace along the run (faster up), from public samples' speed."""
-    frame = samples.filter(pl.col("speed_mps") > 0.5).with_columns(
+    frame = samples.filter(pl.col("speed_mps") > 0.5).select(
         pace=units.metres / pl.col("speed_mps"), along=pl.col("distance_m") / units.metres
     )
     return (
@@ -118,7 +120,7 @@ def pace_chart(samples: pl.DataFrame, units: Units) -> alt.Chart:
 
 
 def hr_chart(samples: pl.DataFrame, units: Units) -> alt.Chart:
-    frame = samples.filter(pl.col("hr_bpm").is_not_null()).with_columns(along=pl.col("distance_m") / units.metres)
+    frame = samples.filter(pl.col("hr_bpm").is_not_null()).select("hr_bpm", along=pl.col("distance_m") / units.metres)
     return (
         alt.Chart(frame)
         .mark_line(color=FATIGUE, interpolate="monotone")
@@ -131,7 +133,7 @@ def route_map(route: pl.DataFrame) -> alt.Chart:
     """The anonymized route as lines on a Mercator projection (no map tiles: nothing is fetched
     from a third party, and the trimmed ends stay hidden)."""
     return (
-        alt.Chart(route)
+        alt.Chart(route.select("seq", "segment", "lat_deg", "lon_deg"))
         .mark_line(color=ACCENT, strokeWidth=3, strokeCap="round")
         .encode(longitude="lon_deg:Q", latitude="lat_deg:Q", detail="segment:N", order="seq:Q")
         .project(type="mercator")
@@ -152,7 +154,7 @@ def route_shape_chart(shape: pl.DataFrame) -> alt.Chart:
         return kind(f"{column}:Q", scale=scale, axis=None)
 
     return (
-        alt.Chart(shape)
+        alt.Chart(shape.select("seq", "x_m", "y_m"))
         .mark_line(color=ACCENT, strokeWidth=3, strokeCap="round")
         .encode(x=axis("x_m"), y=axis("y_m"), order="seq:Q")
         .properties(height=320, width=320)
@@ -183,6 +185,7 @@ def pb_progression_chart(efforts: pl.DataFrame, effort: str) -> alt.Chart:
         .with_columns(best=pl.col("elapsed_s").cum_min())
         .filter(pl.col("elapsed_s") == pl.col("best"))
         .unique("best", keep="first", maintain_order=True)
+        .select("date", "best")
     )
     return (
         alt.Chart(frame)

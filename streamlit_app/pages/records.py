@@ -20,8 +20,15 @@ if efforts.is_empty():
 
 order = list(EFFORTS)
 st.subheader("Personal bests")
+pb_table = st.empty()  # filled just after the chart below: the first chart is sent (and drawn) first
+st.subheader("Personal bests over time")
+have = set(efforts["effort"].unique().to_list())
+present = [e for e in order if e in have]
+effort = st.selectbox("Effort", present, index=present.index("5k") if "5k" in present else 0)
+view.chart(charts.pb_progression_chart(efforts, effort))
+
 all_time = bests.filter(pl.col("period") == "all").with_columns(rank=pl.col("effort").replace_strict(order, list(range(len(order))), default=99)).sort("rank")
-st.dataframe(
+pb_table.dataframe(
     all_time.select(
         pl.col("effort").alias("Effort"),
         pl.col("elapsed_s").map_elements(fmt_clock, return_dtype=pl.String).alias("Time"),
@@ -31,11 +38,6 @@ st.dataframe(
     hide_index=True,
     column_config={"Date": view.date_column("Date")},
 )
-
-st.subheader("Personal bests over time")
-present = [e for e in order if e in set(efforts["effort"])]
-effort = st.selectbox("Effort", present, index=present.index("5k") if "5k" in present else 0)
-view.chart(charts.pb_progression_chart(efforts, effort))
 years = bests.filter(pl.col("period") != "all", pl.col("effort") == effort).sort("year", descending=True)
 if years.height:
     st.caption("Best per year: " + " · ".join(f"{r['year']}: {fmt_clock(r['elapsed_s'])}" for r in years.iter_rows(named=True)))

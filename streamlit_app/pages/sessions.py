@@ -44,7 +44,7 @@ listing = shown.select(
     pl.col("avg_hr_bpm").round(0).alias("HR"),
     pl.col("rep_structure").fill_null("").alias("Reps"),
 )
-st.dataframe(listing, hide_index=True, height=280, column_config={"Date": view.date_column("Date")})
+listing_slot = st.empty()  # filled once the session's pace and HR charts are sent: they are drawn first
 
 st.subheader("Session")
 labels = {
@@ -69,6 +69,7 @@ if series.height:
         view.chart(charts.hr_chart(series, units))
 else:
     st.info("No pace or heart-rate samples are published for this session.")
+listing_slot.dataframe(listing, hide_index=True, height=280, column_config={"Date": view.date_column("Date")})
 if any((act.get(f"time_z{i}_s") or 0) > 0 for i in range(1, 6)):
     st.markdown("**Time in heart-rate zones**")
     view.chart(charts.zones_chart(act))
