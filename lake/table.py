@@ -78,7 +78,7 @@ def scan(lake: Lake, spec: TableSpec) -> pl.LazyFrame:
     """A lazy scan of the table, or an empty frame of its schema when it does not exist yet."""
     if not table_exists(lake, spec):
         return spec.empty().lazy()
-    return _declared(spec, pl.scan_delta(spec.uri(lake), storage_options=lake.storage_options or None))
+    return _declared(spec, pl.scan_delta(spec.uri(lake), storage_options=lake.polars_options()))
 
 
 def _declared(spec: TableSpec, lf: pl.LazyFrame) -> pl.LazyFrame:
@@ -105,7 +105,7 @@ def read_versioned(lake: Lake, spec: TableSpec) -> tuple[int | None, pl.DataFram
     if dt is None:
         return None, spec.empty()
     version = dt.version()
-    lf = pl.scan_delta(spec.uri(lake), version=version, storage_options=lake.storage_options or None)
+    lf = pl.scan_delta(spec.uri(lake), version=version, storage_options=lake.polars_options())
     return version, _declared(spec, lf).collect()
 
 
