@@ -23,11 +23,13 @@ simple; clients open a new connection per request.
 from __future__ import annotations
 
 import collections
+import json
 import random
 import socket
+import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 FAULTS = ("error", "slow", "drop", "lost", "stall")
 
@@ -39,6 +41,7 @@ class Schedule:
     seed: int = 0
     shares: dict[str, float] = field(default_factory=dict)  # fault -> probability per request
     lost_first: int = 0  # the first N commit PUTs lose their answer, whatever the shares
+    start_after: int = 0  # the first N requests pass untouched (an outage that starts mid-command)
     slow_s: float = 0.4
     stall_s: float = 6.0
 
@@ -51,9 +54,13 @@ class Schedule:
         self._random = random.Random(self.seed)
         self._lock = threading.Lock()
         self._commits_seen = 0
+        self._seen = 0
 
     def pick(self, method: str, path: str) -> str | None:
         with self._lock:
+            self._seen += 1
+            if self._seen <= self.start_after:
+                return None
             if is_commit(method, path):
                 self._commits_seen += 1
                 if self._commits_seen <= self.lost_first:
@@ -226,3 +233,61 @@ def _send_error(sock: socket.socket, status: int) -> None:
         sock.sendall(head + body)
     except OSError:  # the client already gave up on this connection: nothing to tell it
         return
+
+
+class ProxyProcess:
+    """A `FaultProxy` in its own process, driven over its stdin: the test process runs deltalake
+    calls that can hold the GIL while they wait on the network, which would starve a proxy thread
+    beside them. The same `url`, `use`, `injected` and `requests` as `FaultProxy`."""
+
+    def __init__(self, upstream_url: str) -> None:
+        import subprocess
+
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.reliability.fault_proxy", upstream_url],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=_REPO,
+        )
+        self.url = self._proc.stdout.readline().strip()
+        if not self.url.startswith("http://"):
+            raise RuntimeError(f"the fault proxy did not start: {self.url!r}")
+
+    def __enter__(self) -> "ProxyProcess":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._proc.stdin.close()
+        self._proc.wait(10)
+
+    def _ask(self, message: dict) -> dict:
+        self._proc.stdin.write(json.dumps(message) + "\n")
+        self._proc.stdin.flush()
+        return json.loads(self._proc.stdout.readline())
+
+    def use(self, schedule: Schedule) -> None:
+        self._ask({"use": {f.name: getattr(schedule, f.name) for f in fields(Schedule)}})
+
+    @property
+    def injected(self) -> dict[str, int]:
+        return self._ask({"counts": True})["injected"]
+
+    @property
+    def requests(self) -> int:
+        return self._ask({"counts": True})["requests"]
+
+
+_REPO = __file__.rsplit("/tests/", 1)[0]
+
+
+def _serve_forever(upstream_url: str) -> None:
+    """The child of `ProxyProcess`: print the URL, then answer one JSON line per command line."""
+    with FaultProxy(upstream_url) as proxy:
+        print(proxy.url, flush=True)
+        for line in sys.stdin:
+            message = json.loads(line)
+            if "use" in message:
+                proxy.use(Schedule(**message["use"]))
+            print(json.dumps({"injected": dict(proxy.injected), "requests": proxy.requests}), flush=True)
+
+
+if __name__ == "__main__":
+    _serve_forever(sys.argv[1])

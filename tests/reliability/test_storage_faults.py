@@ -1,7 +1,7 @@
 """Storage faults (issue 17 item 2): the real CLI against moto S3 through the fault proxy.
 
 Every command runs as a user runs it (`python -m flows.cli …`, a subprocess) with
-`RUNLAKE_LAKE_URI=s3://…` and `AWS_ENDPOINT_URL` pointing at `fault_proxy.FaultProxy`, which
+`RUNLAKE_LAKE_URI=s3://…` and `AWS_ENDPOINT_URL` pointing at `fault_proxy.FaultProxy` (in its own process), which
 answers 5xx, slows, drops, loses answers (after S3 applied the request) and stalls past the client
 timeout on a seeded share of requests. Each faulted run either ends like a fault-free run of the
 same commands (same keys in every table, no duplicate, same marts and public values) or fails with
@@ -38,10 +38,10 @@ from lake import activities as activities_table
 from lake import records as records_table
 from lake import registry
 from lake.storage import Lake
-from lake.table import read, table_exists
+from lake.table import TableSpec, delete_rows, overwrite, read, replace_rows, replace_where, table_exists, upsert
 from runlake.settings import Settings
 from sources.fit.synthetic.single import write_run
-from tests.reliability.fault_proxy import FaultProxy, Schedule
+from tests.reliability.fault_proxy import ProxyProcess, Schedule
 from tests.sources.strava.fake_data import make_history
 from tests.sources.strava.fake_server import FakeStrava
 
@@ -77,7 +77,7 @@ def fit_folder(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def proxy(moto_server):
-    with FaultProxy(moto_server["AWS_ENDPOINT_URL"]) as p:
+    with ProxyProcess(moto_server["AWS_ENDPOINT_URL"]) as p:
         yield p
 
 
@@ -258,7 +258,7 @@ def test_a_day_under_storage_faults_ends_like_a_fault_free_day(fault, moto_serve
     reader = Reader(lake, Settings(lake_uri=uri, public_id_salt=SALT, secret_key=SECRET_KEY))
     proxy.use(SCHEDULES[fault])
     results = run_day(env, fit_folder, strava, reader=reader)
-    injected, requests = dict(proxy.injected), proxy.requests
+    injected, requests = proxy.injected, proxy.requests
     proxy.use(Schedule())
 
     assert sum(injected.values()) > 0, "no fault was injected"
@@ -266,3 +266,88 @@ def test_a_day_under_storage_faults_ends_like_a_fault_free_day(fault, moto_serve
     assert all(count == 0 for count in duplicates(lake).values()), duplicates(lake)
     assert_same(end_state(lake), fault_free)
     print(f"\nFAULTS {fault}: {requests} requests, injected {injected}, runs {results}, reader reads {reader.reads}")
+
+
+# --- a commit whose answer is lost ------------------------------------------------------------------
+
+SPEC = TableSpec("lost/answers", "one row per k", pl.Schema({"k": pl.Int64, "grp": pl.String, "v": pl.Int64}), key=("k",))
+
+
+def rows(*triples) -> pl.DataFrame:
+    return pl.DataFrame(list(triples), schema=SPEC.schema, orient="row")
+
+
+def test_a_commit_whose_answer_is_lost_is_not_written_twice(moto_server, proxy):
+    """Every way lake/table.py writes a table (the only code that writes Delta), with the answer to
+    its commit lost after S3 stored it: S3 holds the commit, the client's retried PUT gets 412, and
+    delta-rs either commits the same actions again (the same file paths, which the log counts
+    once) or raises `CommitFailedError`, which `with_commit_retry` answers by running the write
+    again from a fresh read — a merge on the key, a predicate overwrite and a delete give the
+    same rows the second time. No app transaction is needed for that; this proves it per write."""
+    uri = new_bucket(moto_server)
+    lake = Lake.at(uri, env={**moto_server, "AWS_ENDPOINT_URL": proxy.url},
+                   credentials={"timeout": "5s", "max_retries": "3", "retry_timeout": "30s"})
+    reader = direct_lake(moto_server, uri)
+    proxy.use(Schedule())
+    upsert(lake, SPEC, rows((1, "a", 1)))  # the lake's first write also stamps its version: no fault
+    steps = [
+        (lambda: upsert(lake, SPEC, rows((1, "a", 10), (2, "a", 2))), [(1, "a", 10), (2, "a", 2)]),
+        (lambda: replace_rows(lake, SPEC, rows((3, "b", 3), (4, "b", 4)), by="grp", values=["b"]),
+         [(1, "a", 10), (2, "a", 2), (3, "b", 3), (4, "b", 4)]),
+        (lambda: replace_where(lake, SPEC, rows((2, "a", 20)), "grp = 'a'"), [(2, "a", 20), (3, "b", 3), (4, "b", 4)]),
+        (lambda: delete_rows(lake, SPEC, "k = 3"), [(2, "a", 20), (4, "b", 4)]),
+        (lambda: overwrite(lake, SPEC, rows((5, "c", 5), (6, "c", 6)), predicate="grp = 'c'"),
+         [(2, "a", 20), (4, "b", 4), (5, "c", 5), (6, "c", 6)]),
+        (lambda: overwrite(lake, SPEC, rows((7, "d", 7))), [(7, "d", 7)]),
+    ]
+    for step, (write, expected) in enumerate(steps):
+        proxy.use(Schedule(lost_first=1))
+        write()
+        assert proxy.injected["lost"] == 1, f"step {step}: no commit answer was lost"
+        assert read(reader, SPEC).sort("k").equals(rows(*expected)), f"step {step}"
+    proxy.use(Schedule())
+
+
+# --- an outage ------------------------------------------------------------------------------------
+
+
+def assert_one_clear_line(proc: subprocess.CompletedProcess) -> str:
+    assert proc.returncode != 0, proc.stdout
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert lines[0].startswith("runlake:") and "S3" in lines[0], lines[0]
+    return lines[0]
+
+
+def test_an_outage_mid_command_fails_with_one_line_and_a_rerun_finishes(moto_server, proxy, fit_folder, strava,
+                                                                        fault_free, tmp_path):
+    """S3 answers 5xx to everything from some point of `ingest fit` on, and later stops answering
+    at all in `marts build`: each fails with one line within its bounded retries; run again once
+    S3 is back, the day ends like the fault-free one, and the reader never saw a half-written state."""
+    uri = new_bucket(moto_server)
+    env = cli_env(tmp_path, uri, proxy.url, moto_server, strava)
+    env.update(RUNLAKE_S3_MAX_RETRIES="2", RUNLAKE_S3_RETRY_TIMEOUT_S="6",
+               RUNLAKE_STRAVA_REFRESH_TOKEN=strava.issue_refresh_token())
+    lake = direct_lake(moto_server, uri)
+    reader = Reader(lake, Settings(lake_uri=uri, public_id_salt=SALT, secret_key=SECRET_KEY))
+    ingest, sync, marts = commands(fit_folder, strava)
+    reader.start()
+    try:
+        proxy.use(Schedule(shares={"error": 1.0}, start_after=60))
+        started = time.monotonic()
+        assert_one_clear_line(runlake(*ingest, env=env))
+        print(f"\nOUTAGE 5xx: ingest failed after {time.monotonic() - started:.1f} s, {proxy.requests} requests")
+        proxy.use(Schedule())
+        for command in (ingest, sync):
+            assert runlake(*command, env=env).returncode == 0
+        proxy.use(Schedule(shares={"stall": 1.0}, start_after=60))
+        started = time.monotonic()
+        assert_one_clear_line(runlake(*marts, env=env))
+        print(f"OUTAGE stall: marts build failed after {time.monotonic() - started:.1f} s, {proxy.requests} requests")
+        proxy.use(Schedule())
+        assert runlake(*marts, env=env).returncode == 0
+    finally:
+        reader.stop.set()
+        reader.join(60)
+    assert reader.reads > 0 and reader.half_written == []
+    assert_same(end_state(lake), fault_free)
