@@ -35,7 +35,8 @@ def _one_line(exc: BaseException) -> str:
 
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn the errors a user can fix into one line and exit code 1 (2 for bad settings)."""
+    """Turn the errors a user can fix into one line and exit code 1 (2 for bad settings); storage
+    that stays unreachable after the clients' bounded retries is one of them."""
     try:
         yield
     except typer.Exit:
@@ -44,6 +45,18 @@ def user_errors() -> Iterator[None]:
         fail(_one_line(exc), 2)
     except (RunlakeError, OSError) as exc:
         fail(_one_line(exc), 1)
+    except Exception as exc:
+        if not _is_s3_client_error(exc):
+            raise
+        fail(f"S3 request failed: {_one_line(exc)}", 1)
+
+
+def _is_s3_client_error(exc: Exception) -> bool:
+    """botocore's own errors (s3fs: raw files, leases), raised after its bounded retries; s3fs
+    turns most of S3's answers into OSError, not a connection that keeps failing."""
+    from botocore.exceptions import BotoCoreError  # botocore comes with s3fs; imported only here
+
+    return isinstance(exc, BotoCoreError)
 
 
 def load_settings(**overrides) -> Settings:

@@ -11,8 +11,8 @@ upstream server unchanged or hit by one fault:
   (a PUT *was* written: the client must not write it twice);
 - `stall`: no answer for `stall_s`, longer than the client timeout, then the connection closed.
 
-`lost_first` forces `lost` on the first N commits (PUTs under `_delta_log/`), so the lost-commit
-case happens whatever the dice say. PUTs under `_delta_log/` are forwarded one at a time: moto's
+`first_commits` forces faults on the first commits (PUTs under `_delta_log/`), so a lost or
+dropped commit happens whatever the dice say. PUTs under `_delta_log/` are forwarded one at a time: moto's
 conditional put is not atomic, and this proxy serialises them so a commit race behaves as on real
 S3 (one writer wins, the other gets 412).
 
@@ -40,13 +40,14 @@ class Schedule:
 
     seed: int = 0
     shares: dict[str, float] = field(default_factory=dict)  # fault -> probability per request
-    lost_first: int = 0  # the first N commit PUTs lose their answer, whatever the shares
+    first_commits: tuple[str, ...] = ()  # faults for the first commit PUTs, in order, whatever the shares
     start_after: int = 0  # the first N requests pass untouched (an outage that starts mid-command)
     slow_s: float = 0.4
     stall_s: float = 6.0
 
     def __post_init__(self) -> None:
-        unknown = set(self.shares) - set(FAULTS)
+        self.first_commits = tuple(self.first_commits)
+        unknown = (set(self.shares) | set(self.first_commits)) - set(FAULTS)
         if unknown:
             raise ValueError(f"unknown faults {sorted(unknown)}")
         if sum(self.shares.values()) > 1:
@@ -63,8 +64,8 @@ class Schedule:
                 return None
             if is_commit(method, path):
                 self._commits_seen += 1
-                if self._commits_seen <= self.lost_first:
-                    return "lost"
+                if self._commits_seen <= len(self.first_commits):
+                    return self.first_commits[self._commits_seen - 1]
             roll = self._random.random()
         for fault, share in self.shares.items():
             if roll < share:
@@ -139,7 +140,7 @@ class FaultProxy:
                     self.injected[fault] += 1
             schedule = self.schedule
             if fault == "error":
-                _send_error(client, random.Random(len(body)).choice((503, 500)))
+                _send_error(client, random.Random(len(body)).choice((503, 500)), head_only=method == b"HEAD")
                 return
             if fault == "drop":
                 return
@@ -223,14 +224,14 @@ def _with_connection_close(head: bytes) -> bytes:
     return b"\r\n".join([*lines, b"Connection: close"]) + b"\r\n\r\n"
 
 
-def _send_error(sock: socket.socket, status: int) -> None:
+def _send_error(sock: socket.socket, status: int, *, head_only: bool) -> None:
     code, reason = {503: (b"SlowDown", b"Service Unavailable"), 500: (b"InternalError", b"Internal Server Error")}[status]
     body = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>' + code + b"</Code><Message>injected by the fault "
             b"proxy</Message></Error>")
     head = (b"HTTP/1.1 %d %s\r\nContent-Type: application/xml\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
             % (status, reason, len(body)))
     try:
-        sock.sendall(head + body)
+        sock.sendall(head if head_only else head + body)  # an answer to HEAD has no body
     except OSError:  # the client already gave up on this connection: nothing to tell it
         return
 

@@ -45,7 +45,8 @@ from tests.reliability.fault_proxy import ProxyProcess, Schedule
 from tests.sources.strava.fake_data import make_history
 from tests.sources.strava.fake_server import FakeStrava
 
-pytestmark = pytest.mark.slow
+#: Real servers (moto, the proxy, the CLI): run after the parallel suite, one at a time (`make test`).
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET_KEY = Fernet.generate_key().decode()
@@ -245,7 +246,7 @@ def assert_same(state: dict[str, pl.DataFrame], expected: dict[str, pl.DataFrame
 
 SCHEDULES = {
     "5xx, slow, dropped and stalled": Schedule(seed=1, shares={"error": 0.08, "slow": 0.05, "drop": 0.04, "stall": 0.01}),
-    "lost answers (the first 8 commits, then 3%)": Schedule(seed=4, shares={"lost": 0.03}, lost_first=8),
+    "lost answers (the first 8 commits, then 3%)": Schedule(seed=4, shares={"lost": 0.03}, first_commits=("lost",) * 8),
 }
 
 
@@ -270,41 +271,45 @@ def test_a_day_under_storage_faults_ends_like_a_fault_free_day(fault, moto_serve
 
 # --- a commit whose answer is lost ------------------------------------------------------------------
 
-SPEC = TableSpec("lost/answers", "one row per k", pl.Schema({"k": pl.Int64, "grp": pl.String, "v": pl.Int64}), key=("k",))
+SCHEMA = pl.Schema({"k": pl.Int64, "grp": pl.String, "v": pl.Int64})
 
 
 def rows(*triples) -> pl.DataFrame:
-    return pl.DataFrame(list(triples), schema=SPEC.schema, orient="row")
+    return pl.DataFrame(list(triples), schema=SCHEMA, orient="row")
 
 
-def test_a_commit_whose_answer_is_lost_is_not_written_twice(moto_server, proxy):
-    """Every way lake/table.py writes a table (the only code that writes Delta), with the answer to
-    its commit lost after S3 stored it: S3 holds the commit, the client's retried PUT gets 412, and
-    delta-rs either commits the same actions again (the same file paths, which the log counts
-    once) or raises `CommitFailedError`, which `with_commit_retry` answers by running the write
-    again from a fresh read — a merge on the key, a predicate overwrite and a delete give the
-    same rows the second time. No app transaction is needed for that; this proves it per write."""
+@pytest.mark.parametrize("fault", ["lost", "drop", "stall"])
+def test_a_commit_whose_answer_is_lost_is_not_written_twice(fault, moto_server, proxy):
+    """Every way lake/table.py writes a table (the only code that writes Delta), with its commit
+    hit by `fault`. `lost`: S3 stored the commit but the answer never came; the client's retried
+    PUT gets 412, and delta-rs either commits the same actions again (the same file paths, which
+    the log counts once) or raises `CommitFailedError`. `drop` and `stall`: the PUT of the commit
+    fails (object_store does not retry a conditional PUT) and the commit may or may not be
+    stored. `with_commit_retry` runs the write again from a fresh read, and a merge on the key, a
+    predicate overwrite and a delete give the same rows the second time. No app transaction is
+    needed for that; this proves it per write."""
     uri = new_bucket(moto_server)
     lake = Lake.at(uri, env={**moto_server, "AWS_ENDPOINT_URL": proxy.url},
-                   credentials={"timeout": "5s", "max_retries": "3", "retry_timeout": "30s"})
+                   credentials={"timeout": "2s", "max_retries": "3", "retry_timeout": "30s"})
     reader = direct_lake(moto_server, uri)
+    spec = TableSpec(f"faults/{fault}", "one row per k", SCHEMA, key=("k",))
     proxy.use(Schedule())
-    upsert(lake, SPEC, rows((1, "a", 1)))  # the lake's first write also stamps its version: no fault
+    upsert(lake, spec, rows((1, "a", 1)))  # the lake's first write also stamps its version: no fault
     steps = [
-        (lambda: upsert(lake, SPEC, rows((1, "a", 10), (2, "a", 2))), [(1, "a", 10), (2, "a", 2)]),
-        (lambda: replace_rows(lake, SPEC, rows((3, "b", 3), (4, "b", 4)), by="grp", values=["b"]),
+        (lambda: upsert(lake, spec, rows((1, "a", 10), (2, "a", 2))), [(1, "a", 10), (2, "a", 2)]),
+        (lambda: replace_rows(lake, spec, rows((3, "b", 3), (4, "b", 4)), by="grp", values=["b"]),
          [(1, "a", 10), (2, "a", 2), (3, "b", 3), (4, "b", 4)]),
-        (lambda: replace_where(lake, SPEC, rows((2, "a", 20)), "grp = 'a'"), [(2, "a", 20), (3, "b", 3), (4, "b", 4)]),
-        (lambda: delete_rows(lake, SPEC, "k = 3"), [(2, "a", 20), (4, "b", 4)]),
-        (lambda: overwrite(lake, SPEC, rows((5, "c", 5), (6, "c", 6)), predicate="grp = 'c'"),
+        (lambda: replace_where(lake, spec, rows((2, "a", 20)), "grp = 'a'"), [(2, "a", 20), (3, "b", 3), (4, "b", 4)]),
+        (lambda: delete_rows(lake, spec, "k = 3"), [(2, "a", 20), (4, "b", 4)]),
+        (lambda: overwrite(lake, spec, rows((5, "c", 5), (6, "c", 6)), predicate="grp = 'c'"),
          [(2, "a", 20), (4, "b", 4), (5, "c", 5), (6, "c", 6)]),
-        (lambda: overwrite(lake, SPEC, rows((7, "d", 7))), [(7, "d", 7)]),
+        (lambda: overwrite(lake, spec, rows((7, "d", 7))), [(7, "d", 7)]),
     ]
     for step, (write, expected) in enumerate(steps):
-        proxy.use(Schedule(lost_first=1))
+        proxy.use(Schedule(first_commits=(fault,), stall_s=3))
         write()
-        assert proxy.injected["lost"] == 1, f"step {step}: no commit answer was lost"
-        assert read(reader, SPEC).sort("k").equals(rows(*expected)), f"step {step}"
+        assert proxy.injected.get(fault) == 1, f"step {step}: no commit was hit"
+        assert read(reader, spec).sort("k").equals(rows(*expected)), f"step {step}"
     proxy.use(Schedule())
 
 
@@ -326,8 +331,8 @@ def test_an_outage_mid_command_fails_with_one_line_and_a_rerun_finishes(moto_ser
     S3 is back, the day ends like the fault-free one, and the reader never saw a half-written state."""
     uri = new_bucket(moto_server)
     env = cli_env(tmp_path, uri, proxy.url, moto_server, strava)
-    env.update(RUNLAKE_S3_MAX_RETRIES="2", RUNLAKE_S3_RETRY_TIMEOUT_S="6",
-               RUNLAKE_STRAVA_REFRESH_TOKEN=strava.issue_refresh_token())
+    env["RUNLAKE_STRAVA_REFRESH_TOKEN"] = strava.issue_refresh_token()
+    short = {**env, "RUNLAKE_S3_MAX_RETRIES": "2", "RUNLAKE_S3_RETRY_TIMEOUT_S": "6"}  # the outage's runs give up sooner
     lake = direct_lake(moto_server, uri)
     reader = Reader(lake, Settings(lake_uri=uri, public_id_salt=SALT, secret_key=SECRET_KEY))
     ingest, sync, marts = commands(fit_folder, strava)
@@ -335,14 +340,14 @@ def test_an_outage_mid_command_fails_with_one_line_and_a_rerun_finishes(moto_ser
     try:
         proxy.use(Schedule(shares={"error": 1.0}, start_after=60))
         started = time.monotonic()
-        assert_one_clear_line(runlake(*ingest, env=env))
+        assert_one_clear_line(runlake(*ingest, env=short))
         print(f"\nOUTAGE 5xx: ingest failed after {time.monotonic() - started:.1f} s, {proxy.requests} requests")
         proxy.use(Schedule())
         for command in (ingest, sync):
             assert runlake(*command, env=env).returncode == 0
         proxy.use(Schedule(shares={"stall": 1.0}, start_after=60))
         started = time.monotonic()
-        assert_one_clear_line(runlake(*marts, env=env))
+        assert_one_clear_line(runlake(*marts, env=short))
         print(f"OUTAGE stall: marts build failed after {time.monotonic() - started:.1f} s, {proxy.requests} requests")
         proxy.use(Schedule())
         assert runlake(*marts, env=env).returncode == 0
