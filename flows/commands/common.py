@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import sys
 from collections.abc import Iterator
@@ -43,7 +44,10 @@ def user_errors() -> Iterator[None]:
         raise
     except (ValidationError, SettingsError, LakeConfigError) as exc:
         fail(_one_line(exc), 2)
-    except (RunlakeError, OSError) as exc:
+    except OSError as exc:
+        remote = exc.errno == errno.EREMOTEIO  # s3fs: S3 answered an error (after botocore's retries)
+        fail(f"S3 request failed: {exc.strerror}" if remote else _one_line(exc), 1)
+    except RunlakeError as exc:
         fail(_one_line(exc), 1)
     except Exception as exc:
         if not _is_s3_client_error(exc):
