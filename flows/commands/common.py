@@ -45,8 +45,9 @@ def user_errors() -> Iterator[None]:
     except (ValidationError, SettingsError, LakeConfigError) as exc:
         fail(_one_line(exc), 2)
     except OSError as exc:
-        remote = exc.errno == errno.EREMOTEIO  # s3fs: S3 answered an error (after botocore's retries)
-        fail(f"S3 request failed: {exc.strerror}" if remote else _one_line(exc), 1)
+        if exc.errno == errno.EREMOTEIO:  # s3fs: S3 answered an error (after botocore's retries)
+            fail(f"S3 request failed: {exc.strerror}", 1)
+        fail(f"S3 request failed: {_one_line(exc)}" if _is_s3_client_error(exc) else _one_line(exc), 1)
     except RunlakeError as exc:
         fail(_one_line(exc), 1)
     except Exception as exc:
