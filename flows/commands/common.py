@@ -57,8 +57,8 @@ def user_errors() -> Iterator[None]:
 
 
 def _is_s3_client_error(exc: Exception) -> bool:
-    """botocore's own errors (s3fs: raw files, leases), raised after its bounded retries; s3fs
-    turns most of S3's answers into OSError, not a connection that keeps failing."""
+    """botocore's own errors (s3fs: raw files, leases) after its bounded retries: a connection
+    that keeps failing or timing out. (S3's error answers reach us from s3fs as OSError.)"""
     from botocore.exceptions import BotoCoreError  # botocore comes with s3fs; imported only here
 
     return isinstance(exc, BotoCoreError)
