@@ -53,13 +53,19 @@ def normalize_uri(uri: str) -> str:
 
 
 #: No storage call waits forever (object_store, under deltalake and polars): a request that hangs
-#: is cut after `timeout`, a connection after `connect_timeout`, and object_store's own bounded
-#: retries with backoff (its defaults: 10 retries within 3 minutes) follow; then the command
-#: fails with its error. (`max_retries`/`retry_timeout` are not set here: polars, which reads
-#: these same options, refuses them as strings.)
-S3_TIMEOUTS = {"timeout": "120s", "connect_timeout": "10s"}
-#: The same bounds for s3fs/botocore (raw files, leases, listings).
-S3FS_CONFIG = {"connect_timeout": 10, "read_timeout": 120, "retries": {"max_attempts": 7, "mode": "standard"}}
+#: is cut after `timeout`, a connection after `connect_timeout`, and a failed request (5xx, timeout,
+#: dropped connection) is retried with exponential backoff at most `max_retries` times within
+#: `retry_timeout`; then the command fails with its error. `runlake/settings.py` can shorten them
+#: (`RUNLAKE_S3_TIMEOUT_S`, …; `pipeline/lake_access.py` passes them as overrides).
+S3_TIMEOUTS = {"timeout": "120s", "connect_timeout": "10s", "max_retries": "10", "retry_timeout": "180s"}
+#: The same bounds for s3fs/botocore (raw files, leases, listings); `Lake.fsspec_options` follows
+#: the lake's own `timeout` and `max_retries`.
+S3FS_CONFIG = {"connect_timeout": 10, "read_timeout": 120, "retries": {"max_attempts": 11, "mode": "standard"}}
+
+
+def _seconds(value: str) -> float:
+    """object_store's duration strings as this module writes them ("120s", "1.5s")."""
+    return float(value.removesuffix("s"))
 
 
 def s3_storage_options(env: Mapping[str, str] | None = None, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -106,6 +112,16 @@ class Lake:
             raise ValueError(f"{uri!r} is not inside the lake {self.root!r}")
         return uri[len(prefix):]
 
+    def polars_options(self) -> dict | None:
+        """The storage options for polars' `scan_delta` (None for a local lake): polars wants
+        `max_retries` as a number where deltalake wants every option as a string."""
+        if not self.storage_options:
+            return None
+        options: dict = dict(self.storage_options)
+        if "max_retries" in options:
+            options["max_retries"] = int(options["max_retries"])
+        return options
+
     def fsspec_options(self) -> dict:
         """The same credentials in s3fs's vocabulary (for raw-file I/O)."""
         if not self.is_s3:
@@ -114,7 +130,14 @@ class Lake:
         client_kwargs = {"region_name": o.get("AWS_REGION", "us-east-1")}
         if o.get("AWS_ENDPOINT_URL"):
             client_kwargs["endpoint_url"] = o["AWS_ENDPOINT_URL"]
-        opts: dict = {"client_kwargs": client_kwargs, "config_kwargs": dict(S3FS_CONFIG)}
+        config = dict(S3FS_CONFIG)
+        if o.get("timeout"):
+            config["read_timeout"] = _seconds(o["timeout"])
+        if o.get("connect_timeout"):
+            config["connect_timeout"] = _seconds(o["connect_timeout"])
+        if o.get("max_retries"):
+            config["retries"] = {"max_attempts": int(o["max_retries"]) + 1, "mode": "standard"}
+        opts: dict = {"client_kwargs": client_kwargs, "config_kwargs": config}
         if o.get("AWS_ACCESS_KEY_ID"):
             opts["key"] = o["AWS_ACCESS_KEY_ID"]
             opts["secret"] = o.get("AWS_SECRET_ACCESS_KEY")

@@ -78,7 +78,7 @@ def scan(lake: Lake, spec: TableSpec) -> pl.LazyFrame:
     """A lazy scan of the table, or an empty frame of its schema when it does not exist yet."""
     if not table_exists(lake, spec):
         return spec.empty().lazy()
-    return _declared(spec, pl.scan_delta(spec.uri(lake), storage_options=lake.storage_options or None))
+    return _declared(spec, pl.scan_delta(spec.uri(lake), storage_options=lake.polars_options()))
 
 
 def _declared(spec: TableSpec, lf: pl.LazyFrame) -> pl.LazyFrame:
@@ -105,7 +105,7 @@ def read_versioned(lake: Lake, spec: TableSpec) -> tuple[int | None, pl.DataFram
     if dt is None:
         return None, spec.empty()
     version = dt.version()
-    lf = pl.scan_delta(spec.uri(lake), version=version, storage_options=lake.storage_options or None)
+    lf = pl.scan_delta(spec.uri(lake), version=version, storage_options=lake.polars_options())
     return version, _declared(spec, lf).collect()
 
 
@@ -132,23 +132,37 @@ def _versioned_before_write(lake: Lake, spec: TableSpec) -> None:
 
 
 def with_commit_retry(operation: Callable[[], T], *, what: str, attempts: int = COMMIT_ATTEMPTS) -> T:
-    """Run a whole read-compute-write `operation`, again from a fresh read when a commit races.
+    """Run a whole read-compute-write `operation`, again from a fresh read when a commit races or
+    its answer never came.
 
-    `operation` must re-read whatever it depends on each time it is called.
+    `operation` must re-read whatever it depends on each time it is called, and be idempotent
+    (every write below is: a merge on the key, a delete-and-insert by predicate, a delete): a
+    commit that S3 stored but whose answer was lost is then not written twice
+    (docs/reliability.md, "Storage faults").
     """
     for attempt in range(1, attempts + 1):
         try:
             return operation()
-        except (CommitFailedError, DeltaError) as exc:
-            if not _is_commit_race(exc) or attempt == attempts:
+        except (CommitFailedError, DeltaError, OSError) as exc:
+            if not (_is_commit_race(exc) or _is_commit_in_doubt(exc)) or attempt == attempts:
                 raise
             delay = min(2.0, 0.05 * 2**attempt) * (0.5 + random.random())
-            log.info("%s: concurrent commit (%s); retrying in %.2fs (%d/%d)", what, type(exc).__name__, delay, attempt, attempts)
+            log.info("%s: concurrent commit or lost commit answer (%s); retrying in %.2fs (%d/%d)", what, type(exc).__name__,
+                     delay, attempt, attempts)
             time.sleep(delay)
     raise AssertionError("unreachable")
 
 
+def _is_commit_in_doubt(exc: Exception) -> bool:
+    """The PUT of a commit (`_delta_log/N.json`) timed out or lost its connection: object_store
+    does not retry a conditional PUT, so the commit may or may not be stored."""
+    text = str(exc)
+    return isinstance(exc, OSError) and "PUT" in text and "/_delta_log/" in text
+
+
 def _is_commit_race(exc: Exception) -> bool:
+    if isinstance(exc, OSError):
+        return False
     if isinstance(exc, CommitFailedError):
         return True
     text = str(exc).lower()

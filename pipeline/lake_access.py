@@ -51,19 +51,28 @@ def _has_ambient_aws_credentials() -> bool:
     return shared.is_file()
 
 
+def s3_bounds(settings: Settings) -> dict[str, str]:
+    """The S3 timeout and retry options the settings give (lake/storage.py's `S3_TIMEOUTS` names)."""
+    return {
+        "timeout": f"{settings.s3_timeout_s:g}s",
+        "max_retries": str(settings.s3_max_retries),
+        "retry_timeout": f"{settings.s3_retry_timeout_s:g}s",
+    }
+
+
 def lake_at(uri: str, settings: Settings) -> Lake:
-    """A `Lake` for any URI (lake root or inbox), with the credentials the settings give."""
+    """A `Lake` for any URI (lake root or inbox), with the credentials and S3 bounds the settings give."""
     root = normalize_uri(uri)
     if not root.startswith("s3://"):
         return Lake.at(root)
     if settings.aws_credentials_block:
-        return Lake.at(root, credentials=aws_credentials_from_block(settings.aws_credentials_block))
+        return Lake.at(root, credentials={**aws_credentials_from_block(settings.aws_credentials_block), **s3_bounds(settings)})
     if not _has_ambient_aws_credentials():
         raise LakeConfigError(
             f"{uri} is on S3 but no AWS credentials were found: set AWS_ACCESS_KEY_ID and "
             "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE / IRSA), or RUNLAKE_AWS_CREDENTIALS_BLOCK"
         )
-    return Lake.at(root)
+    return Lake.at(root, credentials=s3_bounds(settings))
 
 
 def open_lake(settings: Settings, *, for_write: bool = True) -> Lake:

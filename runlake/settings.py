@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     vacuum_retention_hours: int = Field(168, ge=1, description="Vacuum keeps files newer than this.")
     ingest_batch_files: int = Field(500, ge=1, description="Files decoded per Delta commit.")
     lease_wait_s: float = Field(600.0, ge=0, description="How long a command waits for another writer of the same athlete.")
+    s3_timeout_s: float = Field(120.0, gt=0, description="S3 request timeout (object_store and botocore), s.")
+    s3_max_retries: int = Field(10, ge=0, description="Retries of one failed S3 request (5xx, timeout, dropped connection).")
+    s3_retry_timeout_s: float = Field(180.0, gt=0, description="Longest time one S3 request is retried, s.")
 
     # --- athlete physiology (defaults for the athlete_profile table) ------------------------------
     hr_rest_bpm: int = Field(45, description="Resting heart rate.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import sys
 from collections.abc import Iterator
@@ -35,15 +36,32 @@ def _one_line(exc: BaseException) -> str:
 
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn the errors a user can fix into one line and exit code 1 (2 for bad settings)."""
+    """Turn the errors a user can fix into one line and exit code 1 (2 for bad settings); storage
+    that stays unreachable after the clients' bounded retries is one of them."""
     try:
         yield
     except typer.Exit:
         raise
     except (ValidationError, SettingsError, LakeConfigError) as exc:
         fail(_one_line(exc), 2)
-    except (RunlakeError, OSError) as exc:
+    except OSError as exc:
+        if exc.errno == errno.EREMOTEIO:  # s3fs: S3 answered an error (after botocore's retries)
+            fail(f"S3 request failed: {exc.strerror}", 1)
+        fail(f"S3 request failed: {_one_line(exc)}" if _is_s3_client_error(exc) else _one_line(exc), 1)
+    except RunlakeError as exc:
         fail(_one_line(exc), 1)
+    except Exception as exc:
+        if not _is_s3_client_error(exc):
+            raise
+        fail(f"S3 request failed: {_one_line(exc)}", 1)
+
+
+def _is_s3_client_error(exc: Exception) -> bool:
+    """botocore's own errors (s3fs: raw files, leases) after its bounded retries: a connection
+    that keeps failing or timing out. (S3's error answers reach us from s3fs as OSError.)"""
+    from botocore.exceptions import BotoCoreError  # botocore comes with s3fs; imported only here
+
+    return isinstance(exc, BotoCoreError)
 
 
 def load_settings(**overrides) -> Settings:

@@ -142,7 +142,7 @@ def test_a_plain_reader_opens_the_table_right_after_a_purge(lake):
 
     uri = SPEC.uri(lake)
     by_deltalake = pl.from_arrow(DeltaTable(uri, storage_options=lake.storage_options).to_pyarrow_table())
-    by_polars = pl.scan_delta(uri, storage_options=lake.storage_options or None).collect()
+    by_polars = pl.scan_delta(uri, storage_options=lake.polars_options()).collect()
     assert_frame_equal(_sorted(by_deltalake), _sorted(NEW_ROWS))
     assert_frame_equal(_sorted(by_polars), _sorted(NEW_ROWS))
 

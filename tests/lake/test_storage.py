@@ -52,3 +52,24 @@ def test_lake_paths_are_relative_to_the_root():
     assert lake.uri("raw", "fit") == "s3://bucket/prefix/raw/fit"
     assert lake.relative("s3://bucket/prefix/raw/fit/ab/x.fit") == "raw/fit/ab/x.fit"
     assert "AKIDSECRETVALUE" not in repr(lake), "credentials must not show in reprs (logs)"
+
+
+def test_retries_are_bounded_and_follow_the_settings(monkeypatch):
+    """Every S3 client gets a timeout and a bounded retry budget; the settings change them (polars
+    takes `max_retries` as a number, s3fs/botocore counts attempts: retries + 1)."""
+    from pipeline.lake_access import lake_at
+    from runlake.settings import Settings
+
+    env = {"AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    default = Lake.at("s3://bucket/lake", env=env)
+    assert {k: default.storage_options[k] for k in ("timeout", "max_retries", "retry_timeout")} == {
+        "timeout": "120s", "max_retries": "10", "retry_timeout": "180s"}
+    settings = Settings(lake_uri="s3://bucket/lake", s3_timeout_s=2.5, s3_max_retries=3, s3_retry_timeout_s=30)
+    lake = lake_at(settings.lake, settings)
+    assert lake.polars_options()["max_retries"] == 3 and lake.polars_options()["timeout"] == "2.5s"
+    assert lake.storage_options["retry_timeout"] == "30s"
+    config = lake.fsspec_options()["config_kwargs"]
+    assert config["read_timeout"] == 2.5 and config["retries"] == {"max_attempts": 4, "mode": "standard"}
+    assert Lake.at("/tmp/lake").polars_options() is None
