@@ -23,6 +23,7 @@ import polars as pl
 from lake import registry
 from lake.storage import Lake
 from lake.table import read
+from pipeline.steps.athlete_data import ERASING_PREFIX
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -109,15 +110,16 @@ def fresh_copy(start: Path, dest: Path) -> Path:
 
 
 def lake_state(lake_root: Path) -> dict[str, pl.DataFrame]:
-    """Every registered table's rows sorted by its key (volatile columns dropped), plus the raw
-    archive's file list as a table `raw/*`. A table that does not exist reads as no rows."""
+    """Every registered table's rows sorted by its key (volatile columns dropped), plus the list
+    of files of the raw archive and of erasures under way as a table `raw/*`. A table that does not exist reads as no rows."""
     lake = Lake.at(str(lake_root))
     state: dict[str, pl.DataFrame] = {}
     for spec in registry.ALL:
         frame = read(lake, spec).drop(VOLATILE.get(spec.name, ()), strict=False)
         state[spec.name] = frame.sort(list(spec.key), nulls_last=True)
     raw_files = sorted(
-        str(p.relative_to(lake_root)) for prefix in registry.RAW_PREFIXES for p in (lake_root / prefix).rglob("*") if p.is_file()
+        str(p.relative_to(lake_root)) for prefix in (*registry.RAW_PREFIXES, ERASING_PREFIX)
+        for p in (lake_root / prefix).rglob("*") if p.is_file()
     )
     state["raw/*"] = pl.DataFrame({"path": raw_files}, schema={"path": pl.String})
     return state

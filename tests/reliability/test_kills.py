@@ -25,18 +25,25 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 
+from runlake.settings import Settings
 from sources.fit.synthetic import interval_segments, write_run
-from tests.lake.migration_support import FIXTURE_TODAY, copy_v1_lake
+from sources.strava.auth import authorize_url
+from tests.lake.migration_support import copy_v1_lake
 from tests.reliability import kills
 from tests.sources.strava.fake_data import make_history
 from tests.sources.strava.fake_server import FakeStrava
 
-pytestmark = pytest.mark.slow
+#: Slow: minutes per command on two idle cores, far more on a loaded machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 
 AMS = ZoneInfo("Europe/Amsterdam")
 TODAY = "2025-03-20"
 RANDOM_KILLS = 2
+#: Kill after every commit (1, the default and what `make test` runs), or only after every n-th
+#: (KILL_EVERY=n: a quicker look on a loaded machine; the first commit is always among them).
+KILL_EVERY = int(os.environ.get("KILL_EVERY", "1"))
 
 
 @dataclass
@@ -50,7 +57,7 @@ class Tally:
     reauthorized: int = 0
 
     def line(self) -> str:
-        return (f"KILLS | {self.command} | after commit 1..{self.commits}, random ×{RANDOM_KILLS} "
+        return (f"KILLS | {self.command} | after commit 1..{self.commits} every {KILL_EVERY}, random ×{RANDOM_KILLS} "
                 f"({', '.join(self.kill_points)}) | {self.completed} re-runs completed, state equal | reauthorized {self.reauthorized}")
 
 
@@ -104,9 +111,9 @@ def check_kills(server: kills.ForkServer, tmp_path: Path, start: Path, args: tup
     print("\n".join(reference.commits))
 
     def rerun_and_compare(base: Path, what: str) -> None:
-        before_run()
         again = server.run(args, base, env_for(base))
         if again.returncode != 0 and rerun_failed is not None and rerun_failed(again, base):
+            tally.reauthorized += 1
             again = server.run(args, base, env_for(base))
         assert again.returncode == 0, f"{what}, seed {seed}: the re-run failed: {again.stderr}"
         assert kills.duplicates(base / "lake") == {}, f"{what}, seed {seed}"
@@ -114,7 +121,7 @@ def check_kills(server: kills.ForkServer, tmp_path: Path, start: Path, args: tup
         tally.completed += 1
         shutil.rmtree(base)
 
-    for n in range(1, tally.commits + 1):
+    for n in range(1, tally.commits + 1, KILL_EVERY):
         base = kills.fresh_copy(start, tmp_path / f"after-{n}")
         before_run()
         killed = server.run(args, base, env_for(base), after=n)
@@ -144,3 +151,67 @@ def local_env(base: Path) -> dict[str, str]:
 
 def test_marts_build(server, starts, tmp_path):
     check_kills(server, tmp_path, starts["ingested"], ("marts", "build", "--today", TODAY), local_env, Tally("marts build"))
+
+
+def activity_id(base: Path) -> str:
+    from lake import activities
+    from lake.storage import Lake
+    from lake.table import read
+
+    return sorted(read(Lake.at(str(base / "lake")), activities.SPEC)["activity_id"])[0]
+
+
+def test_public_build_withdrawing_a_run(server, starts, tmp_path):
+    """`marts build` after a run was made private: the public build withdraws it, rewrites every
+    public track table as a fresh snapshot and purges the public history."""
+    start = kills.fresh_copy(starts["built"], starts["root"] / "made-private")
+    cli(server, start, "activity", "set", activity_id(start), "--private")
+    check_kills(server, tmp_path, start, ("marts", "build", "--today", TODAY), local_env, Tally("public build (marts build after a run made private)"))
+
+
+def test_lake_rebuild(server, starts, tmp_path):
+    check_kills(server, tmp_path, starts["built"], ("lake", "rebuild", "--workers", "1"), local_env, Tally("lake rebuild"))
+
+
+def test_lake_migrate(server, starts, tmp_path):
+    start = starts["root"] / "v1"
+    copy_v1_lake(start / "lake")
+    (start / "home").mkdir()
+    check_kills(server, tmp_path, start, ("lake", "migrate"), local_env, Tally("lake migrate"))
+
+
+def test_athlete_erase(server, starts, tmp_path):
+    start = kills.fresh_copy(starts["built"], starts["root"] / "two-athletes")
+    cli(server, start, "athlete", "add", "bob", "--public")
+    cli(server, start, "ingest", "fit", "--athlete", "bob", str(starts["fits"] / "easy2.fit"), str(starts["fits"] / "track.fit"))
+    cli(server, start, "marts", "build", "--athlete", "bob", "--today", TODAY)
+    check_kills(server, tmp_path, start, ("athlete", "erase", "bob", "--yes"), local_env, Tally("athlete erase"))
+
+
+def test_sync_strava(server, starts, tmp_path):
+    """Six Strava runs, committed three at a time, into a lake that already holds watch files.
+    Strava rotates the refresh token at each run (the fake does, like Strava)."""
+    with FakeStrava(make_history(6, duration_s=120)) as fake:
+        token = fake.issue_refresh_token()
+
+        def env_for(base: Path) -> dict[str, str]:
+            return kills.runlake_env(base, RUNLAKE_STRAVA_URL=fake.url, RUNLAKE_STRAVA_CLIENT_ID=fake.client_id,
+                                     RUNLAKE_STRAVA_CLIENT_SECRET=fake.client_secret, RUNLAKE_STRAVA_REFRESH_TOKEN=token,
+                                     RUNLAKE_STRAVA_COMMIT_EVERY="3")
+
+        def token_valid_again() -> None:
+            """Each fresh copy of the starting lake starts from the same refresh token."""
+            fake.refresh_tokens.add(token)
+
+        def reauthorize(failed: kills.Run, base: Path) -> bool:
+            """A kill between Strava's token answer and the commit of the rotated token loses it:
+            the re-run says to run `runlake strava auth`, and the athlete does."""
+            if "runlake strava auth" not in failed.stderr:
+                return False
+            settings = Settings(strava_url=fake.url, strava_client_id=fake.client_id, strava_client_secret=fake.client_secret)
+            redirect = requests.get(authorize_url(settings), allow_redirects=False, timeout=5).headers["Location"]
+            cli(server, base, "strava", "auth", "--code", redirect, **{k: v for k, v in env_for(base).items() if k.startswith("RUNLAKE_STRAVA")})
+            return True
+
+        check_kills(server, tmp_path, starts["built"], ("sync", "strava"), env_for, Tally("sync strava"), before_run=token_valid_again,
+                    rerun_failed=reauthorize)
