@@ -50,16 +50,18 @@ def _install() -> None:
     import deltalake.writer
     import deltalake.writer.writer as writer_module
     from deltalake import DeltaTable
+    from deltalake._internal import RawDeltaTable
     from deltalake.table import TableAlterer, TableMerger, TableOptimizer
 
     def uri_of(obj) -> str:
-        for name in ("table", "_table", "table_uri"):
+        """The table a DeltaTable, TableMerger, TableAlterer or TableOptimizer commits to."""
+        for name in ("table", "_table"):
             value = getattr(obj, name, None)
             if isinstance(value, DeltaTable):
                 return value.table_uri
-            if isinstance(value, str):
-                return value
-        return type(obj).__name__
+            if isinstance(value, RawDeltaTable):
+                return value.table_uri()
+        return obj.table_uri if isinstance(obj, DeltaTable) else type(obj).__name__
 
     def wrap_method(cls, name: str, label: str) -> None:
         original = getattr(cls, name)

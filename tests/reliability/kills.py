@@ -8,6 +8,7 @@ Each run gets a fresh copy of that folder.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -31,12 +32,24 @@ REPO = Path(__file__).resolve().parents[2]
 #: wall-clock times of a write, and the sync's own run bookkeeping (a kill after the last commit
 #: makes the re-run a genuine second run, incremental instead of full). Every other column of
 #: every registered table is compared.
-VOLATILE: dict[str, tuple[str, ...]] = {}
+VOLATILE: dict[str, tuple[str, ...]] = {
+    "activities": ("updated_at",),  # when the row was (re)written
+    "strava_activities": ("synced_at",),
+    "private/privacy_marks": ("marked_at",),
+    "_meta/migrations": ("applied_at",),
+    # Strava rotates the refresh token at every run, and Fernet encrypts with a random IV: the
+    # re-run saves another token (that it is saved, and works, the re-run itself shows)
+    "private/credentials": ("ciphertext", "updated_at"),
+    # the sync's own run bookkeeping: a kill after its last commit makes the re-run a second run
+    "strava_sync": ("runs_since_full_listing", "last_full_listing_at", "last_run_at"),
+}
 
 
 #: A fixed public-id key: without it the first public build generates one into the home, and a
 #: killed run plus its re-run would publish other ids than the reference (a new key, not a fault).
 PUBLIC_ID_SALT = "6b" * 32
+#: A fixed key for the credentials in the lake, for the same reason (else generated into the home).
+SECRET_KEY = base64.urlsafe_b64encode(b"kill-tests-credentials-key-32byt").decode()
 
 
 def runlake_env(base: Path, **extra: str) -> dict[str, str]:
@@ -46,6 +59,7 @@ def runlake_env(base: Path, **extra: str) -> dict[str, str]:
         "RUNLAKE_LAKE_URI": str(base / "lake"),
         "RUNLAKE_TIMEZONE": "Europe/Amsterdam",
         "RUNLAKE_PUBLIC_ID_SALT": PUBLIC_ID_SALT,
+        "RUNLAKE_SECRET_KEY": SECRET_KEY,
         "COLUMNS": "200",
     })
     env.update(extra)

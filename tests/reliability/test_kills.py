@@ -129,20 +129,15 @@ def check_kills(server: kills.ForkServer, tmp_path: Path, start: Path, args: tup
         tally.kill_points.append(str(n))
         rerun_and_compare(base, f"killed after commit {n} ({killed.commits[-1]})")
 
-    first = _commit_offset(reference, 0)
-    for i in range(RANDOM_KILLS):
-        at = rng.uniform(max(0.1, first - 1.0), reference.seconds)
+    first, last = reference.commit_times[0], reference.commit_times[-1]
+    for i in range(RANDOM_KILLS):  # between just before the reference's first commit and its last
+        at = rng.uniform(max(0.1, first - 0.5), last)
         base = kills.fresh_copy(start, tmp_path / f"random-{i}")
         before_run()
         killed = server.run(args, base, env_for(base), kill_at_s=at)
         tally.kill_points.append(f"random {at:.1f} s: {len(killed.commits)} commits" + ("" if killed.killed else ", finished first"))
         rerun_and_compare(base, f"killed at {at:.2f} s after {len(killed.commits)} commits")
     print(tally.line())
-
-
-def _commit_offset(run: kills.Run, index: int) -> float:
-    """Seconds after the start of the run at which its commit `index` landed (from the log)."""
-    return run.commit_times[index] if run.commit_times else run.seconds / 2
 
 
 def local_env(base: Path) -> dict[str, str]:
