@@ -201,8 +201,11 @@ def erase_athlete(lake: Lake, settings: Settings, handle: str, *, lease_wait_s: 
     the athlete's lease (waiting up to `lease_wait_s`, default RUNLAKE_LEASE_WAIT_S, for its other
     writer; then a one-line RunlakeError), and last its lease objects themselves.
 
-    Order: raw files, inbox, token file, then each table's rows — so a run stopped midway is
-    finished by running it again (the rows that name the rest are the last to go). Each table
+    Order: a mark of the erasure under way (`ERASING_PREFIX`: the registry row), raw files,
+    inbox, token file, then each table's rows, the registry row (`athletes`) last, then every
+    table's history, `athletes` last, the leases, the mark — so a run stopped midway is finished
+    by running it again: the rows that name the rest are the last to go, and once the registry
+    row is gone the mark still names the athlete (docs/reliability.md, "Kills"). Each table
     loses the athlete's rows by a delete with a predicate (conflict-checked against other
     athletes' concurrent commits, and retried), and then every table's history is purged: old
     data files, Delta log entries — the delete's own, which names the athlete, included — with
