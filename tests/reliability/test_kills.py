@@ -42,8 +42,10 @@ AMS = ZoneInfo("Europe/Amsterdam")
 TODAY = "2025-03-20"
 RANDOM_KILLS = 2
 #: Kill after every commit (1, the default and what `make test` runs), or only after every n-th
-#: (KILL_EVERY=n: a quicker look on a loaded machine; the first commit is always among them).
+#: (KILL_EVERY=n: a quicker look on a loaded machine).
 KILL_EVERY = int(os.environ.get("KILL_EVERY", "1"))
+#: The first commit to kill after (KILL_FROM=n: resume a look where an earlier one stopped).
+KILL_FROM = int(os.environ.get("KILL_FROM", "1"))
 
 
 @dataclass
@@ -57,7 +59,7 @@ class Tally:
     reauthorized: int = 0
 
     def line(self) -> str:
-        return (f"KILLS | {self.command} | after commit 1..{self.commits} every {KILL_EVERY}, random ×{RANDOM_KILLS} "
+        return (f"KILLS | {self.command} | after commit {KILL_FROM}..{self.commits} every {KILL_EVERY}, random ×{RANDOM_KILLS} "
                 f"({', '.join(self.kill_points)}) | {self.completed} re-runs completed, state equal | reauthorized {self.reauthorized}")
 
 
@@ -121,7 +123,7 @@ def check_kills(server: kills.ForkServer, tmp_path: Path, start: Path, args: tup
         tally.completed += 1
         shutil.rmtree(base)
 
-    for n in range(1, tally.commits + 1, KILL_EVERY):
+    for n in range(KILL_FROM, tally.commits + 1, KILL_EVERY):
         base = kills.fresh_copy(start, tmp_path / f"after-{n}")
         before_run()
         killed = server.run(args, base, env_for(base), after=n)
