@@ -107,6 +107,11 @@ def _athlete(settings: Settings, row: dict | None, *, is_default: bool) -> Athle
     )
 
 
+def athlete_from_row(settings: Settings, row: dict) -> Athlete:
+    """The athlete of a registry row (`athletes` table), e.g. one kept by an erasure under way."""
+    return _athlete(settings, row, is_default=row["athlete_id"] == settings.athlete_id)
+
+
 def list_athletes(lake: Lake, settings: Settings) -> list[Athlete]:
     """The default athlete first (with or without a row), then the others by handle."""
     rows = registry(lake)

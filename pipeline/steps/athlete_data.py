@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.metadata
+import io
 import json
 import logging
 import os
@@ -23,11 +24,13 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.lake_access import lake_at
+from lake import athletes as athletes_table
 from lake import fit_files, lease, quarantine, raw, registry, strava_state
 from lake.purge import purge_history
 from lake.storage import Lake
 from lake.table import TableSpec, delete_rows, in_predicate, scan, table_exists
-from pipeline.athletes import Athlete, resolve_athlete
+from pipeline.athletes import Athlete, UnknownAthleteError, athlete_from_row, resolve_athlete
+from pipeline.athletes import registry as registry_rows
 from sources.fit.inbox import ATHLETES_FOLDER
 from runlake.errors import RunlakeError
 from runlake.settings import Settings
@@ -198,8 +201,11 @@ def erase_athlete(lake: Lake, settings: Settings, handle: str, *, lease_wait_s: 
     the athlete's lease (waiting up to `lease_wait_s`, default RUNLAKE_LEASE_WAIT_S, for its other
     writer; then a one-line RunlakeError), and last its lease objects themselves.
 
-    Order: raw files, inbox, token file, then each table's rows — so a run stopped midway is
-    finished by running it again (the rows that name the rest are the last to go). Each table
+    Order: a mark of the erasure under way (`ERASING_PREFIX`: the registry row), raw files,
+    inbox, token file, then each table's rows, the registry row (`athletes`) last, then every
+    table's history, `athletes` last, the leases, the mark — so a run stopped midway is finished
+    by running it again: the rows that name the rest are the last to go, and once the registry
+    row is gone the mark still names the athlete (docs/reliability.md, "Kills"). Each table
     loses the athlete's rows by a delete with a predicate (conflict-checked against other
     athletes' concurrent commits, and retried), and then every table's history is purged: old
     data files, Delta log entries — the delete's own, which names the athlete, included — with
@@ -208,16 +214,53 @@ def erase_athlete(lake: Lake, settings: Settings, handle: str, *, lease_wait_s: 
     (the purge is not `full`: nothing they have not committed yet is touched); one of them that
     read a table before the purge fails and is run again.
     """
-    athlete = resolve_athlete(lake, settings, handle)
+    athlete = _athlete_to_erase(lake, settings, handle)
     wait = settings.lease_wait_s if lease_wait_s is None else lease_wait_s
     try:
         held = lease.acquire(lake, athlete.athlete_id, "athlete erase", wait_s=wait)
     except lease.LeaseBusyError as exc:
         raise AthleteBusyError(str(exc)) from None
     with held:
+        _mark_erasing(lake, athlete)
         report = _erase(lake, settings, athlete)
     lease.delete_leases(lake, athlete.athlete_id)  # released first: no heartbeat writes one back
+    mark = _erasing_path(athlete.athlete_id)
+    raw.remove_files(lake, [p for p in raw.list_relative(lake, ERASING_PREFIX) if p == mark])
     return report
+
+
+#: Where an erasure keeps the registry row of the athlete it erases until it has finished: the
+#: row is deleted from `athletes` (and that table's history purged) before the end, so a run
+#: killed after that finds the athlete here when it is run again.
+ERASING_PREFIX = "_meta/erasing"
+
+
+def _erasing_path(athlete_id: str) -> str:
+    return f"{ERASING_PREFIX}/{athlete_id}.parquet"
+
+
+def _mark_erasing(lake: Lake, athlete: Athlete) -> None:
+    row = athletes_table.SPEC.conform(registry_rows(lake).filter(pl.col("athlete_id") == athlete.athlete_id))
+    if row.is_empty():  # the default athlete without a row, or a re-run that found the mark
+        return
+    buffer = io.BytesIO()
+    row.write_parquet(buffer)
+    raw.write_bytes(lake, _erasing_path(athlete.athlete_id), buffer.getvalue())
+
+
+def _athlete_to_erase(lake: Lake, settings: Settings, handle: str) -> Athlete:
+    """The athlete called `handle`, or the one whose erasure was stopped after its registry row
+    was deleted (its mark under `ERASING_PREFIX`): running the erasure again finishes it."""
+    try:
+        return resolve_athlete(lake, settings, handle)
+    except UnknownAthleteError:
+        wanted = handle.strip().lower()
+        for path in raw.list_relative(lake, ERASING_PREFIX):
+            row = pl.read_parquet(io.BytesIO(raw.read_bytes(lake, path)))
+            if row.height == 1 and row["handle"][0] == wanted:
+                log.warning("finishing the erasure of athlete %r, stopped after its registry row was deleted", wanted)
+                return athlete_from_row(settings, row.to_dicts()[0])
+        raise
 
 
 def _erase(lake: Lake, settings: Settings, athlete: Athlete) -> ErasureReport:
@@ -236,7 +279,10 @@ def _erase(lake: Lake, settings: Settings, athlete: Athlete) -> ErasureReport:
     if athlete.is_default and settings.strava_secret_block:
         report.notes.append(f"the Strava token in Prefect Secret block {settings.strava_secret_block!r} is not deleted: delete the block")
 
-    for spec in registry.OWNED:
+    # The registry row goes last (and its table's history is purged last): until then a re-run
+    # finds the athlete by its handle, and the public tables' rows by that handle.
+    last = [athletes_table.SPEC]
+    for spec in [s for s in registry.OWNED if s not in last] + last:
         if not table_exists(lake, spec):
             continue
         count = scan(lake, spec).filter(_owned(spec, athlete)).select(pl.len()).collect().item()
@@ -247,7 +293,7 @@ def _erase(lake: Lake, settings: Settings, athlete: Athlete) -> ErasureReport:
             # athlete; the purge below removes that log entry with the rest of the history.
             delete_rows(lake, spec, _owned_predicate(spec, athlete))
             report.rows[spec.name] = count
-    for spec in registry.ALL:  # every table: an earlier version may hold rows since deleted
+    for spec in [s for s in registry.ALL if s not in last] + last:  # every table: an earlier version may hold rows since deleted
         if purge_history(lake, spec) is not None:
             report.purged.append(spec.name)
     return report

@@ -287,3 +287,29 @@ def test_erasing_the_default_athlete_empties_its_rows_and_keeps_its_inbox(lake_d
     assert not (Path(lake.root) / "records" / f"athlete_id={DEFAULT_ID}").exists()
     assert (home / "inbox" / "mine.fit").is_file()
     assert not Path(lake.uri(raw.fit_relative_path(DEFAULT.own_sha))).exists()
+
+
+def test_an_erasure_killed_after_its_deletes_is_finished_by_running_it_again(lake_dir, monkeypatch):
+    """Killed after every delete (the registry row's included), before the history purge: the
+    re-run still finds the athlete (its mark under `_meta/erasing`) and finishes the erasure."""
+    from pipeline.steps import athlete_data
+
+    lake, home = lake_dir
+    purge = athlete_data.purge_history
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(athlete_data, "purge_history", killed)
+    with pytest.raises(KeyboardInterrupt):
+        athlete_data.erase_athlete(lake, Settings(), ERASED.handle)
+    assert scan(lake, athletes.SPEC).filter(pl.col("handle") == ERASED.handle).collect().is_empty()
+    assert set(_rows(lake, ERASED.athlete_id).values()) == {0}
+    assert _traces(home) != []  # the history and the mark still hold the athlete
+
+    monkeypatch.setattr(athlete_data, "purge_history", purge)
+    result = run("athlete", "erase", ERASED.handle, "--yes")
+    assert result.exit_code == 0, result.output
+    assert _traces(home) == []
+    assert raw.list_relative(lake, athlete_data.ERASING_PREFIX) == []
+    assert run("athlete", "erase", ERASED.handle, "--yes").exit_code == 1  # now it is unknown
