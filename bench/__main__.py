@@ -12,9 +12,10 @@ import sys
 import time
 import traceback
 
-#: In order: decoding, ingest (+ rebuild), an ingest where nothing changed, marts, many athletes, the daily fan-out, Strava backfill,
+#: In order: decoding, ingest (+ rebuild), an ingest where nothing changed, the whole history from raw
+#: (rebuild + full marts) and one new day into it, marts, many athletes, the daily fan-out, Strava backfill,
 #: a 10-year web upload, dashboard, data API.
-BENCHMARKS = ("bench.fit_decode", "bench.ingest", "bench.ingest_nochange", "bench.marts", "bench.athletes", "bench.fanout", "bench.strava",
+BENCHMARKS = ("bench.fit_decode", "bench.ingest", "bench.ingest_nochange", "bench.history", "bench.marts", "bench.athletes", "bench.fanout", "bench.strava",
               "bench.upload", "bench.dashboard", "bench.api")
 
 

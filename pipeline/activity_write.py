@@ -10,7 +10,10 @@ share one order and one scoping rule:
   is redone by the next one, which replaces the same rows again.
 - **Scope.** `replace_ids` names the activities whose rows the batch replaces (an ingest batch, a
   sync batch): their records and laps are replaced as a whole (one atomic commit per table,
-  narrowed to the athlete's partition) and the activity rows merged on their key. With
+  narrowed to the athlete's partition, and for `records` to the years the batch's activities
+  start in, new and stored: `records.year` is the UTC year of the activity's start, so a day's
+  ingest into a 10-year lake rewrites one year's files, not every year's) and the activity rows
+  merged on their key. With
   `replace_ids=None` the batch is *every* row of the athlete (a rebuild): each table's athlete
   rows are overwritten by one commit, the records streamed frame by frame.
 
@@ -29,7 +32,7 @@ from lake import activities as activities_table
 from lake import laps as laps_table
 from lake import records as records_table
 from lake.storage import Lake
-from lake.table import TableSpec, in_predicate, overwrite, overwrite_batches, replace_where, upsert
+from lake.table import TableSpec, in_predicate, overwrite, overwrite_batches, replace_where, scan, upsert
 
 
 def concat_conformed(frames: list[pl.DataFrame], spec: TableSpec) -> pl.DataFrame:
@@ -90,16 +93,36 @@ def write_activities(
     ids = sorted(set(replace_ids))
     if not ids:
         return
+    record_frame = concat_conformed(list(records), records_table.SPEC)
+    years = _record_years(lake, athlete_id, ids, record_frame)
     before_commit()
-    _replace_children(lake, records_table.SPEC, concat_conformed(list(records), records_table.SPEC), mine, ids)
+    _replace_children(lake, records_table.SPEC, record_frame, mine if years is None else f"{mine} AND {in_predicate('year', years)}", ids)
     before_commit()
     _replace_children(lake, laps_table.SPEC, laps(), mine, ids)
     before_commit()
     upsert(lake, activities_table.SPEC, activities(), update_columns=update_columns)
 
 
+def _record_years(lake: Lake, athlete_id: str, ids: Sequence[str], frame: pl.DataFrame) -> list[int] | None:
+    """The `records` partitions (years) that hold or will hold the rows of activities `ids`: the
+    years of the new rows and the UTC start years of the stored activity rows (`records.year`).
+    None (every year) when a year is unknown: a stored row without a start time, a new row
+    without a year, or no year at all."""
+    stored = (
+        scan(lake, activities_table.SPEC)
+        .filter((pl.col("athlete_id") == athlete_id) & pl.col("activity_id").is_in(list(ids)))
+        .select(pl.col("start_time").dt.year().cast(pl.Int32).alias("year"))
+        .collect()
+    )
+    years = pl.concat([stored["year"], frame["year"]])
+    if years.is_empty() or years.null_count():
+        return None
+    return sorted({int(y) for y in years.unique().to_list()})
+
+
 def _replace_children(lake: Lake, spec: TableSpec, frame: pl.DataFrame, mine: str, ids: Sequence[str]) -> None:
-    """Replace every row of activities `ids` (of the athlete `mine` names) with `frame`, one commit."""
+    """Replace every row of activities `ids` (of the athlete, and partitions, `mine` names) with
+    `frame`, one commit."""
     frame = spec.conform(frame)
     stray = frame.filter(~pl.col("activity_id").is_in(list(ids)))
     if stray.height:

@@ -5,7 +5,7 @@ unchanged since an earlier run (same path under the inbox, size, modification ti
 `pipeline.inbox_seen`) are skipped without being read; the others are read, and files already in
 the lake (by sha256) are skipped; new ones are archived, decoded (in one worker pool for the run
 when a batch is big enough, else in process) and committed a batch at a time (one commit per table
-per batch). Bad files are quarantined with their error and the rest go on.
+per batch), each batch's commit overlapping the next batch's reading and decoding. Bad files are quarantined with their error and the rest go on.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import get_context
@@ -133,6 +133,69 @@ def ingest_fit_files(
     return report
 
 
+@dataclass
+class _Prepared:
+    """One batch read, checked against the lake and archived, ready to decode."""
+
+    now: datetime
+    read: list[tuple[inbox.FitInput, str]]  # (inbox file, sha256 of its bytes)
+    raw_paths: dict[str, str]
+    jobs: list[dict]
+
+
+def _prepare(
+    lake: Lake,
+    settings: Settings,
+    batch: Sequence[inbox.FitInput],
+    read_one: Callable[[inbox.FitInput], bytes],
+    report: IngestReport,
+    step: Callable[[int], None],
+    committing: dict[str, str],
+) -> _Prepared:
+    """Read `batch`, drop the files already in the lake and archive the new ones.
+
+    `committing` (sha256 → status) are the outcomes of the batch whose commit may still be running:
+    they count as in the lake, exactly as the `fit_files` rows that commit writes."""
+    now = datetime.now(UTC)
+    loaded: dict[str, tuple[inbox.FitInput, bytes]] = {}
+    read: list[tuple[inbox.FitInput, str]] = []
+    unreadable = 0
+    for item in batch:
+        try:
+            data = read_one(item)
+        except OSError as exc:
+            report.unreadable.append((item.uri, exc.strerror or str(exc)))
+            unreadable += 1
+            continue
+        sha = sha256_of(data)
+        loaded.setdefault(sha, (item, data))
+        read.append((item, sha))
+    known = fit_batch.known_statuses(lake, settings.athlete_id, list(loaded))
+    known.update({sha: status for sha, status in committing.items() if sha in loaded})
+    todo = {sha: v for sha, v in loaded.items() if known.get(sha) not in (INGESTED, SKIPPED)}
+    # Files already in the lake, and repeats of the same bytes within this batch.
+    already = len(batch) - unreadable - len(todo)
+    report.already_known += already
+    step(already + unreadable)
+    raw_paths = {sha: raw.archive_fit(lake, sha, data) for sha, (_, data) in todo.items()}
+    jobs = [
+        dict(data=data, sha256=sha, name=item.name, uri=item.uri, athlete_id=settings.athlete_id, default_tz=settings.timezone, now=now)
+        for sha, (item, data) in todo.items()
+    ]
+    return _Prepared(now=now, read=read, raw_paths=raw_paths, jobs=jobs)
+
+
+def _count(report: IngestReport, outcomes: Sequence[FileOutcome]) -> None:
+    for o in outcomes:
+        if o.status == INGESTED:
+            report.ingested += 1
+            report.records += sum(f.height for f in o.rows.records)
+        elif o.status == SKIPPED:
+            report.skipped.append((o.name, o.reason or ""))
+        elif o.status == QUARANTINED:
+            report.quarantined.append((o.name, o.reason or ""))
+
+
 def _ingest_batches(
     lake: Lake,
     settings: Settings,
@@ -143,46 +206,43 @@ def _ingest_batches(
     pool: _LazyPool,
     annotate: Callable[[list[FileOutcome]], None] | None,
 ) -> None:
-    for batch in inbox.iter_batches(items, settings.ingest_batch_files):
-        now = datetime.now(UTC)
-        loaded: dict[str, tuple[inbox.FitInput, bytes]] = {}
-        read: list[tuple[inbox.FitInput, str]] = []
-        unreadable = 0
-        for item in batch:
-            try:
-                data = read_one(item)
-            except OSError as exc:
-                report.unreadable.append((item.uri, exc.strerror or str(exc)))
-                unreadable += 1
-                continue
-            sha = sha256_of(data)
-            loaded.setdefault(sha, (item, data))
-            read.append((item, sha))
-        known = fit_batch.known_statuses(lake, settings.athlete_id, list(loaded))
-        todo = {sha: v for sha, v in loaded.items() if known.get(sha) not in (INGESTED, SKIPPED)}
-        # Files already in the lake, and repeats of the same bytes within this batch.
-        already = len(batch) - unreadable - len(todo)
-        report.already_known += already
-        step(already + unreadable)
-        raw_paths = {sha: raw.archive_fit(lake, sha, data) for sha, (_, data) in todo.items()}
-        jobs = [
-            dict(data=data, sha256=sha, name=item.name, uri=item.uri, athlete_id=settings.athlete_id, default_tz=settings.timezone, now=now)
-            for sha, (item, data) in todo.items()
-        ]
-        outcomes = _decode_all(jobs, pool=pool, on_done=lambda: step(1))
-        if annotate is not None:
-            annotate(outcomes)
-        seen = inbox_seen.seen_rows(read, athlete_id=settings.athlete_id, now=now)
-        report.activities += fit_batch.commit_batch(lake, outcomes, athlete_id=settings.athlete_id, now=now, raw_paths=raw_paths,
-                                                    seen=seen)
-        for o in outcomes:
-            if o.status == INGESTED:
-                report.ingested += 1
-                report.records += sum(f.height for f in o.rows.records)
-            elif o.status == SKIPPED:
-                report.skipped.append((o.name, o.reason or ""))
-            elif o.status == QUARANTINED:
-                report.quarantined.append((o.name, o.reason or ""))
+    """Batch after batch: read, decode, commit (`fit_batch.commit_batch`). A batch's commit runs on
+    one committer thread while the next batch is read and decoded (in the worker pool or in this
+    thread): the commits stay one at a time and in batch order, so a run killed at any moment
+    leaves what a sequential run would, and the decoding never waits for Delta."""
+    committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-commit")
+    in_commit: tuple[Future, list[FileOutcome]] | None = None
+    try:
+        for batch in inbox.iter_batches(items, settings.ingest_batch_files):
+            committing = {o.sha256: o.status for o in in_commit[1]} if in_commit else {}
+            prepared = _prepare(lake, settings, batch, read_one, report, step, committing)
+            outcomes = _decode_all(prepared.jobs, pool=pool, on_done=lambda: step(1))
+            if annotate is not None:
+                annotate(outcomes)
+            seen = inbox_seen.seen_rows(prepared.read, athlete_id=settings.athlete_id, now=prepared.now)
+            if in_commit is not None:
+                _settle(report, *in_commit)
+            in_commit = (
+                committer.submit(fit_batch.commit_batch, lake, outcomes, athlete_id=settings.athlete_id, now=prepared.now,
+                                 raw_paths=prepared.raw_paths, seen=seen),
+                outcomes,
+            )
+        if in_commit is not None:
+            _settle(report, *in_commit)
+            in_commit = None
+    except BaseException as exc:
+        failed = in_commit[0].exception() if in_commit is not None else None  # waits for a running commit
+        if failed is not None and failed is not exc:
+            exc.add_note(f"the commit of the batch before also failed: {failed!r}")
+        raise
+    finally:
+        committer.shutdown(wait=True)
+
+
+def _settle(report: IngestReport, commit: Future, outcomes: list[FileOutcome]) -> None:
+    """Wait for a batch's commit (its error is raised here) and count its outcomes."""
+    report.activities += commit.result()
+    _count(report, outcomes)
 
 
 def resolve_inputs(settings: Settings, paths: Sequence[str] | None) -> tuple[list[inbox.FitInput], dict]:

@@ -4,7 +4,8 @@ The archived files are decoded in chunks by a pool of spawned worker processes (
 deltalake's Rust runtime panics in a forked child) and consumed in the order the ingest processed them
 (`ingested_at`, then sha256: "a later file of the same recording wins", as in the ingest), with at most a few chunks in flight, while the main process streams
 their records into the Delta writer (`pipeline.fit_rebuild`): memory stays bounded whatever the
-history's size.
+history's size. The pool starts, and decodes its first chunks, before the rebuild reads the rows it
+keeps from the lake, so the workers' start-up overlaps those reads.
 """
 
 from __future__ import annotations
@@ -56,33 +57,56 @@ def _decode_chunk(lake: Lake, rows: list[dict], athlete_id: str, tz: str, now: d
     return [_decode_archived(lake, row, athlete_id, tz, now) for row in rows]
 
 
-def _decoded_in_order(
-    lake: Lake, rows: list[dict], settings: Settings, now: datetime, workers: int, step: Callable[[int, int], None]
-) -> Iterator[FileOutcome]:
-    """Outcomes of `rows`, in their order, decoded by `workers` processes (bounded look-ahead)."""
-    done, total = 0, len(rows)
-    if workers == 1 or total < 2 * CHUNK_FILES:
-        for row in rows:
-            yield _decode_archived(lake, row, settings.athlete_id, settings.timezone, now)
-            done += 1
-            step(done, total)
-        return
-    chunks = iter([rows[i : i + CHUNK_FILES] for i in range(0, total, CHUNK_FILES)])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        pending: deque[Future] = deque()
+class _DecodedInOrder:
+    """Outcomes of `rows`, in their order, decoded by `workers` processes (bounded look-ahead).
 
-        def submit() -> None:
-            chunk = next(chunks, None)
-            if chunk is not None:
-                pending.append(pool.submit(_decode_chunk, lake, chunk, settings.athlete_id, settings.timezone, now))
+    Entering starts the pool and hands it its first chunks, so the workers start (seconds of
+    imports each) and decode while the rebuild reads what it keeps from the lake before its
+    stream; iterating yields the outcomes as the Delta writer asks for them. Leaving shuts the
+    pool down (unstarted chunks cancelled when the rebuild failed).
+    """
 
-        for _ in range(workers * IN_FLIGHT_PER_WORKER):
-            submit()
-        while pending:
-            outcomes = pending.popleft().result()
-            submit()
+    def __init__(self, lake: Lake, rows: list[dict], settings: Settings, now: datetime, workers: int,
+                 step: Callable[[int, int], None]) -> None:
+        self.lake, self.rows, self.settings, self.now, self.step = lake, rows, settings, now, step
+        self.serial = workers == 1 or len(rows) < 2 * CHUNK_FILES
+        self.workers = workers
+        self.pool: ProcessPoolExecutor | None = None
+        self.pending: deque[Future] = deque()
+        self.chunks = iter([rows[i : i + CHUNK_FILES] for i in range(0, len(rows), CHUNK_FILES)])
+
+    def __enter__(self) -> Iterator[FileOutcome]:
+        if self.serial:
+            return self._serial()
+        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"))
+        for _ in range(self.workers * IN_FLIGHT_PER_WORKER):
+            self._submit()
+        return self._pooled()
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=exc_type is not None)
+            self.pool = None
+
+    def _submit(self) -> None:
+        chunk = next(self.chunks, None)
+        if chunk is not None:
+            self.pending.append(
+                self.pool.submit(_decode_chunk, self.lake, chunk, self.settings.athlete_id, self.settings.timezone, self.now))
+
+    def _serial(self) -> Iterator[FileOutcome]:
+        total = len(self.rows)
+        for done, row in enumerate(self.rows, start=1):
+            yield _decode_archived(self.lake, row, self.settings.athlete_id, self.settings.timezone, self.now)
+            self.step(done, total)
+
+    def _pooled(self) -> Iterator[FileOutcome]:
+        done, total = 0, len(self.rows)
+        while self.pending:
+            outcomes = self.pending.popleft().result()
+            self._submit()
             done += len(outcomes)
-            step(done, total)
+            self.step(done, total)
             yield from outcomes
 
 
@@ -100,8 +124,8 @@ def rebuild_from_raw(
     )
     workers = workers or os.cpu_count() or 1
     step = progress or (lambda done, total: None)
-    outcomes = _decoded_in_order(lake, rows, settings, now, workers, step)
-    counts = replace_fit_derived_counted(lake, outcomes, athlete_id=settings.athlete_id, now=now)
+    with _DecodedInOrder(lake, rows, settings, now, workers, step) as outcomes:
+        counts = replace_fit_derived_counted(lake, outcomes, athlete_id=settings.athlete_id, now=now)
     return RebuildReport(
         files=len(rows),
         activities=counts.activities,

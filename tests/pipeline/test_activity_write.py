@@ -71,3 +71,14 @@ def test_before_commit_can_stop_the_batch_before_anything_is_written(lake):
     with pytest.raises(RuntimeError, match="the lake moved"):
         write_activities(lake, "a", replace_ids=["a1"], before_commit=stop, **_batch("a", ["a1"]))
     assert read(lake, records.SPEC).is_empty() and read(lake, activities.SPEC).is_empty()
+
+
+def test_a_rewritten_activity_leaves_no_records_in_the_year_it_moved_from(lake):
+    """The records replace is narrowed to years: the stored start's year is one of them, so an
+    activity whose start moves to another UTC year (a corrected clock) leaves no rows behind."""
+    old = datetime(2024, 12, 31, 23, 50, tzinfo=UTC)
+    recs = records.SPEC.conform(pl.DataFrame([{"activity_id": "a1", "athlete_id": "a", "year": 2024, "seq": s} for s in range(4)]))
+    acts = activities.SPEC.conform(pl.DataFrame([{"activity_id": "a1", "athlete_id": "a", "start_time": old, "source": "fit"}]))
+    write_activities(lake, "a", replace_ids=["a1"], records=[recs], laps=lambda: laps.SPEC.empty(), activities=lambda: acts)
+    write_activities(lake, "a", replace_ids=["a1"], **_batch("a", ["a1"], samples=2))  # starts 2025-03-01
+    assert read(lake, records.SPEC).select("year", "seq").sort("seq").rows() == [(2025, 0), (2025, 1)]
