@@ -11,14 +11,15 @@ BENCH_YEARS ?= 1
 DASHBOARD_PORT ?= 8501
 PYTEST_ARGS ?=
 
-.PHONY: install demo test bench browser help
+.PHONY: install demo test test-long bench browser help
 
 include deployments/Makefile.include
 
 help:
 	@echo "make install  - create .venv with every dependency (installs uv when missing)"
 	@echo "make demo     - install, generate 2 years of synthetic training, run the pipeline, serve the dashboard"
-	@echo "make test     - install and run the whole test suite"
+	@echo "make test     - install and run the test suite (all but the long reliability sweeps)"
+	@echo "make test-long - the reliability sweeps: kills after every commit, S3 faults (CI runs both)"
 	@echo "make bench    - benchmarks (BENCH_YEARS=$(BENCH_YEARS)); results in bench/RESULTS.md"
 
 install: $(VENV)/.installed
@@ -36,9 +37,15 @@ demo: install
 # worker), then the end-to-end tests (real Prefect, moto, browsers) one at a time, so servers
 # started by tests never compete for the two cores. The second run may find no e2e test among
 # PYTEST_ARGS (pytest exit 5): that is not a failure.
+# The reliability sweeps (marker `long`: a SIGKILL after every Delta commit of six commands, S3
+# faults through a proxy) take longer than a test run should: `make test-long` runs them, and
+# .ci/run runs it after `make test`.
 test: install browser
-	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not e2e" $(PYTEST_ARGS)
-	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not e2e and not long" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "e2e and not long" $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+test-long: install
+	$(BIN)/python -m pytest -n 2 --dist load -m long $(PYTEST_ARGS)
 
 # The dashboard's browser test drives Debian's Chromium; install it when we can (root), else it skips.
 browser:

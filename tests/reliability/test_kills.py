@@ -36,7 +36,7 @@ from tests.sources.strava.fake_data import make_history
 from tests.sources.strava.fake_server import FakeStrava
 
 #: Slow: minutes per command on two idle cores, far more on a loaded machine.
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
+pytestmark = [pytest.mark.slow, pytest.mark.long, pytest.mark.timeout(3600)]
 
 AMS = ZoneInfo("Europe/Amsterdam")
 TODAY = "2025-03-20"

@@ -46,7 +46,7 @@ from tests.sources.strava.fake_data import make_history
 from tests.sources.strava.fake_server import FakeStrava
 
 #: Real servers (moto, the proxy, the CLI): run after the parallel suite, one at a time (`make test`).
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.long]
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET_KEY = Fernet.generate_key().decode()
