@@ -91,6 +91,7 @@ ACTIVITY_SUMMARY = TableSpec(
             "session_type": pl.String,  # easy | long | intervals | tempo | race | treadmill | other
             "rep_structure": pl.String,  # e.g. "10 × 400 m, avg 61.8 s, 90 s rec" for intervals
             "reps": pl.Int32,
+            "corrected_fields": pl.String,  # what the athlete corrected (private/overrides), e.g. "distance,race"; null: nothing
         }
     ),
     key=("activity_id",),

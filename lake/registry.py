@@ -11,7 +11,7 @@ under `lake/` is listed.
 from __future__ import annotations
 
 from lake import activities, athlete_profile, athletes, credentials, fit_files, identities, laps, privacy_marks, public, public_state
-from lake import inbox_files, meta, quarantine, records, strava_events, strava_state, tokens
+from lake import inbox_files, meta, overrides, quarantine, records, strava_events, strava_state, tokens
 from lake import marts as marts_tables
 from lake.table import TableSpec
 
@@ -29,6 +29,7 @@ PRIVATE: tuple[TableSpec, ...] = (
     strava_state.SYNC,
     strava_events.SPEC,
     privacy_marks.SPEC,
+    overrides.SPEC,
     credentials.SPEC,
     identities.SPEC,
     tokens.SPEC,

@@ -1,7 +1,10 @@
-"""`runlake activity set ID --public|--private`: the athlete's decisions about one activity.
+"""`runlake activity set ID [--athlete H] --sport S --race --exclude-from-load --distance-km D
+--public|--private`: the athlete's decisions about one activity.
 
-ID is an activity id, a Strava id, `strava-<id>` or a Strava activity URL. Each option of `set`
-is one independent change, applied in turn (more will come: sport, race, distance).
+ID is an activity id, a Strava id, `strava-<id>` or a Strava activity URL. `--public/--private`
+goes through the privacy marks (pipeline/steps/visibility.py, docs/privacy.md); the other options
+are corrections kept in `private/overrides` and applied by every marts build
+(pipeline/steps/overrides.py, docs/marts.md). Both are recorded when both are given.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from flows.commands.common import fail, lake_from, load_settings, out, user_errors
+from flows.commands.common import athlete_context, athlete_lease, athlete_option, fail, out, user_errors
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -22,15 +25,30 @@ def set_command(
         bool | None,
         typer.Option("--public/--private", help="Publish the run (overrides older privacy marks) or keep it private for good."),
     ] = None,
+    sport: Annotated[str | None, typer.Option("--sport", help="The right sport (e.g. running, cycling).")] = None,
+    race: Annotated[bool, typer.Option("--race", help="Mark it a race (session type race).")] = False,
+    exclude_from_load: Annotated[
+        bool, typer.Option("--exclude-from-load", help="Count its training load as 0 in daily_load.")
+    ] = False,
+    distance_km: Annotated[float | None, typer.Option("--distance-km", help="The right distance, km.")] = None,
+    handle: Annotated[str | None, athlete_option(annotated=True)] = None,
 ) -> None:
     """Change what runlake knows about one activity."""
+    from pipeline.steps.overrides import Correction, set_overrides
     from pipeline.steps.visibility import set_visibility
 
-    if public is None:
-        fail("nothing to set: give --public or --private")
-    settings = load_settings()
-    lake = lake_from(settings)
-    with user_errors():
-        changes = [set_visibility(lake, settings, activity, private=not public)]
+    correction = Correction(
+        sport=sport, is_race=True if race else None, exclude_from_load=True if exclude_from_load else None,
+        distance_m=None if distance_km is None else distance_km * 1000.0,
+    )
+    if public is None and not correction.values():
+        fail("nothing to set: give --public or --private, --sport, --race, --exclude-from-load or --distance-km")
+    lake, athlete = athlete_context(handle)
+    changes = []
+    with user_errors(), athlete_lease(lake, athlete.athlete_id, "activity set"):
+        if correction.values():
+            changes.append(set_overrides(lake, athlete.settings, activity, correction))
+        if public is not None:
+            changes.append(set_visibility(lake, athlete.settings, activity, private=not public))
     for change in changes:
         out.print(change.summary(), highlight=False)

@@ -3,7 +3,7 @@
 * `marts_daily_sums`: for a deterministic sample of the athlete's days with activities (the
   latest one, and others chosen by a hash of athlete and date, so each check looks at the same
   days), distance, moving time, runs and activities are recomputed from `activities` with the
-  marts' own `marts.daily.daily_totals` (running only for distance and time, the local date of
+  marts' own `marts.daily.daily_totals` (the athlete's corrections applied, running only for distance and time, the local date of
   the start, deleted activities left out) and compared with `marts/daily_load`.
 * `marts_weekly_sums`: every week of `marts/weekly_summary` equals the sum of its days in
   `marts/daily_load` (distance, moving time, runs, activities, trimp), and every week with days
@@ -22,12 +22,14 @@ import hashlib
 import polars as pl
 
 from lake import activities as activities_table
+from lake import overrides as overrides_table
 from lake.marts import BUILD_STATE, DAILY_LOAD, WEEKLY_SUMMARY, ZONE_COLUMNS
 from lake.storage import Lake
 from lake.table import scan
 from marts.activity import with_local_date
 from marts.daily import daily_totals
 from marts.load import RUNNING
+from marts.overrides import apply_overrides
 from marts.weekly import week_start
 from pipeline.checks.finding import Finding, finding
 
@@ -52,13 +54,14 @@ def _built(lake: Lake, athlete_id: str) -> bool:
 
 
 def _activities(lake: Lake, athlete_id: str) -> pl.LazyFrame:
-    """The athlete's live activities in the columns `daily_totals` reads (load columns as 0: only
+    """The athlete's live activities, with the athlete's corrections (`private/overrides`, as the
+    marts build applies them), in the columns `daily_totals` reads (load columns as 0: only
     distance, time and counts are compared)."""
-    return with_local_date(
-        scan(lake, activities_table.SPEC).filter(
-            (pl.col("athlete_id") == athlete_id) & ~pl.col("is_deleted").fill_null(False) & pl.col("start_time").is_not_null()
-        )
-    ).select(
+    live = scan(lake, activities_table.SPEC).filter(
+        (pl.col("athlete_id") == athlete_id) & ~pl.col("is_deleted").fill_null(False) & pl.col("start_time").is_not_null()
+    ).collect()
+    corrected = apply_overrides(live, overrides_table.scan_overrides(lake, athlete_id).collect())
+    return with_local_date(corrected.lazy()).select(
         "date", "start_time", "activity_id", "distance_m", "moving_s",
         is_running=pl.col("sport") == RUNNING, trimp=pl.lit(0.0), trimp_estimated=pl.lit(False),
         **{c: pl.lit(0.0) for c in ZONE_COLUMNS},

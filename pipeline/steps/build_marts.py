@@ -26,6 +26,7 @@ import polars as pl
 from lake import activities as activities_table
 from lake import athlete_profile
 from lake import laps as laps_table
+from lake import overrides as overrides_table
 from lake import records as records_table
 from lake.marts import (
     ACTIVITY_SUMMARY, BEST_EFFORTS, BUILD_STATE, DAILY_LOAD, PERSONAL_BESTS, RACE_PREDICTIONS, WEEKLY_SUMMARY,
@@ -38,6 +39,8 @@ from marts.activity import activity_summary, with_local_date
 from marts.daily import HISTORY_DAYS, daily_totals, fitness
 from marts.efforts import best_efforts, personal_bests, race_predictions
 from marts.groups import first_per_instant, time_ordered
+from marts.overrides import ADDED as OVERRIDE_COLUMNS
+from marts.overrides import apply_overrides, summary_with_corrections
 from marts.profile import Physiology, check_resolved, in_force, resolve
 from marts.weekly import weekly_summary
 from runlake.settings import Settings
@@ -74,7 +77,7 @@ def athlete_today(settings: Settings) -> dt.date:
 
 #: `activities` columns added after lakes were built: they count in the fingerprint only when set,
 #: so a row that lacks them (null) keeps the fingerprint it had before they existed.
-ADDED_LATER = frozenset({"quality_flags"})
+ADDED_LATER = frozenset({"quality_flags", *OVERRIDE_COLUMNS})
 
 
 def _fingerprints(acts: pl.DataFrame) -> pl.Series:
@@ -97,6 +100,9 @@ def _load_activities(lake: Lake, settings: Settings) -> pl.DataFrame:
         .filter(pl.col("start_time").is_not_null())
     )
     acts = in_force(with_local_date(acts), resolved.lazy()).collect()
+    # The athlete's corrections (private/overrides, marts/overrides.py), before the fingerprints:
+    # a changed correction recomputes its activity.
+    acts = apply_overrides(acts, overrides_table.scan_overrides(lake, settings.athlete_id).collect())
     return acts.with_columns(_fingerprints(acts)).sort("activity_id")
 
 
@@ -169,6 +175,7 @@ def build_marts(
     log.info("marts: %s build, %d activities, %d to recompute, %d removed", summary.mode, acts.height, changed.height, removed.height)
 
     new_summary, new_efforts = _compute_activities(lake, changed, progress)
+    new_summary = summary_with_corrections(new_summary, changed)
     touched = set(changed["activity_id"]) | set(removed["activity_id"])
     if full:
         _replace_athlete(lake, ACTIVITY_SUMMARY, new_summary, athlete)
