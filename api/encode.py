@@ -29,7 +29,8 @@ ACTIVITY_FIELDS = ("id", "date", "sport", "sub_sport", "session_type", "rep_stru
                    "elapsed_s", "pace_s_per_km", "gap_s_per_km", "avg_hr_bpm", "max_hr_bpm", "ascent_m", "trimp",
                    "trimp_estimated", *ZONE_COLUMNS, "efficiency_factor", "aerobic_decoupling_pct")
 PUBLIC_ACTIVITY_EXTRA = ("has_route", "has_route_shape")
-PRIVATE_ACTIVITY_EXTRA = ("start_time", "utc_offset_s", "source", "is_private", "is_running", "trimp_method", "reps")
+PRIVATE_ACTIVITY_EXTRA = ("start_time", "utc_offset_s", "source", "is_private", "is_running", "trimp_method", "reps",
+                          "corrected_fields")
 BEST_FIELDS = ("effort", "distance_m", "period", "year", "elapsed_s", "pace_s_per_km", "activity", "date")
 PREDICTION_FIELDS = ("target", "distance_m", "method", "predicted_s", "vdot", "basis_effort", "basis_elapsed_s",
                      "basis_activity", "basis_date", "as_of")

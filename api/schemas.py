@@ -134,8 +134,11 @@ class PrivateActivity(ActivityFields):
     source: str | None = None
     is_private: bool | None = None
     is_running: bool | None = None
-    trimp_method: str | None = None
+    trimp_method: str | None = Field(None, description="hr_samples | avg_hr | pace | duration | excluded (load set to 0 by the athlete)")
     reps: int | None = None
+    corrected_fields: str | None = Field(
+        None, description="what the athlete corrected (`runlake activity set`), comma-separated: sport, distance, race, load"
+    )
 
 
 class ActivityEffort(BaseModel):

@@ -36,7 +36,8 @@ st.markdown(
 )
 st.subheader("Activities")
 shown = acts.select(
-    "local_start", "sport", "session_type", "distance_m", "moving_s", "avg_hr_bpm", "trimp", "is_private", "source"
+    "local_start", "sport", "session_type", "distance_m", "moving_s", "avg_hr_bpm", "trimp", "is_private", "source",
+    "corrected_fields",
 ).with_columns((acts["distance_m"] / units.metres).alias("distance_m"))
 st.dataframe(
     shown,
@@ -48,5 +49,6 @@ st.dataframe(
         "avg_hr_bpm": st.column_config.NumberColumn("avg HR (bpm)", format="%d"),
         "trimp": st.column_config.NumberColumn("TRIMP", format="%.0f"),
         "is_private": st.column_config.CheckboxColumn("private"),
+        "corrected_fields": st.column_config.TextColumn("corrected", help="set by you with `runlake activity set`"),
     },
 )

@@ -50,6 +50,8 @@ def test_private_endpoints_have_the_public_shapes_over_the_private_marts(client,
     public_item = client.get("/v1/activities", params=window).json()["items"][0]
     assert set(public_item) - {"has_route", "has_route_shape"} <= set(activities[0])
     assert activities[0]["start_time"].endswith("+00:00")  # the athlete's own: the time of day too
+    corrected = [(a["distance_m"], a["session_type"], a["corrected_fields"]) for a in activities if a["corrected_fields"]]
+    assert corrected == [(9500.0, "race", "distance,race")]  # `runlake activity set` in the fixture
     for path in ("/v1/me/best-efforts", "/v1/me/predictions"):
         assert client.get(path, headers=me).json()["items"]
     assert client.get("/v1/me/fitness/today", headers=me).json()["today"] == "2025-03-31"

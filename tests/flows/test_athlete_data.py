@@ -27,7 +27,7 @@ from flows.cli import app
 from pipeline.steps.athlete_data import MANIFEST, SECRET_COLUMNS, export_file_name
 from pipeline.athletes import resolve_athlete
 from pipeline.steps.build_marts import build_marts
-from lake import activities, athlete_profile, athletes, fit_files, privacy_marks, raw, records, registry, strava_state
+from lake import activities, athlete_profile, athletes, fit_files, overrides, privacy_marks, raw, records, registry, strava_state
 from lake.storage import Lake
 from lake.table import overwrite, scan, table_exists
 from runlake.settings import Settings
@@ -95,6 +95,11 @@ def _write_lake(lake: Lake, home: Path) -> None:
     overwrite(lake, privacy_marks.SPEC, pl.DataFrame(
         [{"athlete_id": ERASED.athlete_id, "activity_id": f"act-{ERASED.tag}-1", "is_private": True, "reason": "set_private"}],
         schema_overrides=privacy_marks.SPEC.schema))
+    overwrite(lake, overrides.SPEC, pl.DataFrame(  # the athletes' corrections: exported and erased with them
+        [{"athlete_id": w.athlete_id, "activity_id": f"act-{w.tag}-0", "fit_sha256": w.own_sha, "session_index": 0,
+          "distance_m": 5000.0, "is_race": True, "set_at": dt.datetime(2024, 6, 20, tzinfo=dt.timezone.utc)}
+         for w in (ERASED, BYSTANDER)],
+        schema_overrides=overrides.SPEC.schema))
     overwrite(lake, athletes.SPEC, pl.DataFrame(
         [{"athlete_id": w.athlete_id, "handle": w.handle, "display_name": w.name, "public": True} for w in (ERASED, BYSTANDER)],
         schema_overrides=athletes.SPEC.schema))
@@ -172,6 +177,7 @@ def test_export_holds_every_row_and_raw_file_of_the_athlete(lake_dir, tmp_path):
         assert manifest["tables"][spec.name]["rows"] == expected.height
     assert manifest["tables"]["records"]["rows"] == sum(r.records().height for r in _runs(ERASED))
     assert manifest["tables"]["athletes"]["rows"] == 1
+    assert manifest["tables"]["private/overrides"]["rows"] == 1  # the athlete's corrections go with the export
     assert manifest["tables"]["private/api_tokens"] == {"file": "private__api_tokens.parquet", "rows": 1,
                                                         "omitted_columns": ["salt", "token_hash"]}
     for spec in registry.PUBLIC:  # its own public rows (the athlete is public), nobody else's
@@ -256,6 +262,7 @@ def test_erase_leaves_no_trace_of_the_athlete_and_others_untouched(lake_dir):
     public = public_rows(kept=True)
     assert sum(public_rows(kept=False).values()) > 0  # the erased athlete is public: it has public rows
     assert _rows(lake, ERASED.athlete_id)["marts/daily_load"] > 0
+    assert _rows(lake, ERASED.athlete_id)["private/overrides"] == 1
 
     result = run("athlete", "erase", ERASED.handle, "--yes")
     assert result.exit_code == 0, result.output

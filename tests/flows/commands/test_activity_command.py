@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from bench.private_history import Run, write_private_lake
 from flows.commands import activity
-from lake import privacy_marks
+from lake import overrides, privacy_marks
 from lake.storage import Lake
 from lake.table import read
 
@@ -57,3 +57,20 @@ def test_unknown_id_and_missing_option_fail_with_one_line(lake):
     assert result.exit_code == 1 and "no activity matches 'strava-12345'" in result.output
     result = run("activity", "set", "fit-merged")
     assert result.exit_code == 1 and "give --public or --private" in result.output
+
+
+def test_corrections_and_privacy_in_one_call_by_athlete_handle(lake):
+    result = run("activity", "set", "strava-99", "--athlete", "me", "--sport", "Running", "--race",
+                 "--exclude-from-load", "--distance-km", "10.0", "--private")
+    assert result.exit_code == 0, result.output
+    assert "activity fit-merged: sport, is_race, exclude_from_load, distance_m corrected" in result.output
+    assert "activity fit-merged (Strava 99) is now private" in result.output
+    rows = read(lake, overrides.SPEC).select("activity_id", "strava_id", "sport", "is_race", "exclude_from_load", "distance_m")
+    assert rows.rows() == [("fit-merged", 99, "running", True, True, 10000.0)]
+    assert read(lake, privacy_marks.SPEC)["reason"].to_list() == ["set_private"]
+
+
+def test_a_bad_correction_writes_nothing(lake):
+    result = run("activity", "set", "fit-merged", "--distance-km", "0", "--private")
+    assert result.exit_code == 1 and "--distance-km must be a positive number" in result.output
+    assert read(lake, overrides.SPEC).is_empty() and read(lake, privacy_marks.SPEC).is_empty()
