@@ -4,7 +4,8 @@
 ID is an activity id, a Strava id, `strava-<id>` or a Strava activity URL. `--public/--private`
 goes through the privacy marks (pipeline/steps/visibility.py, docs/privacy.md); the other options
 are corrections kept in `private/overrides` and applied by every marts build
-(pipeline/steps/overrides.py, docs/marts.md). Both are recorded when both are given.
+(pipeline/steps/overrides.py, docs/marts.md); `--clear-corrections` forgets earlier ones first.
+Each part given is recorded, in that order: clear, corrections, privacy.
 """
 
 from __future__ import annotations
@@ -31,21 +32,28 @@ def set_command(
         bool, typer.Option("--exclude-from-load", help="Count its training load as 0 in daily_load.")
     ] = False,
     distance_km: Annotated[float | None, typer.Option("--distance-km", help="The right distance, km.")] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear-corrections", help="Forget the earlier corrections first (the sources' values again).")
+    ] = False,
     handle: Annotated[str | None, athlete_option(annotated=True)] = None,
 ) -> None:
     """Change what runlake knows about one activity."""
-    from pipeline.steps.overrides import Correction, set_overrides
+    from pipeline.steps.overrides import Correction, check, clear_overrides, set_overrides
     from pipeline.steps.visibility import set_visibility
 
     correction = Correction(
         sport=sport, is_race=True if race else None, exclude_from_load=True if exclude_from_load else None,
         distance_m=None if distance_km is None else distance_km * 1000.0,
     )
-    if public is None and not correction.values():
-        fail("nothing to set: give --public or --private, --sport, --race, --exclude-from-load or --distance-km")
+    if public is None and not correction.values() and not clear:
+        fail("nothing to set: give --public or --private, --sport, --race, --exclude-from-load, --distance-km "
+             "or --clear-corrections")
     lake, athlete = athlete_context(handle)
     changes = []
     with user_errors(), athlete_lease(lake, athlete.athlete_id, "activity set"):
+        check(correction)  # before anything is written
+        if clear:
+            changes.append(clear_overrides(lake, athlete.settings, activity))
         if correction.values():
             changes.append(set_overrides(lake, athlete.settings, activity, correction))
         if public is not None:

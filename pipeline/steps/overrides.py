@@ -1,6 +1,6 @@
 """`runlake activity set ID --sport … --race --exclude-from-load --distance-km …`: record the
 athlete's corrections of one activity in `private/overrides` (applied by the next marts build,
-marts/overrides.py; docs/marts.md)."""
+marts/overrides.py; docs/marts.md); `--clear-corrections` forgets them."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from lake import activities as activities_table
 from lake import overrides
 from lake.storage import Lake
-from lake.table import upsert
+from lake.table import delete_rows, in_predicate, upsert
+from marts.visibility import activity_tokens, mark_tokens
 from pipeline.steps.visibility import resolve_activity
 from runlake.errors import RunlakeError
 from runlake.settings import Settings
@@ -37,8 +39,12 @@ class Correction:
 class OverrideChange:
     activity_id: str
     fields: tuple[str, ...]
+    cleared: bool = False
 
     def summary(self) -> str:
+        if self.cleared:
+            what = ", ".join(self.fields) if self.fields else "nothing"
+            return f"activity {self.activity_id}: corrections cleared ({what}); the marts follow at the next `runlake marts build`"
         return (
             f"activity {self.activity_id}: {', '.join(self.fields)} corrected; "
             "the marts and the public layer follow at the next `runlake marts build`"
@@ -78,3 +84,22 @@ def set_overrides(
         new["sport"] = new["sport"].strip().lower()
     upsert(lake, overrides.SPEC, pl.DataFrame([new], schema=overrides.SPEC.schema))
     return OverrideChange(row["activity_id"], tuple(values))
+
+
+def clear_overrides(lake: Lake, settings: Settings, text: str) -> OverrideChange:
+    """Delete every override row that reaches the activity `text` names (under any identity it
+    shares with it): the next marts build shows the activity as its sources say."""
+    row = resolve_activity(lake, settings, text)
+    mine = overrides.scan_overrides(lake, settings.athlete_id).collect()
+    run = pl.LazyFrame([row], schema=activities_table.SPEC.schema)
+    reached = activity_tokens(run).join(mark_tokens(mine.lazy()), on="token").select("mark_id").unique().collect()
+    fields = tuple(
+        c for c in ("sport", "is_race", "exclude_from_load", "distance_m")
+        if mine.filter(pl.col("activity_id").is_in(reached["mark_id"].implode()))[c].is_not_null().any()
+    )
+    if reached.height:
+        delete_rows(
+            lake, overrides.SPEC,
+            in_predicate("athlete_id", [settings.athlete_id]) + " AND " + in_predicate("activity_id", reached["mark_id"]),
+        )
+    return OverrideChange(row["activity_id"], fields, cleared=True)

@@ -71,6 +71,10 @@ def test_corrections_and_privacy_in_one_call_by_athlete_handle(lake):
 
 
 def test_a_bad_correction_writes_nothing(lake):
-    result = run("activity", "set", "fit-merged", "--distance-km", "0", "--private")
+    assert run("activity", "set", "fit-merged", "--race").exit_code == 0
+    result = run("activity", "set", "fit-merged", "--clear-corrections", "--distance-km", "0", "--private")
     assert result.exit_code == 1 and "--distance-km must be a positive number" in result.output
-    assert read(lake, overrides.SPEC).is_empty() and read(lake, privacy_marks.SPEC).is_empty()
+    assert read(lake, overrides.SPEC).height == 1 and read(lake, privacy_marks.SPEC).is_empty()
+    result = run("activity", "set", "99", "--clear-corrections")
+    assert result.exit_code == 0 and "activity fit-merged: corrections cleared (is_race)" in result.output
+    assert read(lake, overrides.SPEC).is_empty()

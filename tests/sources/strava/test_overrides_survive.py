@@ -25,7 +25,7 @@ from pipeline.checks.marts import marts_daily_sums
 from pipeline.checks.tables import keys_unique
 from pipeline.steps.build_marts import build_marts
 from pipeline.steps.ingest_fit import ingest_fit_files, resolve_inputs
-from pipeline.steps.overrides import Correction, set_overrides
+from pipeline.steps.overrides import Correction, clear_overrides, set_overrides
 from pipeline.steps.rebuild import rebuild_from_raw
 from pipeline.strava_sync import sync_strava
 from runlake.errors import RunlakeError
@@ -144,3 +144,10 @@ def test_a_later_correction_keeps_the_earlier_fields_and_bad_values_are_refused(
     build_marts(lake, settings, today=TODAY)
     row = summary_of(lake, "strava-801")
     assert row["distance_m"] == 5100.0 and row["corrected_fields"] == "distance,race"
+
+    cleared = clear_overrides(lake, settings, "https://www.strava.com/activities/801")
+    assert cleared.fields == ("is_race", "distance_m") and read(lake, overrides.SPEC).is_empty()
+    assert build_marts(lake, settings, today=TODAY).recomputed == 1
+    row = summary_of(lake, "strava-801")
+    assert row["distance_m"] == read(lake, activities.SPEC)["distance_m"].item() != 5100.0
+    assert row["corrected_fields"] is None
