@@ -24,7 +24,6 @@ from lake.table import read
 from pipeline.checks.marts import marts_daily_sums
 from pipeline.checks.tables import keys_unique
 from pipeline.steps.build_marts import build_marts
-from pipeline.steps.ingest_fit import ingest_fit_files, resolve_inputs
 from pipeline.steps.overrides import Correction, clear_overrides, set_overrides
 from pipeline.steps.rebuild import rebuild_from_raw
 from pipeline.strava_sync import sync_strava
@@ -32,6 +31,7 @@ from runlake.errors import RunlakeError
 from sources.fit.synthetic import write_run
 from tests.sources.strava.conftest import no_sleep
 from tests.sources.strava.fake_data import make_run
+from tests.sources.strava.test_sticky_privacy import ingest
 
 T0 = datetime(2025, 4, 7, 5, 30, tzinfo=UTC)
 TODAY = dt.date(2025, 4, 20)
@@ -43,11 +43,6 @@ def watch_files(tmp_path_factory) -> Path:
     write_run(root / "race.fit", T0, 5000, seed=1)  # Strava 701: corrected while Strava-only
     write_run(root / "plain.fit", T0 + timedelta(days=2), 3000, seed=3)  # never on Strava, never corrected
     return root
-
-
-def ingest(lake: Lake, settings, folder: Path) -> None:
-    items, options = resolve_inputs(settings, [str(folder)])
-    ingest_fit_files(lake, settings, items, read_options=options, workers=1)
 
 
 def summary_of(lake: Lake, activity_id: str) -> dict:
