@@ -70,6 +70,8 @@ def build_three_athletes(root: Path) -> ThreeAthletes:
         run("athlete", "add", "bob")
         for handle in HANDLES:
             run("ingest", "fit", str(root / "fit" / handle), "--athlete", handle)
+            run("gear", "add", f"{handle} daily", "--default", "--athlete", handle)  # worn on every run
+            run("gear", "add", f"{handle} spare", "--retire-km", "500", "--athlete", handle)  # never worn
         run("marts", "build", "--today", TODAY.isoformat())
     rows = read(Lake.at(env["RUNLAKE_LAKE_URI"]), athletes_table.SPEC)
     ids = dict(rows.select("handle", "athlete_id").iter_rows()) | {"me": "me"}
