@@ -35,6 +35,8 @@ BEST_FIELDS = ("effort", "distance_m", "period", "year", "elapsed_s", "pace_s_pe
 PREDICTION_FIELDS = ("target", "distance_m", "method", "predicted_s", "vdot", "basis_effort", "basis_elapsed_s",
                      "basis_activity", "basis_date", "as_of")
 EFFORT_FIELDS = ("effort", "distance_m", "elapsed_s")
+GEAR_FIELDS = ("id", "name", "brand", "model", "source", "distance_m", "distance_km", "activities", "runs", "first_used",
+               "last_used", "retire_km", "over_threshold", "remaining_km", "retired", "retired_at", "is_default")
 _EFFORT_ORDER = {name: i for i, name in enumerate(EFFORTS)}
 
 
@@ -51,6 +53,7 @@ class AthleteData:
     records_year: dict[str, int] = field(default_factory=dict)  # private: id → its `records` partition year
     best_efforts: Series = EMPTY
     predictions: Series = EMPTY
+    gear: Series = EMPTY  # private: marts/gear_distance, by id
 
 
 def rows_json(frame: pl.DataFrame) -> list[bytes]:
@@ -130,6 +133,12 @@ def predictions(race_predictions: pl.DataFrame) -> Series:
     return _ranked(race_predictions, PREDICTION_FIELDS, "method")
 
 
+def gear(gear_distance: pl.DataFrame) -> Series:
+    """`marts/gear_distance` rows in the API's gear shape, by id."""
+    frame = gear_distance.rename({"gear_id": "id"}).select(GEAR_FIELDS).sort("id")
+    return Series.of(list(zip(_strings(frame, "id"), rows_json(frame))))
+
+
 def public_athlete(tables: dict[str, pl.DataFrame]) -> AthleteData:
     """One public athlete's data from its rows of the public tables (keyed by short name)."""
     day_series, day, fitness = days(tables["daily_load"], tables["weekly_summary"])
@@ -155,4 +164,5 @@ def private_athlete(tables: dict[str, pl.DataFrame]) -> AthleteData:
         activities=activity_series, activity=detail, records_year=years,
         best_efforts=best_efforts(tables["personal_bests"].rename({"activity_id": "activity"})),
         predictions=predictions(tables["race_predictions"].rename({"basis_activity_id": "basis_activity"})),
+        gear=gear(tables["gear_distance"]),
     )

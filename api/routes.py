@@ -4,7 +4,8 @@ public athlete) and `/v1/me` (the token's athlete, private marts) — plus `/v1/
 
 Each view picks its athlete once (`pick`), cuts a page from pre-encoded rows and returns the bytes;
 nothing is encoded or read from the lake per request, except one activity's laps and samples on
-`/v1/me/activities/{id}` (`api.streams`). A private or unknown handle is the same 404.
+`/v1/me/activities/{id}` (`api.streams`). `/v1/me/gear` (distance per shoe) is private only.
+A private or unknown handle is the same 404.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the handlers' annotations, some local (`Who`).
@@ -159,6 +160,11 @@ def add_views(app: FastAPI, prefix: str, pick: Callable[..., Any], *, private: b
         streams_json = streams.laps_and_samples(athlete_id, activity_id, who.data.records_year.get(activity_id),
                                                 store.stream_versions)
         return JSON(found[:-1] + b"," + streams_json + b"}")
+
+    @app.get(prefix + "/gear", responses={200: {"model": schemas.Page[schemas.Gear]}, **errors}, **route,
+             summary="Your shoes and other gear: distance, runs and the retirement threshold")
+    async def gear(request: Request, who: Who, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> JSON:
+        return _page(request, who.data.gear, "", END, limit, cursor, {})
 
 
 def add_routes(app: FastAPI, store: Store, clock: Callable[[], dt.datetime], streams: ActivityStreams) -> None:

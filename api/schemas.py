@@ -222,6 +222,30 @@ class Prediction(BaseModel):
     as_of: dt.date | None = None
 
 
+class Gear(BaseModel):
+    model_config = _example(id="g12345", name="Pegasus 40", brand="Nike", model="Pegasus 40", source="strava",
+                            distance_m=612345.0, distance_km=612.345, activities=71, runs=70, first_used="2024-05-02",
+                            last_used="2025-03-29", retire_km=800.0, over_threshold=False, remaining_km=187.655,
+                            retired=False, retired_at=None, is_default=False)
+    id: str = Field(description="Strava's gear id, m-… for a manual entry, or the name an archive gave")
+    name: str | None = None
+    brand: str | None = None
+    model: str | None = None
+    source: str = Field(description="strava | manual | activity (named by activities only)")
+    distance_m: float = Field(description="sum of distance_m of the activities worn on")
+    distance_km: float
+    activities: int = Field(description="activities worn on, every sport")
+    runs: int = Field(description="of which running")
+    first_used: dt.date | None = None
+    last_used: dt.date | None = None
+    retire_km: float = Field(description="retirement threshold (800 km unless set with `runlake gear add --retire-km`)")
+    over_threshold: bool = Field(description="distance_km >= retire_km")
+    remaining_km: float = Field(description="retire_km - distance_km, at least 0")
+    retired: bool
+    retired_at: dt.datetime | None = None
+    is_default: bool = Field(description="worn on runs that name no gear")
+
+
 class Fitness(BaseModel):
     model_config = _example(today="2025-03-31", date="2025-03-31", ctl=88.4, atl=104.9, tsb=-14.1, acwr=1.12,
                             acwr_uncoupled=1.18)

@@ -43,6 +43,7 @@ PRIVATE_TABLES: dict[str, TableSpec] = {
     "best_efforts": marts.BEST_EFFORTS,
     "personal_bests": marts.PERSONAL_BESTS,
     "race_predictions": marts.RACE_PREDICTIONS,
+    "gear_distance": marts.GEAR_DISTANCE,
 }
 #: Every table a snapshot is read from: a new version of any of them means a new snapshot.
 WATCHED: tuple[TableSpec, ...] = (*PUBLIC_TABLES.values(), *PRIVATE_TABLES.values(), athletes_table.SPEC)

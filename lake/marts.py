@@ -180,4 +180,32 @@ BUILD_STATE = TableSpec(
     key=("activity_id",),
 )
 
-ALL = (DAILY_LOAD, WEEKLY_SUMMARY, ACTIVITY_SUMMARY, BEST_EFFORTS, PERSONAL_BESTS, RACE_PREDICTIONS)
+GEAR_DISTANCE = TableSpec(
+    name="marts/gear_distance",
+    grain="one piece of gear of the athlete: listed in private/gear, or named by an activity",
+    schema=pl.Schema(
+        {
+            "athlete_id": pl.String,
+            "gear_id": pl.String,  # private/gear's id; an unknown Strava id or archive gear name as the activity gives it
+            "name": pl.String,  # the gear's name (the raw value for unknown gear)
+            "brand": pl.String,
+            "model": pl.String,
+            "source": pl.String,  # strava | manual | activity (named by activities only)
+            "distance_m": pl.Float64,  # sum of distance_m of the activities worn on (0 when none)
+            "distance_km": pl.Float64,  # distance_m / 1000
+            "activities": pl.Int32,  # activities worn on (every sport)
+            "runs": pl.Int32,  # of which running
+            "first_used": pl.Date,  # local date of the first activity (null when none)
+            "last_used": pl.Date,
+            "retire_km": pl.Float64,  # the gear's threshold, else 800 (marts.gear.DEFAULT_RETIRE_KM)
+            "over_threshold": pl.Boolean,  # distance_km >= retire_km
+            "remaining_km": pl.Float64,  # retire_km - distance_km, at least 0
+            "retired": pl.Boolean,  # retired_at is set
+            "retired_at": pl.Datetime("us", "UTC"),
+            "is_default": pl.Boolean,  # worn on runs without gear (manual gear only)
+        }
+    ),
+    key=("athlete_id", "gear_id"),
+)
+
+ALL = (DAILY_LOAD, WEEKLY_SUMMARY, ACTIVITY_SUMMARY, BEST_EFFORTS, PERSONAL_BESTS, RACE_PREDICTIONS, GEAR_DISTANCE)

@@ -11,7 +11,7 @@ under `lake/` is listed.
 from __future__ import annotations
 
 from lake import activities, athlete_profile, athletes, credentials, fit_files, identities, laps, privacy_marks, public, public_state
-from lake import inbox_files, meta, overrides, quarantine, records, strava_events, strava_state, tokens
+from lake import gear, inbox_files, meta, overrides, quarantine, records, strava_events, strava_state, tokens
 from lake import marts as marts_tables
 from lake.table import TableSpec
 
@@ -21,6 +21,7 @@ PRIVATE: tuple[TableSpec, ...] = (
     athlete_profile.SPEC,
     fit_files.SPEC,
     inbox_files.SPEC,
+    gear.SPEC,
     quarantine.SPEC,
     activities.SPEC,
     laps.SPEC,
@@ -40,6 +41,7 @@ PRIVATE: tuple[TableSpec, ...] = (
     marts_tables.BEST_EFFORTS,
     marts_tables.PERSONAL_BESTS,
     marts_tables.RACE_PREDICTIONS,
+    marts_tables.GEAR_DISTANCE,
     marts_tables.BUILD_STATE,
 )
 

@@ -5,7 +5,8 @@ One run: refresh the access token (persisting a rotated refresh token at once), 
 oldest first — the DetailedActivity (with its laps), and for activities not already known from
 a watch file the streams at full resolution — archive the raw JSON under `<lake>/raw/strava/`,
 and commit every `RUNLAKE_STRAVA_COMMIT_EVERY` activities: records → laps → activities →
-cross-source merge → `strava_activities`. A rate limit (429 or our budget share used up) stops
+cross-source merge → `strava_activities`. Once every activity is in, the gear those activities
+name and `private/gear` lacks is fetched (`GET /gear/{id}`, pipeline/gear.py). A rate limit (429 or our budget share used up) stops
 the run cleanly: what was fetched is committed, the checkpoint saved, the next run resumes and
 re-downloads nothing it already has. Any other error also commits the finished activities first,
 then propagates.
@@ -27,7 +28,7 @@ import polars as pl
 from lake import activities, fit_files, laps, raw, strava_state
 from lake.storage import Lake
 from lake.table import scan
-from pipeline import activity_merge
+from pipeline import activity_merge, gear
 from pipeline.activity_write import concat_conformed, write_activities
 from marts.visibility import ActivityRef, parse_private_entries
 from runlake.settings import Settings
@@ -62,6 +63,7 @@ class SyncReport:
     requests: int = 0
     faults: int = 0
     stopped: str | None = None  # why the run stopped early (rate limit)
+    gear: int = 0  # gear details fetched (GET /gear/{id}) and stored in private/gear
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -268,6 +270,10 @@ def sync_strava(
                 done += len(batch)
                 batch = []
             step("fetching", done + len(batch), len(plan.pending))
+        commit_batch(lake, batch, athlete_id=athlete, now=datetime.now(UTC), report=report, private_entries=entries)
+        done += len(batch)
+        batch = []
+        report.gear = _sync_gear(api, limiter, lake, athlete)
         outcome = "complete"
     except RateLimitReached as stop:
         report.stopped = f"{stop} (the next run resumes)"
@@ -283,6 +289,20 @@ def sync_strava(
         _save_checkpoint(lake, athlete, previous, plan, done, summaries, report, outcome)
         report.seconds = time.perf_counter() - started
     return report
+
+
+def _sync_gear(api: StravaApi, limiter: RateLimiter, lake: Lake, athlete: str) -> int:
+    """Fetch and store the gear the athlete's Strava activities name and `private/gear` lacks
+    (one request each; a gear Strava no longer has is skipped). pipeline/gear.py."""
+    details = []
+    for gear_id in gear.strava_gear_to_fetch(lake, athlete):
+        limiter.ensure_budget(1)
+        found = api.gear(gear_id)
+        if found is None:
+            log.info("Strava gear %s is gone (404): not listed", gear_id)
+            continue
+        details.append(found)
+    return gear.store_strava_gear(lake, athlete, details, now=datetime.now(UTC))
 
 
 def _confirmed_gone(api: StravaApi, limiter: RateLimiter, candidates: list[int]) -> list[int]:

@@ -46,6 +46,11 @@ def _activities(athlete_id: str, version: int | None) -> pl.DataFrame:
     ).sort("start_time", descending=True)
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def _gear(athlete_id: str, version: int | None) -> pl.DataFrame:
+    return _own(marts.GEAR_DISTANCE, athlete_id).sort("retired", "last_used", descending=[False, True], nulls_last=True)
+
+
 def daily(athlete_id: str) -> pl.DataFrame:
     """The athlete's daily load, fitness and form (marts/daily_load), oldest first."""
     return _daily(athlete_id, _version(marts.DAILY_LOAD))
@@ -59,6 +64,11 @@ def weekly(athlete_id: str) -> pl.DataFrame:
 def activities(athlete_id: str) -> pl.DataFrame:
     """Every activity of the athlete, private ones included, newest first, with its local start."""
     return _activities(athlete_id, _version(marts.ACTIVITY_SUMMARY))
+
+
+def gear(athlete_id: str) -> pl.DataFrame:
+    """The athlete's gear with its distance (marts/gear_distance): in use first, latest used first."""
+    return _gear(athlete_id, _version(marts.GEAR_DISTANCE))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -84,5 +94,5 @@ def recent_endpoints(athlete_id: str, activities_shown: int = 60) -> pl.DataFram
 def forget_everyone() -> None:
     """After an erasure: drop every cached private frame from this server's memory (the erased
     athlete's among them; the others are read again on their next page run)."""
-    for loader in (_daily, _weekly, _activities, _recent_endpoints):
+    for loader in (_daily, _weekly, _activities, _gear, _recent_endpoints):
         loader.clear()

@@ -9,7 +9,7 @@ import typer
 
 
 def register_all(app: typer.Typer) -> None:
-    from flows.commands import activity, athlete, dashboard, demo, deploy, importer, ingest, lake, marts, strava, token
+    from flows.commands import activity, athlete, dashboard, demo, deploy, gear, importer, ingest, lake, marts, strava, token
     from flows.commands import athlete_data  # noqa: F401  registers `athlete export|erase` on athlete.app
     from flows.commands import api as api_command
 
@@ -19,6 +19,7 @@ def register_all(app: typer.Typer) -> None:
     app.add_typer(lake.app, name="lake", help="Look after the lake (maintenance, rebuild, migrate, check, restore).")
     app.add_typer(activity.app, name="activity", help="Decide about one activity (public or private).")
     app.add_typer(token.app, name="token", help="API tokens of an athlete: create, revoke, list.")
+    app.add_typer(gear.app, name="gear", help="Shoes and other gear: add, retire, list with distance.")
     importer.register(app)
     strava.register(app)
     deploy.register(app)

@@ -8,7 +8,7 @@ the physiology in force on its date. An activity whose fingerprint is new or cha
 disappeared) is recomputed from its records and laps; `daily_load` is recomputed from the
 earliest affected local day onward, seeded with the stored day before it (the recursions use the
 same arithmetic, so the result is bit-identical to a full rebuild); `weekly_summary` from that
-day's week onward; personal bests and race predictions (small) are recomputed whole. A full
+day's week onward; personal bests, race predictions and gear distance (small) are recomputed whole. A full
 rebuild (`full=True`, or when a mart table is missing) recomputes everything.
 """
 
@@ -25,11 +25,12 @@ import polars as pl
 
 from lake import activities as activities_table
 from lake import athlete_profile
+from lake import gear as gear_table
 from lake import laps as laps_table
 from lake import overrides as overrides_table
 from lake import records as records_table
 from lake.marts import (
-    ACTIVITY_SUMMARY, BEST_EFFORTS, BUILD_STATE, DAILY_LOAD, PERSONAL_BESTS, RACE_PREDICTIONS, WEEKLY_SUMMARY,
+    ACTIVITY_SUMMARY, BEST_EFFORTS, BUILD_STATE, DAILY_LOAD, GEAR_DISTANCE, PERSONAL_BESTS, RACE_PREDICTIONS, WEEKLY_SUMMARY,
 )
 from lake.storage import Lake
 from lake.table import (
@@ -38,6 +39,7 @@ from lake.table import (
 from marts.activity import activity_summary, with_local_date
 from marts.daily import HISTORY_DAYS, daily_totals, fitness
 from marts.efforts import best_efforts, personal_bests, race_predictions
+from marts.gear import gear_distance
 from marts.groups import first_per_instant, time_ordered
 from marts.overrides import ADDED as OVERRIDE_COLUMNS
 from marts.overrides import apply_overrides, summary_with_corrections
@@ -201,6 +203,10 @@ def build_marts(
         upsert(lake, BUILD_STATE, new_state)
         if removed.height:
             delete_rows(lake, BUILD_STATE, in_predicate("activity_id", removed["activity_id"]))
+
+    # Gear (small, recomputed whole): distance per shoe from every activity and private/gear.
+    gear = scan(lake, gear_table.SPEC).filter(pl.col("athlete_id") == athlete)
+    _replace_athlete(lake, GEAR_DISTANCE, gear_distance(acts.lazy(), gear, athlete).collect(), athlete)
 
     summary.public = _build_public(lake, settings, today)
     summary.seconds = round(time.perf_counter() - started, 3)

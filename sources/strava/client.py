@@ -257,6 +257,18 @@ class StravaApi:
             raise StravaPayloadError("Strava answered /athlete with something other than an athlete")
         return body["id"]
 
+    def gear(self, gear_id: str) -> dict | None:
+        """A gear's details (`GET /gear/{id}`: name, brand_name, model_name, retired, …), or None
+        when Strava does not have it (404)."""
+        what = f"gear {gear_id}"
+        try:
+            body = self._get("/gear/{id}", what, id=gear_id)
+        except exc.ObjectNotFound:
+            return None
+        if not isinstance(body, dict) or str(body.get("id")) != gear_id:
+            raise StravaPayloadError(f"Strava answered {what} with something other than that gear")
+        return body
+
     def laps(self, strava_id: int) -> list[dict]:
         what = f"laps of activity {strava_id}"
         try:

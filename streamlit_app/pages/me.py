@@ -1,6 +1,8 @@
 """`/me`: the signed-in athlete's own training, from the private marts — every activity,
-private ones included, with its time of day, load, fitness and weekly volume."""
+private ones included, with its time of day, load, fitness and weekly volume, and the distance
+on each shoe (marts/gear_distance)."""
 
+import polars as pl
 import streamlit as st
 
 from streamlit_app import account, charts, private_data, view
@@ -52,3 +54,23 @@ st.dataframe(
         "corrected_fields": st.column_config.TextColumn("corrected", help="set by you with `runlake activity set`"),
     },
 )
+
+shoes = view.read(private_data.gear, athlete.athlete_id)
+if shoes.height:
+    st.subheader("Shoes")
+    st.caption("Distance on each shoe (Strava gear, your archive's gear names, `runlake gear add`); "
+               "a shoe past its retirement threshold (800 km unless set) is flagged.")
+    worn = shoes.select(
+        "name", "brand", (pl.col("distance_m") / units.metres).alias("distance"), "runs", "first_used", "last_used",
+        (pl.col("retire_km") * 1000 / units.metres).alias("threshold"), "over_threshold", "retired",
+    )
+    st.dataframe(
+        worn,
+        hide_index=True,
+        column_config={
+            "distance": st.column_config.NumberColumn(units.name, format="%.1f"),
+            "threshold": st.column_config.NumberColumn(f"retire at ({units.name})", format="%.0f"),
+            "over_threshold": st.column_config.CheckboxColumn("past threshold"),
+            "retired": st.column_config.CheckboxColumn("retired"),
+        },
+    )

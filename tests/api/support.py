@@ -71,6 +71,8 @@ def build_three_athletes(root: Path) -> ThreeAthletes:
         run("athlete", "add", "bob")
         for handle in HANDLES:
             run("ingest", "fit", str(root / "fit" / handle), "--athlete", handle)
+            run("gear", "add", f"{handle} daily", "--default", "--athlete", handle)  # worn on every run
+            run("gear", "add", f"{handle} spare", "--retire-km", "500", "--athlete", handle)  # never worn
         own = read(Lake.at(env["RUNLAKE_LAKE_URI"]), activities_table.SPEC).filter(pl.col("athlete_id") == "me")
         run("activity", "set", own.sort("start_time")["activity_id"][-1], "--distance-km", "9.5", "--race")  # a correction
         run("marts", "build", "--today", TODAY.isoformat())

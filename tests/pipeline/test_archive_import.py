@@ -180,3 +180,29 @@ def test_lake_rebuild_re_derives_imported_gpx_and_tcx(tmp_path):
     after = snapshot()
     for name, frame in before.items():
         assert after[name].equals(frame, null_equal=True), name
+
+
+def test_archive_gear_names_count_for_the_strava_gear_of_that_name(make_fake, settings_for, tmp_path):
+    """The CSV gives gear names, the sync gear ids: `marts/gear_distance` puts both on one shoe."""
+    from lake import gear as gear_table
+    from lake.marts import GEAR_DISTANCE
+    from pipeline.steps.build_marts import build_marts
+
+    fits = synthetic_fits()
+    fake = make_fake(0)
+    strava_side(fake, fits[:1])  # only run 0 is on Strava (gear g1, "Fake Pegasus")
+    settings = settings_for(fake, fake.issue_refresh_token())
+    lake = Lake.at(settings.lake)
+    runs = [(sid, name, data, {**fields, "gear": " fake PEGASUS "}) for sid, name, data, fields in archive_runs(fits)]
+    import_zip(lake, settings, tmp_path, runs)
+    report = sync_strava(lake, settings, sleep=no_sleep)
+    assert report.gear == 1 and fake.count(r"/api/v3/gear/g1") == 1
+    assert read(lake, gear_table.SPEC).select("gear_id", "name", "source").rows() == [("g1", "Fake Pegasus", "strava")]
+    acts = live(lake)
+    assert acts["gear_id"].to_list() == ["g1", "fake PEGASUS", "fake PEGASUS"]  # names, case as in the CSV
+    build_marts(lake, settings, today=(T0 + timedelta(days=10)).date())
+    mart = read(lake, GEAR_DISTANCE)
+    assert mart["gear_id"].to_list() == ["g1"]
+    assert mart["distance_m"][0] == pytest.approx(acts["distance_m"].sum()) and mart["runs"][0] == 3
+    sync_strava(lake, settings, sleep=no_sleep)
+    assert fake.count(r"/api/v3/gear/g1") == 1  # known gear is not fetched again

@@ -33,7 +33,7 @@ def cli_ok(*args: str) -> str:
 
 def make_two_runners(root: Path) -> dict:
     """ann and bob, each linked to a sign-in identity, each with their own runs and marts;
-    ann has 2 runs (one at 05:40 local), bob 1 run. Returns the environment of that lake."""
+    ann has 2 runs (one at 05:40 local) on her default shoe, bob 1 run and no gear. Returns the environment of that lake."""
     env = {"RUNLAKE_HOME": str(root / "home"), "RUNLAKE_LAKE_URI": str(root / "lake"), "RUNLAKE_INBOX_URI": str(root / "inbox")}
     mp = pytest.MonkeyPatch()
     for k, v in env.items():
@@ -47,6 +47,7 @@ def make_two_runners(root: Path) -> dict:
             cli_ok("athlete", "add", name, "--timezone", "Europe/Oslo")
             cli_ok("ingest", "fit", str(root / name), "--athlete", name)
             cli_ok("athlete", "link", name, "--issuer", ISSUER, "--subject", f"{name}-subject")
+        cli_ok("gear", "add", "ann shoe", "--default", "--athlete", "ann")  # worn on ann's two runs; bob has none
         cli_ok("marts", "build", "--today", "2025-03-20")
     finally:
         mp.undo()

@@ -50,6 +50,16 @@ def test_each_runner_sees_only_their_own_rows(two_runners, monkeypatch):
     assert set(map(str, bob["local_start"])).isdisjoint(map(str, ann["local_start"]))
 
 
+def test_the_me_page_shows_the_runner_s_own_shoes_with_their_distance(two_runners, monkeypatch):
+    ann = app_as(two_runners, monkeypatch, user=signed_in("ann-subject"), page="pages/me.py")
+    assert [s.value for s in ann.subheader][-1] == "Shoes"
+    runs, shoes = ann.dataframe[0].value, ann.dataframe[1].value
+    assert list(shoes["name"]) == ["ann shoe"] and list(shoes["runs"]) == [2]
+    assert shoes["distance"][0] == pytest.approx(runs["distance_m"].sum())  # both in km
+    bob = app_as(two_runners, monkeypatch, user=signed_in("bob-subject"), page="pages/me.py")
+    assert len(bob.dataframe) == 1 and "Shoes" not in [s.value for s in bob.subheader]
+
+
 def test_a_first_sign_in_onboards_a_private_athlete(two_runners, monkeypatch):
     newcomer = signed_in("cleo-subject")
     at = app_as(two_runners, monkeypatch, user=newcomer, page="pages/me.py")

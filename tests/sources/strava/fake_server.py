@@ -9,7 +9,7 @@ Strava:
   `GET /oauth/authorize` redirects to the redirect_uri with a one-time code.
 * `GET /api/v3/athlete/activities` (paging, `before`/`after`, newest first unless `after`),
   `/activities/{id}` (DetailedActivity with laps), `/activities/{id}/streams` (key_by_type),
-  `/activities/{id}/laps`, `/athlete`.
+  `/activities/{id}/laps`, `/athlete`, `/gear/{id}` (from `gear`: g1, the fake activities' default, is there).
 * Rate limits: `X-RateLimit-Limit/Usage` and `X-ReadRateLimit-Limit/Usage` on every API
   answer (optionally lower-case names), 429 past either limit; `new_day()` resets the daily
   count, the 15-minute count follows the wall clock's quarter hours.
@@ -104,6 +104,8 @@ class FakeStrava:
         self.usage = {"short": 0, "daily": 0, "read_short": 0, "read_daily": 0}
         self.quarter = int(time.time() // 900)
         self.subscriptions: dict[int, dict] = {}  # push subscriptions by id
+        #: DetailedGear by id, as `GET /gear/{id}` answers (a missing id: 404).
+        self.gear: dict[str, dict] = {"g1": {"id": "g1", "name": "Fake Pegasus", "brand_name": "Nike", "model_name": "Pegasus 40", "retired": False, "resource_state": 3}}
         self.subscription_ids = iter(range(1001, 10**6))
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
@@ -318,6 +320,7 @@ class FakeStrava:
 
 _SUBSCRIPTIONS = "/api/v3/push_subscriptions"
 _ACTIVITY = re.compile(r"^/api/v3/activities/(\d+)(/streams|/laps)?/?$")
+_GEAR = re.compile(r"^/api/v3/gear/([A-Za-z0-9]+)/?$")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -418,6 +421,10 @@ class _Handler(BaseHTTPRequestHandler):
             if int(query.get("page", 1)) in fake.malformed_pages:
                 return 200, None, b'[{"id": 1, "name": "truncated'
             return 200, fake.listing(query), None
+        g = _GEAR.match(path)
+        if g:
+            found = fake.gear.get(g.group(1))
+            return (200, found, None) if found is not None else (404, _err("Resource Not Found", "Gear", "id", "not found"), None)
         m = _ACTIVITY.match(path)
         if not m:
             return 404, _err("Resource Not Found", "Path", "path", "not found"), None

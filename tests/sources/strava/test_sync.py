@@ -48,7 +48,8 @@ def test_first_sync_stores_activities_laps_and_full_streams(make_fake, settings_
     with open(lake.uri(state["raw_uri"][0]), "rb") as fh:
         archived = json.loads(gzip.decompress(fh.read()))
     assert archived["activity"]["id"] == 1003 and archived["streams"]["heartrate"]["data"] == one.streams["heartrate"]
-    assert report.requests == 1 + 2 * 12  # one page, then detail (with laps) + streams each
+    assert report.requests == 1 + 2 * 12 + 1  # one page, then detail (with laps) + streams each, then gear g1
+    assert report.gear == 1 and [r.path for r in fake.requests if "/gear/" in r.path] == ["/api/v3/gear/g1"]
 
 
 def test_listing_pages_200_at_a_time_until_a_short_page(make_fake):
