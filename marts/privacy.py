@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from marts.geo import EARTH_RADIUS_M, haversine_m, keyed_unit
+from marts.groups import by_id_and_seq
 from runlake.privacy_zones import PrivacyZone, parse_privacy_zones
 from marts.places import Disc, Place, endpoints_at_places, find_places, hiding_disc, inside_place, route_endpoints
 
@@ -261,7 +262,7 @@ def anonymize_samples(samples: pl.LazyFrame, trim_m: float) -> pl.LazyFrame:
     by = "activity_id"
     base = (
         samples.filter(pl.col("timestamp").is_not_null())
-        .sort(by, "seq")
+        .map_batches(by_id_and_seq, streamable=False)
         .with_columns(
             elapsed_s=(pl.col("timestamp") - pl.col("timestamp").first().over(by)).dt.total_microseconds() / 1e6,
             dist_m=pl.col("distance_m").forward_fill().over(by) - pl.col("distance_m").drop_nulls().first().over(by),
