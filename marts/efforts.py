@@ -68,7 +68,8 @@ def fastest_stretch(
     du, t_first, t_last = distinct if distinct is not None else distinct_distances(t_s, d_m)
 
     def time_at(x: np.ndarray, exact_side: np.ndarray) -> np.ndarray:
-        k = np.clip(np.searchsorted(du, x, side="right") - 1, 0, len(du) - 1)
+        # searchsorted is at most len(du), so only the lower bound of a clip can bind
+        k = np.maximum(du.searchsorted(x, side="right") - 1, 0)
         k1 = np.minimum(k + 1, len(du) - 1)
         span = du[k1] - du[k]
         frac = np.where(span > 0, (x - du[k]) / np.where(span > 0, span, 1.0), 0.0)

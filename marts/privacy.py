@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from marts.geo import EARTH_RADIUS_M, haversine_m, keyed_unit
+from marts.groups import by_id_and_seq
 from runlake.privacy_zones import PrivacyZone, parse_privacy_zones
 from marts.places import Disc, Place, endpoints_at_places, find_places, hiding_disc, inside_place, route_endpoints
 
@@ -134,17 +135,34 @@ def plan_routes(endpoints: pl.DataFrame, privacy: PrivacySettings) -> RoutePlan:
     return RoutePlan(activities, places, tuple(hiding_disc(p, key) for p in places))
 
 
-def _trimmed(fixes: pl.LazyFrame, plan: RoutePlan) -> pl.LazyFrame:
-    """Valid fixes of planned activities, trimmed by the straight-line rule and downsampled, with
-    `placed`: whether the route starts or ends at a protected place or enters any hiding disc."""
+def _trimmed(fixes: pl.LazyFrame, plan: RoutePlan, *, placed: bool) -> pl.LazyFrame:
+    """Valid fixes of the planned activities whose route is `placed` (starts or ends at a
+    protected place, or enters any hiding disc) or not, trimmed by the straight-line rule and
+    downsampled.
+
+    Every step after the choice is per activity, so an activity left out changes nothing for the
+    others: the activities on the other side are dropped first, before the sort and the windows.
+    An activity planned as a shape is placed without looking at its fixes; the discs are
+    searched only on the others' fixes.
+    """
     by = "activity_id"
     start = haversine_m(pl.col("lat_deg"), pl.col("lon_deg"), pl.col("start_lat"), pl.col("start_lon"))
     end = haversine_m(pl.col("lat_deg"), pl.col("lon_deg"), pl.col("end_lat"), pl.col("end_lon"))
+    valid = fixes.filter(pl.col("lat_deg").is_between(-90, 90) & pl.col("lon_deg").is_between(-180, 180))
+    searched = plan.activities.filter(~pl.col("as_shape"))
+    in_disc = (
+        valid.join(searched.select(by, "extra_u").lazy(), on=by, how="inner")
+        .filter(_inside_discs(plan.discs))
+        .select(by).unique().with_columns(in_disc=pl.lit(True))
+    )
+    chosen = (
+        valid.join((plan.activities if placed else searched).lazy(), on=by, how="inner")
+        .join(in_disc, on=by, how="left")
+        .filter((pl.col("as_shape") | pl.col("in_disc").fill_null(False)) == placed)
+        .drop("in_disc")
+    )
     kept = (
-        fixes.filter(pl.col("lat_deg").is_between(-90, 90) & pl.col("lon_deg").is_between(-180, 180))
-        .join(plan.activities.lazy(), on=by, how="inner")
-        .sort(by, "seq")
-        .with_columns(placed=pl.col("as_shape") | _inside_discs(plan.discs).any().over(by))
+        chosen.sort(by, "seq")
         .with_columns(
             left_start=(start > pl.col("trim_start_m")).cum_max().over(by),
             before_end=(end > pl.col("trim_end_m")).cum_max(reverse=True).over(by),
@@ -171,8 +189,7 @@ def positioned_routes(fixes: pl.LazyFrame, plan: RoutePlan) -> pl.LazyFrame:
     a route is published whole or not on the map at all), `lat_deg`, `lon_deg`."""
     by = "activity_id"
     return (
-        _trimmed(fixes, plan)
-        .filter(~pl.col("placed"))
+        _trimmed(fixes, plan, placed=False)
         .select(
             by,
             seq=pl.int_range(pl.len()).over(by).cast(pl.Int32),
@@ -211,8 +228,7 @@ def route_shapes(fixes: pl.LazyFrame, plan: RoutePlan, privacy: PrivacySettings)
     north = (pl.col("lat_deg") - lat0).radians() * EARTH_RADIUS_M
     cos, sin = pl.col("angle_rad").cos(), pl.col("angle_rad").sin()
     return (
-        _trimmed(fixes, plan)
-        .filter(pl.col("placed"))
+        _trimmed(fixes, plan, placed=True)
         .with_columns(east=east, north=north)
         .select(
             by,
@@ -246,7 +262,7 @@ def anonymize_samples(samples: pl.LazyFrame, trim_m: float) -> pl.LazyFrame:
     by = "activity_id"
     base = (
         samples.filter(pl.col("timestamp").is_not_null())
-        .sort(by, "seq")
+        .map_batches(by_id_and_seq, streamable=False)
         .with_columns(
             elapsed_s=(pl.col("timestamp") - pl.col("timestamp").first().over(by)).dt.total_microseconds() / 1e6,
             dist_m=pl.col("distance_m").forward_fill().over(by) - pl.col("distance_m").drop_nulls().first().over(by),

@@ -5,7 +5,7 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
-from marts.groups import first_per_instant, time_ordered
+from marts.groups import by_id_and_seq, first_per_instant, time_ordered
 
 
 def _records(seed: int) -> pl.DataFrame:
@@ -35,3 +35,14 @@ def test_first_per_instant_is_unique_keep_first():
     got = first_per_instant(ordered.lazy()).collect()
     assert got.height < ordered.height  # the fixture does repeat timestamps
     assert got.equals(expected)
+
+
+def test_by_id_and_seq_is_the_string_sort_stored_or_shuffled():
+    for seed in range(3):
+        shuffled = _records(seed)
+        expected = shuffled.sort("activity_id", "seq")
+        # as a partition is stored: each activity's rows in seq order, the activities not in id order
+        stored = expected.sort(pl.col("activity_id").str.reverse(), maintain_order=True)
+        assert not stored.equals(expected)
+        assert by_id_and_seq(stored).equals(expected)  # the stable rank sort suffices
+        assert by_id_and_seq(shuffled).equals(expected)  # seq out of order: the full sort
