@@ -32,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.ingest import REPO, _records_in, fitparse_decode_seconds
+from bench.ingest import REPO, _records_in, fitparse_decode_seconds, linked_home
 
 RATIO_GOAL = 50.0
 DAY_GOAL_S = 5.0
@@ -111,12 +111,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="runlake-bench-history-") as tmp:
         home = Path(tmp) / "home"
-        inbox = home / "inbox"
-        inbox.mkdir(parents=True)
-        for path in history:
-            os.link(path, inbox / path.name)  # same bytes, no copy
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("RUNLAKE_", "AWS_"))}
-        env["RUNLAKE_HOME"] = str(home)
+        inbox, env = linked_home(history, home)
 
         ingest_s, ingest_mb, _ = run_with_peak(["ingest", "fit"], env)
         print(f"  setup: runlake ingest fit, {len(history)} files (all but the last day) {ingest_s:8.2f} s, "

@@ -57,6 +57,18 @@ def fitparse_readable(files: list[Path]) -> list[Path]:
     return readable
 
 
+def linked_home(files: list[Path], home: Path) -> tuple[Path, dict]:
+    """A runlake home whose inbox holds hard links to `files` (same bytes, no copy), and the
+    environment of a CLI run on it (no developer RUNLAKE_/AWS_ setting leaks in)."""
+    inbox = home / "inbox"
+    inbox.mkdir(parents=True)
+    for path in files:
+        os.link(path, inbox / path.name)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RUNLAKE_", "AWS_"))}
+    env["RUNLAKE_HOME"] = str(home)
+    return inbox, env
+
+
 def runlake(args: list[str], env: dict) -> float:
     started = time.perf_counter()
     subprocess.run([str(REPO / ".venv" / "bin" / "runlake"), *args], env=env, check=True, capture_output=True)

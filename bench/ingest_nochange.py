@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.ingest import linked_home
+
 REPO = Path(__file__).resolve().parents[1]
 GOAL = 1.5
 
@@ -72,13 +74,7 @@ def measure(name: str, env: dict, one_known: str, files: int, repeat: int) -> No
 
 
 def local(history: list[Path], work: Path, repeat: int) -> None:
-    home = work / "home"
-    inbox = home / "inbox"
-    inbox.mkdir(parents=True)
-    for path in history:
-        os.link(path, inbox / path.name)  # same bytes, no copy
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RUNLAKE_", "AWS_"))}
-    env["RUNLAKE_HOME"] = str(home)
+    inbox, env = linked_home(history, work / "home")
     measure("local inbox and lake", env, str(inbox / history[0].name), len(history), repeat)
 
 
