@@ -70,6 +70,11 @@ def test_migrate_upgrades_and_a_rerun_writes_nothing(v1_env):
     assert snapshot(lake) == before
 
 
+#: Marts added after the v1 fixture was made (issue 18's distance per shoe): a build after the
+#: migration writes them too. (Columns added later are read back in the current schema.)
+ADDED_SINCE_V1 = {"marts/gear_distance"}
+
+
 def _marts(lake: Lake) -> dict[str, pl.DataFrame]:
     """Private marts and the public layer (without the new `athlete` column), in key order."""
     specs = [s for s in registry.PRIVATE if s.name.startswith("marts/")] + list(registry.PUBLIC)
@@ -89,7 +94,7 @@ def test_after_migrating_a_full_build_and_a_reingest_change_nothing(v1_env):
     build = runlake("marts", "build", "--full", "--today", FIXTURE_TODAY, env=v1_env)
     assert build.returncode == 0, build.stderr
     got = _marts(lake)
-    assert got.keys() == expected.keys()
+    assert got.keys() - expected.keys() == ADDED_SINCE_V1
     for name in expected:
         assert_frame_equal(got[name], expected[name], check_row_order=False)
     public_rows = read(lake, registry.by_name("public/activities"))
