@@ -36,6 +36,7 @@ VOLATILE: dict[str, tuple[str, ...]] = {
     "activities": ("updated_at",),  # when the row was (re)written
     "strava_activities": ("synced_at",),
     "private/privacy_marks": ("marked_at",),
+    "private/gear": ("added_at", "updated_at"),  # when the sync stored the gear it fetched
     "_meta/migrations": ("applied_at",),
     # Strava rotates the refresh token at every run, and Fernet encrypts with a random IV: the
     # re-run saves another token (that it is saved, and works, the re-run itself shows)
