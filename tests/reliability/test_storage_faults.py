@@ -248,7 +248,10 @@ def fault_free(moto_server, proxy, fit_folder, strava, tmp_path_factory) -> dict
 def assert_same(state: dict[str, pl.DataFrame], expected: dict[str, pl.DataFrame]) -> None:
     assert sorted(state) == sorted(expected)
     for name, frame in expected.items():
-        assert state[name].equals(frame), f"{name} differs from the fault-free run:\n{state[name]}\n{frame}"
+        got = state[name]
+        differing = [c for c in frame.columns if c not in got.columns or got.height != frame.height or not got[c].equals(frame[c])]
+        assert got.equals(frame), (f"{name} differs from the fault-free run in {differing}:\n"
+                                   f"{got.select(differing).rows()}\n{frame.select(differing).rows()}")
 
 
 # --- the faults -----------------------------------------------------------------------------------
