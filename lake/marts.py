@@ -191,7 +191,7 @@ GEAR_DISTANCE = TableSpec(
             "brand": pl.String,
             "model": pl.String,
             "source": pl.String,  # strava | manual | activity (named by activities only)
-            "distance_m": pl.Float64,  # sum of distance_m of the activities worn on (0 when none)
+            "distance_m": pl.Float64,  # sum of distance_m of the activities worn on, rounded to 1 mm (0 when none)
             "distance_km": pl.Float64,  # distance_m / 1000
             "activities": pl.Int32,  # activities worn on (every sport)
             "runs": pl.Int32,  # of which running

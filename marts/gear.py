@@ -77,9 +77,9 @@ def gear_distance(activities: pl.LazyFrame, gear: pl.LazyFrame, athlete_id: str)
         activities.select("activity_id", "date", "sport", "distance_m"), on="activity_id", how="inner"
     )
     used = worn.group_by(pl.col("worn_gear_id").alias("gear_id")).agg(
-        # summed in activity-id order: the same km whatever order the rows arrive in (float sums
-        # depend on their order, and a retried or re-run write may store rows in another order)
-        pl.col("distance_m").fill_null(0.0).sort_by("activity_id").sum().alias("distance_m"),
+        # rounded to the millimetre: a float sum depends on the order of its terms, and a retried or
+        # re-run write may store the rows in another order (the same shoe, the same km)
+        pl.col("distance_m").fill_null(0.0).sum().round(3).alias("distance_m"),
         pl.len().cast(pl.Int32).alias("activities"),
         (pl.col("sport") == "running").sum().cast(pl.Int32).alias("runs"),
         pl.col("date").min().alias("first_used"),
