@@ -14,7 +14,7 @@ import threading
 import time
 
 from api.snapshot import Snapshot, load_snapshot, watched_versions
-from lake import laps, records
+from lake import activity_edits, laps, records
 from lake.storage import Lake
 from lake.table import table_version
 from pipeline.tokens import TokenBook, tokens_version
@@ -50,7 +50,8 @@ class Refresher:
         book = self.store.tokens  # first: once a snapshot is served, a token book is too
         if book is None or book.version != tokens_version(self.lake):
             self.store.tokens = TokenBook.load(self.lake)
-        self.store.stream_versions = (table_version(self.lake, records.SPEC), table_version(self.lake, laps.SPEC))
+        self.store.stream_versions = (table_version(self.lake, records.SPEC), table_version(self.lake, laps.SPEC),
+                                      table_version(self.lake, activity_edits.SPEC))
         versions = watched_versions(self.lake)
         current = self.store.snapshot
         if current is None or current.versions != versions:

@@ -10,7 +10,7 @@ under `lake/` is listed.
 
 from __future__ import annotations
 
-from lake import activities, athlete_profile, athletes, credentials, fit_files, identities, laps, privacy_marks, public, public_state
+from lake import activities, activity_edits, athlete_profile, athletes, credentials, fit_files, identities, laps, privacy_marks, public, public_state
 from lake import gear, inbox_files, meta, overrides, quarantine, records, strava_events, strava_state, tokens
 from lake import marts as marts_tables
 from lake.table import TableSpec
@@ -31,6 +31,7 @@ PRIVATE: tuple[TableSpec, ...] = (
     strava_events.SPEC,
     privacy_marks.SPEC,
     overrides.SPEC,
+    activity_edits.SPEC,
     credentials.SPEC,
     identities.SPEC,
     tokens.SPEC,

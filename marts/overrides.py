@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from marts.edits import is_part
 from marts.visibility import activity_tokens, mark_tokens
 
 #: (override column, name in `corrected_fields`), in the order `corrected_fields` lists them.
@@ -35,13 +36,23 @@ EXCLUDED = "excluded"
 def corrections(activities: pl.LazyFrame, overrides: pl.LazyFrame) -> pl.LazyFrame:
     """(`activity_id`, sport, distance_m, is_race, exclude_from_load): per activity reached by an
     override, each field's latest non-null value. Activities without an override are absent."""
-    covering = activity_tokens(activities).join(mark_tokens(overrides), on="token").select("activity_id", "mark_id").unique()
+    covering = activity_tokens(_own_identities(activities)).join(mark_tokens(overrides), on="token").select("activity_id", "mark_id").unique()
     values = overrides.select(pl.col("activity_id").alias("mark_id"), "set_at", *[c for c, _ in FIELDS])
     return (
         covering.join(values, on="mark_id")
         .sort("set_at", "mark_id")
         .group_by("activity_id")
         .agg(*[pl.col(c).drop_nulls().last().alias(c) for c, _ in FIELDS])
+    )
+
+
+def _own_identities(activities: pl.LazyFrame) -> pl.LazyFrame:
+    """A split's part (marts/edits.py) is corrected only under its own id: it shares its
+    activity's Strava id and FIT file, whose corrections are the first part's."""
+    if "edited" not in activities.collect_schema().names():
+        return activities
+    return activities.with_columns(
+        [pl.when(is_part()).then(None).otherwise(pl.col(c)).alias(c) for c in ("strava_id", "fit_sha256", "session_index")]
     )
 
 

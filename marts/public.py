@@ -218,6 +218,8 @@ def activity_fingerprints(activities: pl.LazyFrame, settings_fp: str) -> pl.Lazy
     cols = ["activity_id", "updated_at", "fit_sha256", "strava_id", "source", "start_time", "distance_m", "elapsed_s",
             "as_shape"]
     text = pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in cols], separator="|")
+    if "edited" in activities.collect_schema().names():  # a merge or split (marts/edits.py); null elsewhere
+        text = pl.concat_str([text, pl.col("edited")], separator="|", ignore_nulls=True)
     return activities.select(
         "activity_id",
         fingerprint=pl.concat_str([text, pl.lit(settings_fp)], separator="#").map_elements(

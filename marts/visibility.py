@@ -90,6 +90,12 @@ def mark_tokens(marks: pl.LazyFrame) -> pl.LazyFrame:
     return _tokens(marks, "activity_id", "mark_id")
 
 
+def identity_tokens(rows: pl.LazyFrame, owner: str) -> pl.LazyFrame:
+    """(`owner`, `token`): every identity rows remember (activity_id/strava_id/fit_sha256/session_index),
+    owned by their `owner` column (e.g. an edit's row id)."""
+    return _tokens(rows, owner, owner)
+
+
 def ref_tokens(refs: Iterable[ActivityRef]) -> pl.LazyFrame:
     rows = [(r.text, t) for r in refs for t in r.tokens()]
     return pl.LazyFrame(rows, schema={"entry": pl.String, "token": pl.String}, orient="row")

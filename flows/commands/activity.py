@@ -1,10 +1,13 @@
 """`runlake activity set ID [--athlete H] --sport S --race --exclude-from-load --distance-km D
---public|--private`: the athlete's decisions about one activity.
+--public|--private`, `runlake activity merge ID ID` and `runlake activity split ID --at TIME`:
+the athlete's decisions about activities.
 
 ID is an activity id, a Strava id, `strava-<id>` or a Strava activity URL. `--public/--private`
 goes through the privacy marks (pipeline/steps/visibility.py, docs/privacy.md); the other options
 are corrections kept in `private/overrides` and applied by every marts build
-(pipeline/steps/overrides.py, docs/marts.md); `--clear-corrections` forgets earlier ones first.
+(pipeline/steps/overrides.py, docs/marts.md); `--clear-corrections` forgets earlier ones first,
+merges and splits included. Merges and splits live in `private/activity_edits`
+(pipeline/steps/edits.py, marts/edits.py).
 Each part given is recorded, in that order: clear, corrections, privacy.
 """
 
@@ -38,6 +41,7 @@ def set_command(
     handle: Annotated[str | None, athlete_option(annotated=True)] = None,
 ) -> None:
     """Change what runlake knows about one activity."""
+    from pipeline.steps.edits import clear_edits
     from pipeline.steps.overrides import Correction, check, clear_overrides, set_overrides
     from pipeline.steps.visibility import set_visibility
 
@@ -54,9 +58,40 @@ def set_command(
         check(correction)  # before anything is written
         if clear:
             changes.append(clear_overrides(lake, athlete.settings, activity))
+            changes.append(clear_edits(lake, athlete.settings, activity))
         if correction.values():
             changes.append(set_overrides(lake, athlete.settings, activity, correction))
         if public is not None:
             changes.append(set_visibility(lake, athlete.settings, activity, private=not public))
     for change in changes:
         out.print(change.summary(), highlight=False)
+
+
+@app.command("merge")
+def merge_command(
+    activity: Annotated[str, typer.Argument(help="The activity that stays (id, Strava id, strava-<id> or Strava URL).")],
+    other: Annotated[str, typer.Argument(help="The activity merged into it: its samples outside the first's time span are added.")],
+    handle: Annotated[str | None, athlete_option(annotated=True)] = None,
+) -> None:
+    """Make two recordings one run (a restarted watch, a duplicate the rules missed)."""
+    from pipeline.steps.edits import merge_activities
+
+    lake, athlete = athlete_context(handle)
+    with user_errors(), athlete_lease(lake, athlete.athlete_id, "activity merge"):
+        change = merge_activities(lake, athlete.settings, activity, other)
+    out.print(change.summary(), highlight=False)
+
+
+@app.command("split")
+def split_command(
+    activity: Annotated[str, typer.Argument(help="Activity id, Strava id, strava-<id> or Strava activity URL.")],
+    at: Annotated[str, typer.Option("--at", help="Where the second part starts: 2026-03-01T07:42:10[+01:00] or 07:42:10 (activity's local time).")],
+    handle: Annotated[str | None, athlete_option(annotated=True)] = None,
+) -> None:
+    """Cut one recording in two (a warm-up and a race, a watch left running)."""
+    from pipeline.steps.edits import split_activity
+
+    lake, athlete = athlete_context(handle)
+    with user_errors(), athlete_lease(lake, athlete.athlete_id, "activity split"):
+        change = split_activity(lake, athlete.settings, activity, at)
+    out.print(change.summary(), highlight=False)

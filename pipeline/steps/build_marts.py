@@ -41,10 +41,13 @@ from marts.daily import HISTORY_DAYS, daily_totals, fitness
 from marts.efforts import best_efforts, personal_bests, race_predictions
 from marts.gear import gear_distance
 from marts.groups import first_per_instant, time_ordered
+from marts.edits import ADDED as EDIT_COLUMNS
+from marts.edits import effective_laps, with_edit_names
 from marts.overrides import ADDED as OVERRIDE_COLUMNS
 from marts.overrides import apply_overrides, summary_with_corrections
 from marts.profile import Physiology, check_resolved, in_force, resolve
 from marts.weekly import weekly_summary
+from pipeline.steps.edits import Edits, edited_activities, load_edits
 from runlake.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -79,7 +82,7 @@ def athlete_today(settings: Settings) -> dt.date:
 
 #: `activities` columns added after lakes were built: they count in the fingerprint only when set,
 #: so a row that lacks them (null) keeps the fingerprint it had before they existed.
-ADDED_LATER = frozenset({"quality_flags", *OVERRIDE_COLUMNS})
+ADDED_LATER = frozenset({"quality_flags", *OVERRIDE_COLUMNS, *EDIT_COLUMNS})
 
 
 def _fingerprints(acts: pl.DataFrame) -> pl.Series:
@@ -92,35 +95,51 @@ def _fingerprints(acts: pl.DataFrame) -> pl.Series:
     return pl.Series("fingerprint", [hashlib.sha1(t.encode()).hexdigest() for t in texts.to_series()], dtype=pl.String)
 
 
-def _load_activities(lake: Lake, settings: Settings) -> pl.DataFrame:
+def _load_activities(lake: Lake, settings: Settings) -> tuple[pl.DataFrame, Edits]:
+    """The athlete's live activities as edited and corrected (merges and splits, then
+    `private/overrides`), with their physiology and fingerprints; and the edits themselves."""
     profile = scan(lake, athlete_profile.SPEC).filter(pl.col("athlete_id") == settings.athlete_id)
     resolved = resolve(profile, Physiology.from_settings(settings)).collect()
     check_resolved(resolved)
-    acts = (
+    live = (
         scan(lake, activities_table.SPEC)
         .filter((pl.col("athlete_id") == settings.athlete_id) & ~pl.col("is_deleted").fill_null(False))
         .filter(pl.col("start_time").is_not_null())
+        .collect()
     )
-    acts = in_force(with_local_date(acts), resolved.lazy()).collect()
-    # The athlete's corrections (private/overrides, marts/overrides.py), before the fingerprints:
-    # a changed correction recomputes its activity.
+    # The athlete's merges and splits (private/activity_edits, marts/edits.py), then corrections
+    # (private/overrides, marts/overrides.py), before the fingerprints: a changed edit or
+    # correction recomputes its activity.
+    edits = load_edits(lake, settings.athlete_id, live)
+    acts = edited_activities(lake, settings.athlete_id, live, edits)
+    acts = in_force(with_local_date(acts.lazy()), resolved.lazy()).collect()
     acts = apply_overrides(acts, overrides_table.scan_overrides(lake, settings.athlete_id).collect())
-    return acts.with_columns(_fingerprints(acts)).sort("activity_id")
+    acts = with_edit_names(acts)
+    return acts.with_columns(_fingerprints(acts)).sort("activity_id"), edits
 
 
-def _compute_activities(lake: Lake, acts: pl.DataFrame, progress: Progress | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _compute_activities(
+    lake: Lake, acts: pl.DataFrame, progress: Progress | None = None, edits: Edits | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """activity_summary and best_efforts rows of `acts`, reading only their records and laps,
-    one records partition (UTC year of the start) at a time to bound memory."""
+    one records partition (UTC year of the start; `record_year` for an edited activity) at a
+    time to bound memory. `edits`: the athlete's merges and splits, applied to the samples."""
     summaries, efforts = [ACTIVITY_SUMMARY.empty()], [BEST_EFFORTS.empty()]
-    for (year,), batch in acts.with_columns(_year=pl.col("start_time").dt.year().cast(pl.Int32)).group_by("_year"):
+    year_of = pl.coalesce("record_year", pl.col("start_time").dt.year()).cast(pl.Int32)
+    for (year,), batch in acts.with_columns(_year=year_of).group_by("_year"):
         batch = batch.drop("_year")
-        ids = batch["activity_id"].implode()
+        ids = batch["activity_id"]
+        needed = edits.sources_of(ids) if edits is not None else []
+        read_ids = pl.concat([ids, pl.Series(needed, dtype=pl.String)]).unique().implode()
         records = scan(lake, records_table.SPEC).filter(
-            (pl.col("athlete_id") == batch["athlete_id"][0]) & (pl.col("year") == year) & pl.col("activity_id").is_in(ids)
+            (pl.col("athlete_id") == batch["athlete_id"][0]) & (pl.col("year") == year) & pl.col("activity_id").is_in(read_ids)
         )
         records = records.select("activity_id", "seq", "timestamp", "lat_deg", "distance_m", "altitude_m", "hr_bpm").collect()
+        laps = scan(lake, laps_table.SPEC).filter(pl.col("activity_id").is_in(read_ids))
+        if needed:  # merges and splits: the edited activities' samples and laps
+            records = edits.records(records).filter(pl.col("activity_id").is_in(ids.implode()))
+            laps = effective_laps(laps.collect(), edits.plan).filter(pl.col("activity_id").is_in(ids.implode())).lazy()
         ordered = time_ordered(records)  # one sort of the partition for every stream pass
-        laps = scan(lake, laps_table.SPEC).filter(pl.col("activity_id").is_in(ids))
         lazy = batch.lazy()
         instants = first_per_instant(ordered.lazy()).collect().lazy()
         summaries.append(ACTIVITY_SUMMARY.conform(activity_summary(lazy, records.lazy(), laps, instants)))
@@ -164,7 +183,7 @@ def build_marts(
     started = time.perf_counter()
     today = today or athlete_today(settings)
     athlete = settings.athlete_id
-    acts = _load_activities(lake, settings)
+    acts, edits = _load_activities(lake, settings)
     mart_tables = (DAILY_LOAD, WEEKLY_SUMMARY, ACTIVITY_SUMMARY, BEST_EFFORTS, BUILD_STATE)
     full = full or not all(_table_current(lake, spec) for spec in mart_tables)
     state = BUILD_STATE.empty() if full else read(lake, BUILD_STATE).filter(pl.col("athlete_id") == athlete)
@@ -176,7 +195,7 @@ def build_marts(
     summary.recomputed, summary.removed = changed.height, removed.height
     log.info("marts: %s build, %d activities, %d to recompute, %d removed", summary.mode, acts.height, changed.height, removed.height)
 
-    new_summary, new_efforts = _compute_activities(lake, changed, progress)
+    new_summary, new_efforts = _compute_activities(lake, changed, progress, edits)
     new_summary = summary_with_corrections(new_summary, changed)
     touched = set(changed["activity_id"]) | set(removed["activity_id"])
     if full:

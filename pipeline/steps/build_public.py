@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from pipeline.steps.edits import Edits, edited_activities, load_edits
+from pipeline.steps.edits import public_ids as edited_public_ids
 from pipeline.steps.visibility import public_activity_ids
 from pipeline.public_withdraw import purge_public, withdraw_public
 from lake import activities as activities_table
@@ -77,8 +79,14 @@ def build_public(lake: Lake, settings: Settings, *, today: dt.date | None = None
     public_ids = public_activity_ids(lake, settings.athlete_id, privacy)  # fails on an unmatched private entry
     today = today or athlete_today(settings)
 
+    # The athlete's merges and splits (marts/edits.py): a merged run is public only when each of
+    # its recordings is, a split's part when its activity is.
+    live = scan(lake, activities_table.SPEC).filter(pl.col("athlete_id") == settings.athlete_id).collect()
+    live = live.filter(~pl.col("is_deleted").fill_null(False))
+    edits = load_edits(lake, settings.athlete_id, live)
+    edited = edited_activities(lake, settings.athlete_id, live, edits)
     activities = (
-        public_ids.join(scan(lake, activities_table.SPEC), on="activity_id")
+        edited_public_ids(public_ids.collect(), edits).lazy().join(edited.lazy(), on="activity_id")
         .filter(public.started_before(today))
         .collect()
     )
@@ -87,11 +95,11 @@ def build_public(lake: Lake, settings: Settings, *, today: dt.date | None = None
     log.info("public layer of %s: %d public activities", handle, len(ids))
 
     years = _record_years(lake, settings.athlete_id)
-    plan = plan_routes(_route_endpoints(lake, settings.athlete_id, years), privacy)
+    plan = plan_routes(_route_endpoints(lake, settings.athlete_id, years, edits), privacy)
     log.info("public layer of %s: %d protected places", handle, len(plan.places))
     all_state = read(lake, public_state.SPEC)
     tracks = _update_tracks(lake, activities, id_map, plan, privacy, handle,
-                            all_state.filter(pl.col("athlete_id") == settings.athlete_id), settings.athlete_id, years)
+                            all_state.filter(pl.col("athlete_id") == settings.athlete_id), settings.athlete_id, years, edits)
     counts = tracks.counts
 
     summary = scan(lake, ACTIVITY_SUMMARY).filter(pl.col("activity_id").is_in(ids.implode())).collect().lazy()
@@ -133,6 +141,15 @@ def _partition(lake: Lake, athlete_id: str, year: int) -> pl.LazyFrame:
     return scan(lake, records_table.SPEC).filter((pl.col("athlete_id") == athlete_id) & (pl.col("year") == year))
 
 
+def _edited(records: pl.LazyFrame, edits: Edits) -> pl.LazyFrame:
+    """`records` with the athlete's merges and splits applied (only their sources' rows are read)."""
+    if edits.empty:
+        return records
+    sources = edits.plan["source_id"].unique().implode()
+    changed = edits.records(records.filter(pl.col("activity_id").is_in(sources)).collect())
+    return pl.concat([records.filter(~pl.col("activity_id").is_in(sources)), changed.lazy()])
+
+
 def _fixes(records: pl.LazyFrame, activity_ids: pl.Series | None = None) -> pl.LazyFrame:
     records = records.select("athlete_id", "activity_id", "seq", "lat_deg", "lon_deg")
     if activity_ids is not None:
@@ -140,9 +157,9 @@ def _fixes(records: pl.LazyFrame, activity_ids: pl.Series | None = None) -> pl.L
     return records.filter(pl.col("lat_deg").is_not_null() & pl.col("lon_deg").is_not_null())
 
 
-def _route_endpoints(lake: Lake, athlete_id: str, years: list[int]) -> pl.DataFrame:
-    """`marts.places.route_endpoints` of all the athlete's routes, one records partition at a time."""
-    parts = [route_endpoints(_fixes(_partition(lake, athlete_id, year))).collect() for year in years]
+def _route_endpoints(lake: Lake, athlete_id: str, years: list[int], edits: Edits) -> pl.DataFrame:
+    """`marts.places.route_endpoints` of all the athlete's routes (as edited), one records partition at a time."""
+    parts = [route_endpoints(_fixes(_edited(_partition(lake, athlete_id, year), edits))).collect() for year in years]
     return pl.concat(parts) if parts else route_endpoints(_fixes(records_table.SPEC.empty().lazy())).collect()
 
 
@@ -162,7 +179,7 @@ class _Tracks:
 
 def _update_tracks(
     lake: Lake, activities: pl.DataFrame, id_map: pl.DataFrame, plan: RoutePlan, privacy: PrivacySettings,
-    handle: str, stored_state: pl.DataFrame, athlete_id: str, years: list[int],
+    handle: str, stored_state: pl.DataFrame, athlete_id: str, years: list[int], edits: Edits,
 ) -> _Tracks:
     """Recompute routes, shapes and samples of new or changed public activities.
 
@@ -197,7 +214,9 @@ def _update_tracks(
     todo_map = todo.select("activity_id", "public_activity_id").lazy()
     parts: dict[str, list[pl.DataFrame]] = {"routes": [], "shapes": [], "samples": []}
     for year in years if todo.height else []:  # one records partition in memory at a time
-        records = _partition(lake, athlete_id, year).filter(pl.col("activity_id").is_in(todo_ids.implode()))
+        read_ids = pl.concat([todo_ids, pl.Series(edits.sources_of(todo_ids), dtype=pl.String)]).unique()
+        records = _partition(lake, athlete_id, year).filter(pl.col("activity_id").is_in(read_ids.implode()))
+        records = _edited(records, edits).filter(pl.col("activity_id").is_in(todo_ids.implode()))
         records = records.select("athlete_id", "activity_id", "seq", "timestamp", "lat_deg", "lon_deg", "distance_m",
                                  "speed_mps", "hr_bpm").collect().lazy()
         fixes = _fixes(records)

@@ -15,6 +15,7 @@ from lake import overrides
 from lake.storage import Lake
 from lake.table import delete_rows, in_predicate, upsert
 from marts.visibility import activity_tokens, mark_tokens
+from pipeline.steps.edits import resolve_part
 from pipeline.steps.visibility import resolve_activity
 from runlake.errors import RunlakeError
 from runlake.settings import Settings
@@ -70,7 +71,7 @@ def set_overrides(
     values = correction.values()
     if not values:
         raise RunlakeError("nothing to correct")
-    row = resolve_activity(lake, settings, text)
+    row = resolve_part(lake, settings, text) or resolve_activity(lake, settings, text)
     mine = overrides.scan_overrides(lake, settings.athlete_id).filter(pl.col("activity_id") == row["activity_id"]).collect()
     before = mine.to_dicts()[0] if mine.height else {}
     new = {
@@ -89,7 +90,7 @@ def set_overrides(
 def clear_overrides(lake: Lake, settings: Settings, text: str) -> OverrideChange:
     """Delete every override row that reaches the activity `text` names (under any identity it
     shares with it): the next marts build shows the activity as its sources say."""
-    row = resolve_activity(lake, settings, text)
+    row = resolve_part(lake, settings, text) or resolve_activity(lake, settings, text)
     mine = overrides.scan_overrides(lake, settings.athlete_id).collect()
     run = pl.LazyFrame([row], schema=activities_table.SPEC.schema)
     reached = activity_tokens(run).join(mark_tokens(mine.lazy()), on="token").select("mark_id").unique().collect()
