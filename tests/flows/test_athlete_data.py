@@ -27,7 +27,7 @@ from flows.cli import app
 from pipeline.steps.athlete_data import MANIFEST, SECRET_COLUMNS, export_file_name
 from pipeline.athletes import resolve_athlete
 from pipeline.steps.build_marts import build_marts
-from lake import activities, athlete_profile, athletes, fit_files, overrides, privacy_marks, raw, records, registry, strava_state
+from lake import activities, activity_edits, athlete_profile, athletes, fit_files, overrides, privacy_marks, raw, records, registry, strava_state
 from lake.storage import Lake
 from lake.table import overwrite, scan, table_exists
 from runlake.settings import Settings
@@ -100,6 +100,11 @@ def _write_lake(lake: Lake, home: Path) -> None:
           "distance_m": 5000.0, "is_race": True, "set_at": dt.datetime(2024, 6, 20, tzinfo=dt.timezone.utc)}
          for w in (ERASED, BYSTANDER)],
         schema_overrides=overrides.SPEC.schema))
+    overwrite(lake, activity_edits.SPEC, pl.DataFrame(  # the athletes' merges: exported and erased with them
+        [{"athlete_id": w.athlete_id, "edit_id": f"merge-{w.tag}", "role": role, "kind": "merge", "activity_id": f"act-{w.tag}-{n}",
+          "set_at": dt.datetime(2024, 6, 20, tzinfo=dt.timezone.utc)}
+         for w in (ERASED, BYSTANDER) for role, n in (("into", 0), ("from", 9))],  # act-…-9 does not exist: inert
+        schema_overrides=activity_edits.SPEC.schema))
     overwrite(lake, athletes.SPEC, pl.DataFrame(
         [{"athlete_id": w.athlete_id, "handle": w.handle, "display_name": w.name, "public": True} for w in (ERASED, BYSTANDER)],
         schema_overrides=athletes.SPEC.schema))

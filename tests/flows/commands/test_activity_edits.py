@@ -6,6 +6,7 @@ corrected on its own, undone by `--clear-corrections`, one-line errors."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import polars as pl
@@ -13,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app as cli
-from lake import activities, activity_edits
+from lake import activities, activity_edits, records
 from lake import marts as mart_tables
 from lake import public as public_tables
 from lake.storage import Lake
@@ -158,3 +159,26 @@ def test_edits_that_make_no_sense_fail_with_one_line_and_write_nothing(home):
     result = CliRunner().invoke(cli, ["activity", "merge", long, first])
     assert result.exit_code == 1 and f"{first} has activities merged into it" in result.output
     assert read(lake_of(home), activity_edits.SPEC).height == 2  # the one merge
+
+
+def test_the_api_detail_of_a_part_and_a_merged_run_shows_their_samples_as_edited(home):
+    from api.streams import ActivityStreams
+
+    first, restarted, long, _ = ids(home)
+    ok(["activity", "merge", first, restarted])
+    ok(["activity", "split", long, "--at", "05:46:00"])
+    part = read(lake_of(home), activity_edits.SPEC).filter(pl.col("role") == "at")["edit_id"].item()
+    lake = lake_of(home)
+    athlete_id = read(lake, activities.SPEC)["athlete_id"][0]
+    streams = ActivityStreams(lake)
+
+    def detail(activity_id: str) -> dict:
+        return json.loads(b"{" + streams.laps_and_samples(athlete_id, activity_id, 2025, (1,)) + b"}")
+
+    raw = {a: read(lake, records.SPEC).filter(pl.col("activity_id") == a).height for a in (first, restarted, long)}
+    merged, second, rest = detail(first), detail(part), detail(long)
+    assert len(merged["samples"]) == raw[first] + raw[restarted]
+    assert [s["seq"] for s in merged["samples"]] == list(range(len(merged["samples"])))
+    assert len(second["samples"]) + len(rest["samples"]) == raw[long]
+    assert second["samples"][0]["timestamp"].startswith("2025-04-09T05:46:00") and second["samples"][0]["distance_m"] == 0.0
+    assert second["samples"][0]["elapsed_s"] == 0.0
