@@ -8,7 +8,9 @@
 * `public_activities`: every public activity id of an athlete is the keyed HMAC (the public
   build's own `marts.public.public_id`) of one of its activities that may be published now: not
   private by Strava, a privacy mark or RUNLAKE_PRIVATE_ACTIVITIES, not deleted, from an allowed
-  source (`marts.public.public_activity_ids`). An id that stands for no activity counts too.
+  source (`marts.public.public_activity_ids`), after the athlete's merges and splits (a merged
+  run needs each recording publishable; a split's part is its run's). An id that stands for no
+  activity counts too.
 
 The public layer follows the private tables at each `runlake marts build`: a run made private
 since the last build is reported until the next build takes it out (and purges its history).
@@ -28,6 +30,8 @@ from lake.table import TableSpec, open_table, scan
 from marts import public
 from pipeline.athletes import Athlete
 from pipeline.checks.finding import Finding, finding
+from pipeline.steps.edits import load_edits
+from pipeline.steps.edits import public_ids as edited_public_ids
 from runlake.settings import Settings
 
 PUBLIC_COLUMNS = "public_columns"
@@ -67,8 +71,12 @@ def publishable_ids(lake: Lake, athlete: Athlete, key: bytes) -> pl.DataFrame:
     allowed = public.public_activity_ids(
         acts.lazy(), private_ids=settings.private_activity_ids, public_sources=settings.public_source_set,
         marks=privacy_marks.scan_marks(lake, athlete.athlete_id).collect().lazy(),
-    ).collect()["activity_id"]
-    return public.public_id_map(acts["activity_id"].to_list(), key).collect().with_columns(
+    ).collect()
+    # The athlete's merges and splits, as the public build applies them (pipeline.steps.edits).
+    edits = load_edits(lake, athlete.athlete_id, acts.filter(~pl.col("is_deleted").fill_null(False)))
+    allowed = edited_public_ids(allowed, edits)["activity_id"]
+    every = acts["activity_id"].to_list() + edits.splits["edit_id"].to_list()
+    return public.public_id_map(every, key).collect().with_columns(
         publishable=pl.col("activity_id").is_in(allowed.implode())
     )
 

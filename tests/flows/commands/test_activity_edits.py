@@ -98,6 +98,7 @@ def test_merge_and_split_apply_everywhere_and_survive_rebuild_and_full_build(hom
     day = read(lake_of(home), mart_tables.DAILY_LOAD).filter(pl.col("date") == T0.date()).to_dicts()[0]
     assert day["activities"] == 1 and day["distance_m"] == pytest.approx(now[first]["distance_m"])
     assert marts_daily_sums(lake_of(home), {read(lake_of(home), activities.SPEC)["athlete_id"][0]}).ok
+    ok(["lake", "check"])  # every check, the edits' table included
 
     # The public layer: the merged run once, the part as an activity of its own.
     key = public_id_key(lake_of(home), Settings())
