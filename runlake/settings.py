@@ -9,6 +9,7 @@ variable (case-insensitive). S3 endpoint and credentials use the standard AWS va
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date, datetime
 from pathlib import Path
@@ -95,6 +96,9 @@ class Settings(BaseSettings):
     # --- lake maintenance -----------------------------------------------------------------------
     vacuum_retention_hours: int = Field(168, ge=1, description="Vacuum keeps files newer than this.")
     ingest_batch_files: int = Field(500, ge=1, description="Files decoded per Delta commit.")
+    workers: int | None = Field(
+        None, ge=1, description="Processes for decoding (ingest, rebuild) and for a big marts build; default: one per core."
+    )
     lease_wait_s: float = Field(600.0, ge=0, description="How long a command waits for another writer of the same athlete.")
     s3_timeout_s: float = Field(120.0, gt=0, description="S3 request timeout (object_store and botocore), s.")
     s3_max_retries: int = Field(10, ge=0, description="Retries of one failed S3 request (5xx, timeout, dropped connection).")
@@ -281,6 +285,15 @@ class Settings(BaseSettings):
     def zone(self) -> ZoneInfo:
         """The athlete's home time zone."""
         return ZoneInfo(self.timezone)
+
+    def worker_count(self) -> int:
+        """`RUNLAKE_WORKERS`, or the cores this process may run on (a cpuset), or 1."""
+        if self.workers is not None:
+            return self.workers
+        try:
+            return len(os.sched_getaffinity(0)) or 1
+        except AttributeError:  # not on Linux
+            return os.cpu_count() or 1
 
     def local_today(self) -> date:
         """Today's date in the athlete's zone (never the machine's)."""

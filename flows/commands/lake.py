@@ -31,7 +31,7 @@ def maintain_command(
 
 @app.command("rebuild")
 def rebuild_command(
-    workers: Annotated[int | None, typer.Option(help="Decoding processes (default: all cores).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Decoding processes (default: RUNLAKE_WORKERS, else all cores).")] = None,
     handle: Annotated[str | None, athlete_option(annotated=True)] = None,
 ) -> None:
     """Re-derive an athlete's activities, laps and records from the raw FIT archive (after a decoder change)."""

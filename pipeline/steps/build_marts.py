@@ -9,7 +9,9 @@ disappeared) is recomputed from its records and laps; `daily_load` is recomputed
 earliest affected local day onward, seeded with the stored day before it (the recursions use the
 same arithmetic, so the result is bit-identical to a full rebuild); `weekly_summary` from that
 day's week onward; personal bests, race predictions and gear distance (small) are recomputed whole. A full
-rebuild (`full=True`, or when a mart table is missing) recomputes everything.
+rebuild (`full=True`, or when a mart table is missing) recomputes everything. Per-activity work
+runs one `records` partition (UTC year) at a time; a big recomputation (a full build) spreads the
+partitions over a pool of spawned processes, one per core, with the same rows as a serial build.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
 
 import polars as pl
 
@@ -118,37 +122,70 @@ def _load_activities(lake: Lake, settings: Settings) -> tuple[pl.DataFrame, Edit
     return acts.with_columns(_fingerprints(acts)).sort("activity_id"), edits
 
 
+#: A build recomputing at least this many activities spreads the records partitions over a pool
+#: of processes (one per core): each partition's activities are independent, so the rows are the
+#: same as a serial build's. Below it (an incremental day), starting the pool would cost more.
+PARALLEL_MIN_ACTIVITIES = 400
+
+
 def _compute_activities(
-    lake: Lake, acts: pl.DataFrame, progress: Progress | None = None, edits: Edits | None = None
+    lake: Lake, acts: pl.DataFrame, progress: Progress | None = None, edits: Edits | None = None,
+    workers: int | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """activity_summary and best_efforts rows of `acts`, reading only their records and laps,
     one records partition (UTC year of the start; `record_year` for an edited activity) at a
-    time to bound memory. `edits`: the athlete's merges and splits, applied to the samples."""
-    summaries, efforts = [ACTIVITY_SUMMARY.empty()], [BEST_EFFORTS.empty()]
+    time to bound memory; partitions spread over `workers` spawned processes when there are
+    `PARALLEL_MIN_ACTIVITIES` or more. `edits`: the athlete's merges and
+    splits, applied to the samples."""
     year_of = pl.coalesce("record_year", pl.col("start_time").dt.year()).cast(pl.Int32)
-    for (year,), batch in acts.with_columns(_year=year_of).group_by("_year"):
-        batch = batch.drop("_year")
-        ids = batch["activity_id"]
-        needed = edits.sources_of(ids) if edits is not None else []
-        read_ids = pl.concat([ids, pl.Series(needed, dtype=pl.String)]).unique().implode()
-        records = scan(lake, records_table.SPEC).filter(
-            (pl.col("athlete_id") == batch["athlete_id"][0]) & (pl.col("year") == year) & pl.col("activity_id").is_in(read_ids)
-        )
-        records = records.select("activity_id", "seq", "timestamp", "lat_deg", "distance_m", "altitude_m", "hr_bpm").collect()
-        laps = scan(lake, laps_table.SPEC).filter(pl.col("activity_id").is_in(read_ids))
-        if needed:  # merges and splits: the edited activities' samples and laps
-            records = edits.records(records).filter(pl.col("activity_id").is_in(ids.implode()))
-            laps = effective_laps(laps.collect(), edits.plan).filter(pl.col("activity_id").is_in(ids.implode())).lazy()
-        ordered = time_ordered(records)  # one sort of the partition for every stream pass
-        lazy = batch.lazy()
-        instants = first_per_instant(ordered.lazy()).collect().lazy()
-        summaries.append(ACTIVITY_SUMMARY.conform(activity_summary(lazy, records.lazy(), laps, instants)))
-        efforts.append(BEST_EFFORTS.conform(best_efforts(ordered.lazy(), lazy.filter(pl.col("sport") == "running"), ordered=True)))
-        del records, ordered, instants
+    batches = sorted(
+        ((year, batch.drop("_year")) for (year,), batch in acts.with_columns(_year=year_of).group_by("_year")),
+        key=lambda item: -item[1].height,  # the biggest first: the pool ends together
+    )
+    workers = min(workers or 1, len(batches))
+    results: dict[int, tuple[pl.DataFrame, pl.DataFrame]] = {}
+
+    def done(year: int, batch: pl.DataFrame, result: tuple[pl.DataFrame, pl.DataFrame]) -> None:
+        results[year] = result
         log.info("marts: %d activities of %d computed", len(batch), year)
         if progress is not None:
             progress(len(batch), acts.height)
+
+    if workers > 1 and acts.height >= PARALLEL_MIN_ACTIVITIES:
+        # spawn, not fork: deltalake's runtime panics in a forked child.
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(compute_partition, lake, year, batch, edits): (year, batch) for year, batch in batches}
+            for future in as_completed(futures):
+                done(*futures[future], future.result())
+    else:
+        for year, batch in batches:
+            done(year, batch, compute_partition(lake, year, batch, edits))
+    ordered = [results[year] for year in sorted(results)]
+    summaries = [ACTIVITY_SUMMARY.empty(), *(summary for summary, _ in ordered)]
+    efforts = [BEST_EFFORTS.empty(), *(effort for _, effort in ordered)]
     return pl.concat(summaries), pl.concat(efforts)
+
+
+def compute_partition(lake: Lake, year: int, batch: pl.DataFrame, edits: Edits | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """activity_summary and best_efforts rows of the activities `batch` whose samples are in the
+    `records` partition `year` (a module-level function: it runs in pool processes too)."""
+    ids = batch["activity_id"]
+    needed = edits.sources_of(ids) if edits is not None else []
+    read_ids = pl.concat([ids, pl.Series(needed, dtype=pl.String)]).unique().implode()
+    records = scan(lake, records_table.SPEC).filter(
+        (pl.col("athlete_id") == batch["athlete_id"][0]) & (pl.col("year") == year) & pl.col("activity_id").is_in(read_ids)
+    )
+    records = records.select("activity_id", "seq", "timestamp", "lat_deg", "distance_m", "altitude_m", "hr_bpm").collect()
+    laps = scan(lake, laps_table.SPEC).filter(pl.col("activity_id").is_in(read_ids))
+    if needed:  # merges and splits: the edited activities' samples and laps
+        records = edits.records(records).filter(pl.col("activity_id").is_in(ids.implode()))
+        laps = effective_laps(laps.collect(), edits.plan).filter(pl.col("activity_id").is_in(ids.implode())).lazy()
+    ordered = time_ordered(records)  # one sort of the partition for every stream pass
+    lazy = batch.lazy()
+    instants = first_per_instant(ordered.lazy()).collect().lazy()
+    summary = ACTIVITY_SUMMARY.conform(activity_summary(lazy, records.lazy(), laps, instants))
+    efforts = BEST_EFFORTS.conform(best_efforts(ordered.lazy(), lazy.filter(pl.col("sport") == "running"), ordered=True))
+    return summary, efforts
 
 
 def _date_lit(day: dt.date) -> str:
@@ -174,11 +211,13 @@ def _replace_athlete(lake: Lake, spec, frame: pl.DataFrame, athlete: str, where:
 
 
 def build_marts(
-    lake: Lake, settings: Settings, *, full: bool = False, today: dt.date | None = None, progress: Progress | None = None
+    lake: Lake, settings: Settings, *, full: bool = False, today: dt.date | None = None, progress: Progress | None = None,
+    workers: int | None = None,
 ) -> BuildSummary:
     """Build every private mart, then the public layer when it is installed. See module doc.
 
     `progress(n, total)` is called as batches of the `total` activities to recompute finish.
+    `workers`: processes for a big recomputation (default: `RUNLAKE_WORKERS`, else one per core).
     """
     started = time.perf_counter()
     today = today or athlete_today(settings)
@@ -195,7 +234,7 @@ def build_marts(
     summary.recomputed, summary.removed = changed.height, removed.height
     log.info("marts: %s build, %d activities, %d to recompute, %d removed", summary.mode, acts.height, changed.height, removed.height)
 
-    new_summary, new_efforts = _compute_activities(lake, changed, progress, edits)
+    new_summary, new_efforts = _compute_activities(lake, changed, progress, edits, workers or settings.worker_count())
     new_summary = summary_with_corrections(new_summary, changed)
     touched = set(changed["activity_id"]) | set(removed["activity_id"])
     if full:

@@ -11,7 +11,6 @@ per batch), each batch's commit overlapping the next batch's reading and decodin
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -123,7 +122,7 @@ def ingest_fit_files(
         unchanged, items = inbox_seen.split_unchanged(inbox_seen.known(lake, settings.athlete_id), items)
         report.unchanged = len(unchanged)
         step(len(unchanged))
-    pool = _LazyPool(workers if workers is not None else (os.cpu_count() or 1))
+    pool = _LazyPool(workers if workers is not None else settings.worker_count())
     try:
         read_one = reader or (lambda item: inbox.read_bytes(item, read_options))
         _ingest_batches(lake, settings, items, read_one, report, step, pool, annotate)

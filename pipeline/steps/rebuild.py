@@ -10,7 +10,6 @@ keeps from the lake, so the workers' start-up overlaps those reads.
 
 from __future__ import annotations
 
-import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -122,7 +121,7 @@ def rebuild_from_raw(
         .select("sha256", "file_name", "raw_uri")
         .to_dicts()
     )
-    workers = workers or os.cpu_count() or 1
+    workers = workers or settings.worker_count()
     step = progress or (lambda done, total: None)
     with _DecodedInOrder(lake, rows, settings, now, workers, step) as outcomes:
         counts = replace_fit_derived_counted(lake, outcomes, athlete_id=settings.athlete_id, now=now)

@@ -167,3 +167,30 @@ def test_progress_reports_every_recomputed_activity(tmp_path):
     seen: list[tuple[int, int]] = []
     build_marts(lake, Settings(lake_uri=str(tmp_path)), today=TODAY, progress=lambda n, total: seen.append((n, total)))
     assert sum(n for n, _ in seen) == 5 and {total for _, total in seen} == {5}
+
+
+def test_a_build_spread_over_processes_equals_a_serial_one(tmp_path, monkeypatch):
+    """Partitions (UTC years) computed in a pool of spawned processes give the serial build's rows."""
+    import pipeline.steps.build_marts as steps
+
+    hist = _history() + [_run(f"y{year}", dt.datetime(year, 6, 1, 7), 35, 150) for year in (2023, 2024)]
+    serial, pooled = Lake.at(str(tmp_path / "serial")), Lake.at(str(tmp_path / "pooled"))
+    _write(serial, hist)
+    _write(pooled, hist)
+    monkeypatch.setattr(steps, "PARALLEL_MIN_ACTIVITIES", 1)
+    pools: list[int] = []
+
+    class CountedPool(steps.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            pools.append(kwargs["max_workers"])
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(steps, "ProcessPoolExecutor", CountedPool)
+    seen: list[int] = []
+    build_marts(serial, Settings(lake_uri=str(tmp_path / "serial")), today=TODAY, workers=1)
+    build_marts(pooled, Settings(lake_uri=str(tmp_path / "pooled")), today=TODAY, workers=2, progress=lambda n, _: seen.append(n))
+    assert pools == [2]  # the serial build started none
+    assert sorted(seen) == [1, 1, 5]  # three partitions, reported as each came back
+    got, want = _tables(pooled), _tables(serial)
+    for name in want:
+        assert got[name].equals(want[name]), name
