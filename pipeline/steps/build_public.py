@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 
 import polars as pl
 
@@ -40,6 +42,10 @@ from marts.privacy import PrivacySettings, RoutePlan, anonymize_samples, parse_p
 from runlake.settings import Settings
 
 log = logging.getLogger(__name__)
+
+#: Tracks of at least this many activities to compute (a fresh public layer) spread the `records`
+#: partitions over a pool of processes (`RUNLAKE_WORKERS`); the rows are a serial build's.
+PARALLEL_MIN_ACTIVITIES = 400
 
 
 def public_id_key(lake: Lake, settings: Settings) -> bytes:
@@ -99,7 +105,8 @@ def build_public(lake: Lake, settings: Settings, *, today: dt.date | None = None
     log.info("public layer of %s: %d protected places", handle, len(plan.places))
     all_state = read(lake, public_state.SPEC)
     tracks = _update_tracks(lake, activities, id_map, plan, privacy, handle,
-                            all_state.filter(pl.col("athlete_id") == settings.athlete_id), settings.athlete_id, years, edits)
+                            all_state.filter(pl.col("athlete_id") == settings.athlete_id), settings.athlete_id, years, edits,
+                            settings.worker_count())
     counts = tracks.counts
 
     summary = scan(lake, ACTIVITY_SUMMARY).filter(pl.col("activity_id").is_in(ids.implode())).collect().lazy()
@@ -150,6 +157,28 @@ def _edited(records: pl.LazyFrame, edits: Edits) -> pl.LazyFrame:
     return pl.concat([records.filter(~pl.col("activity_id").is_in(sources)), changed.lazy()])
 
 
+def partition_tracks(
+    lake: Lake, athlete_id: str, year: int, todo_map: pl.DataFrame, edits: Edits, plan: RoutePlan, privacy: PrivacySettings,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(routes, shapes, samples) of the activities of `todo_map` (activity_id → public_activity_id)
+    whose samples are in the `records` partition `year` (module-level: it runs in pool processes)."""
+    todo_ids = todo_map["activity_id"]
+    read_ids = pl.concat([todo_ids, pl.Series(edits.sources_of(todo_ids), dtype=pl.String)]).unique()
+    records = _partition(lake, athlete_id, year).filter(pl.col("activity_id").is_in(read_ids.implode()))
+    records = _edited(records, edits).filter(pl.col("activity_id").is_in(todo_ids.implode()))
+    records = records.select("athlete_id", "activity_id", "seq", "timestamp", "lat_deg", "lon_deg", "distance_m",
+                             "speed_mps", "hr_bpm").collect().lazy()
+    ids = todo_map.lazy()
+    fixes = _fixes(records)
+    routes = public.replace_ids(positioned_routes(fixes, plan), ids).collect()
+    shapes = public.replace_ids(route_shapes(fixes, plan, privacy), ids).collect()
+    samples = public.replace_ids(
+        anonymize_samples(records.select("activity_id", "seq", "timestamp", "distance_m", "speed_mps", "hr_bpm"), privacy.trim_m),
+        ids,
+    ).collect()
+    return routes, shapes, samples
+
+
 def _fixes(records: pl.LazyFrame, activity_ids: pl.Series | None = None) -> pl.LazyFrame:
     records = records.select("athlete_id", "activity_id", "seq", "lat_deg", "lon_deg")
     if activity_ids is not None:
@@ -179,12 +208,13 @@ class _Tracks:
 
 def _update_tracks(
     lake: Lake, activities: pl.DataFrame, id_map: pl.DataFrame, plan: RoutePlan, privacy: PrivacySettings,
-    handle: str, stored_state: pl.DataFrame, athlete_id: str, years: list[int], edits: Edits,
+    handle: str, stored_state: pl.DataFrame, athlete_id: str, years: list[int], edits: Edits, workers: int,
 ) -> _Tracks:
     """Recompute routes, shapes and samples of new or changed public activities.
 
     When an activity left the public layer or the privacy fingerprint changed, every track table
-    is rewritten whole (the caller then purges history), so no commit names a hidden id.
+    is rewritten whole (the caller then purges history), so no commit names a hidden id. Many
+    activities to compute (a fresh layer) spread the partitions over `workers` processes.
     """
     settings_fp = plan.fingerprint(privacy)
     shaped = plan.activities.select("activity_id", "as_shape")
@@ -210,23 +240,19 @@ def _update_tracks(
     todo = wanted if full else wanted.join(unchanged.select("activity_id"), on="activity_id", how="anti")
     log.info("public layer: tracks of %d activities to compute%s", todo.height, " (fresh snapshot)" if full else "")
 
-    todo_ids = todo["activity_id"]
-    todo_map = todo.select("activity_id", "public_activity_id").lazy()
+    todo_map = todo.select("activity_id", "public_activity_id")
     parts: dict[str, list[pl.DataFrame]] = {"routes": [], "shapes": [], "samples": []}
-    for year in years if todo.height else []:  # one records partition in memory at a time
-        read_ids = pl.concat([todo_ids, pl.Series(edits.sources_of(todo_ids), dtype=pl.String)]).unique()
-        records = _partition(lake, athlete_id, year).filter(pl.col("activity_id").is_in(read_ids.implode()))
-        records = _edited(records, edits).filter(pl.col("activity_id").is_in(todo_ids.implode()))
-        records = records.select("athlete_id", "activity_id", "seq", "timestamp", "lat_deg", "lon_deg", "distance_m",
-                                 "speed_mps", "hr_bpm").collect().lazy()
-        fixes = _fixes(records)
-        parts["routes"].append(public.replace_ids(positioned_routes(fixes, plan), todo_map).collect())
-        parts["shapes"].append(public.replace_ids(route_shapes(fixes, plan, privacy), todo_map).collect())
-        parts["samples"].append(public.replace_ids(
-            anonymize_samples(records.select("activity_id", "seq", "timestamp", "distance_m", "speed_mps", "hr_bpm"),
-                              privacy.trim_m),
-            todo_map,
-        ).collect())
+    jobs = [(lake, athlete_id, year, todo_map, edits, plan, privacy) for year in (years if todo.height else [])]
+    if workers > 1 and len(jobs) > 1 and todo.height >= PARALLEL_MIN_ACTIVITIES:
+        # One records partition per process (spawn: deltalake's runtime panics in a forked child).
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=get_context("spawn")) as pool:
+            computed = list(pool.map(partition_tracks, *zip(*jobs)))
+    else:
+        computed = [partition_tracks(*job) for job in jobs]  # one records partition in memory at a time
+    for routes_part, shapes_part, samples_part in computed:
+        parts["routes"].append(routes_part)
+        parts["shapes"].append(shapes_part)
+        parts["samples"].append(samples_part)
 
     def joined(name: str, spec: TableSpec) -> pl.DataFrame:
         columns = [c for c in spec.schema if c != "athlete"]

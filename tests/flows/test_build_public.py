@@ -229,3 +229,35 @@ def test_bad_privacy_zone_fails_before_writing(tmp_path):
     with pytest.raises(ValueError, match="RUNLAKE_PRIVACY_ZONES"):
         build_public(lake, _settings(tmp_path / "lake", privacy_zones="48.8,2.3"), today=TODAY)
     assert not (tmp_path / "lake" / "public").exists()
+
+
+def test_tracks_computed_in_a_pool_of_processes_equal_a_serial_build(tmp_path, monkeypatch):
+    """A fresh public layer with many activities spreads the records partitions over processes:
+    the same rows as one process, partition after partition."""
+    import pipeline.steps.build_public as steps
+
+    year = dt.timedelta(days=365)
+    runs = _runs() + [Run(f"y{n}", T0 - n * year, 45.2, 5.2, 6000.0, bearing_deg=45) for n in (1, 2)]
+    monkeypatch.setattr(steps, "PARALLEL_MIN_ACTIVITIES", 1)
+    pools: list[int] = []
+
+    class CountedPool(steps.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            pools.append(kwargs["max_workers"])
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(steps, "ProcessPoolExecutor", CountedPool)
+    tables = {}
+    for workers in (1, 2):
+        lake = Lake.at(str(tmp_path / f"lake{workers}"))
+        write_private_lake(lake, runs)
+        key = tmp_path / "lake1" / KEY_PATH
+        if workers == 2:  # the same public-id key, so the same public ids
+            (tmp_path / "lake2" / KEY_PATH).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / "lake2" / KEY_PATH).write_bytes(key.read_bytes())
+        build_public(lake, _settings(tmp_path / f"lake{workers}", workers=workers), today=TODAY)
+        tables[workers] = {spec.name: read(lake, spec).sort(read(lake, spec).columns) for spec in public_tables.TRACKS}
+    assert pools == [2]
+    assert all(tables[2][name].height for name in ("public/samples", "public/routes"))
+    for name, frame in tables[1].items():
+        assert tables[2][name].equals(frame), name
