@@ -28,11 +28,20 @@ def time_ordered(records: pl.DataFrame) -> pl.DataFrame:
     """`records` rows with a timestamp, sorted by activity_id, timestamp, seq: the order every
     per-activity stream pass uses, computed once per records partition. The activity ids are
     sorted once (a few thousand) and the rows by their integer rank, which gives the same order
-    as sorting by the id strings, faster."""
+    as sorting by the id strings, faster. A partition is stored with each activity's rows in seq
+    order, and a recording's timestamps rise with seq: then a stable sort by the rank alone is
+    that order; when some activity's rows are not in (timestamp, seq) order, the full sort runs.
+    Same rows in the same order either way."""
     frame = records.filter(pl.col("timestamp").is_not_null())
     ids = frame["activity_id"].unique().sort()
     rank = frame["activity_id"].replace_strict(ids, pl.int_range(len(ids), dtype=pl.UInt32, eager=True), return_dtype=pl.UInt32)
-    return frame.with_columns(_rank=rank).sort("_rank", "timestamp", "seq").drop("_rank")
+    ranked = frame.with_columns(_rank=rank).sort("_rank", maintain_order=True)
+    same = pl.col("_rank") == pl.col("_rank").shift()
+    ts, seq = pl.col("timestamp"), pl.col("seq")
+    backwards = (ts < ts.shift()) | ((ts == ts.shift()) & (seq <= seq.shift()))
+    if ranked.select((same & backwards).any() | seq.is_null().any()).item():
+        ranked = ranked.sort("_rank", "timestamp", "seq")
+    return ranked.drop("_rank")
 
 
 def by_id_and_seq(frame: pl.DataFrame) -> pl.DataFrame:

@@ -28,6 +28,26 @@ def test_time_ordered_is_the_string_sort():
         assert time_ordered(records).equals(expected)
 
 
+def test_time_ordered_of_a_stored_partition_is_the_string_sort_and_falls_back_when_time_goes_back():
+    """As stored (each activity's rows in seq order, timestamps rising with seq) the stable rank
+    sort suffices; a timestamp that goes back within an activity, or a repeated one with seq out
+    of order, makes the full sort run: the same rows in the same order either way."""
+    records = _records(3).filter(pl.col("timestamp").is_not_null())
+    stored = (
+        records.sort("activity_id", "timestamp", "seq")
+        .with_columns(seq=pl.int_range(pl.len(), dtype=pl.Int32).over("activity_id"))
+        .sort(pl.col("activity_id").str.reverse(), maintain_order=True)
+    )
+    expected = stored.sort("activity_id", "timestamp", "seq")
+    assert not stored.equals(expected)
+    assert time_ordered(stored).equals(expected)
+    went_back = stored.with_columns(  # one activity's clock jumps back halfway
+        timestamp=pl.when((pl.col("activity_id") == "act-1") & (pl.col("seq") > 20))
+        .then(pl.col("timestamp") - dt.timedelta(hours=1)).otherwise("timestamp")
+    )
+    assert time_ordered(went_back).equals(went_back.sort("activity_id", "timestamp", "seq"))
+
+
 def test_first_per_instant_is_unique_keep_first():
     records = _records(7)
     ordered = time_ordered(records)
