@@ -69,12 +69,18 @@ def fastest_stretch(
 
     def time_at(x: np.ndarray, exact_side: np.ndarray) -> np.ndarray:
         # searchsorted is at most len(du), so only the lower bound of a clip can bind
-        k = np.maximum(du.searchsorted(x, side="right") - 1, 0)
+        k = du.searchsorted(x, side="right")
+        k -= 1
+        np.maximum(k, 0, out=k)
         k1 = np.minimum(k + 1, len(du) - 1)
-        span = du[k1] - du[k]
-        frac = np.where(span > 0, (x - du[k]) / np.where(span > 0, span, 1.0), 0.0)
-        inside = t_last[k] + frac * (t_first[k1] - t_last[k])
-        return np.where(x == du[k], exact_side[k], inside)
+        du_k, t_k = du[k], t_last[k]  # each gathered once
+        span = du[k1] - du_k
+        moving = span > 0
+        frac = np.divide(x - du_k, span, out=np.zeros_like(span), where=moving)
+        inside = t_k + frac * (t_first[k1] - t_k)
+        exact = x == du_k
+        inside[exact] = exact_side[k[exact]]
+        return inside
 
     eps = 1e-9
     starts = du[du + target_m <= du[-1] + eps]
