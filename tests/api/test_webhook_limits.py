@@ -46,7 +46,12 @@ def commits(lake: Lake) -> int:
 
 def test_a_flood_of_distinct_events_is_held_to_the_replicas_budget(lake, tmp_path):
     client = webhook(lake, tmp_path, strava_push_rate_limit=3)
-    answers = [client.post(PATH, json=event(object_id=1000 + i)) for i in range(8)]
+    answers, slowest = [], 0.0
+    for i in range(8):
+        started = time.monotonic()
+        answers.append(client.post(PATH, json=event(object_id=1000 + i)))
+        slowest = max(slowest, time.monotonic() - started)
+    assert slowest < 2.0  # Strava's limit for an answer, commits included
     assert [a.status_code for a in answers] == [200] * 3 + [429] * 5
     assert all(a.json() == {"queued": True} for a in answers[:3])
     # 3 a minute refill one event every 20 s: the first refused waits at most that.
@@ -54,20 +59,11 @@ def test_a_flood_of_distinct_events_is_held_to_the_replicas_budget(lake, tmp_pat
     assert all(1 <= int(a.headers["Retry-After"]) <= 20 for a in answers[3:])
     assert sorted(read(lake, strava_events.SPEC)["object_id"].to_list()) == [1000, 1001, 1002]
     assert commits(lake) == 3
-    # Strava retrying an event already queued costs no budget and no commit.
+    # Strava retrying an event this replica queued is answered from its memory: no budget (the
+    # bucket is empty), no commit.
     again = client.post(PATH, json=event(object_id=1001))
     assert again.status_code == 200 and again.json() == {"queued": False}
     assert commits(lake) == 3
-
-
-def test_a_repeat_this_replica_queued_is_answered_from_memory_without_a_commit(lake, tmp_path):
-    client = webhook(lake, tmp_path)
-    started = time.monotonic()
-    answers = [client.post(PATH, json=event()) for _ in range(20)]
-    elapsed = time.monotonic() - started
-    assert [a.json() for a in answers] == [{"queued": True}] + [{"queued": False}] * 19
-    assert commits(lake) == 1
-    assert elapsed < 2.0 * 20  # each answer well inside Strava's 2 s, on a shared machine
 
 
 def test_a_body_over_the_size_cap_is_refused_unread_and_unqueued(lake, tmp_path):
