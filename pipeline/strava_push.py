@@ -171,22 +171,42 @@ def process_queue(lake: Lake, settings: Settings, *, sleep: Callable[[float], No
 # --- who works the queue ---------------------------------------------------------------------------
 
 
-def start_deployment_run(deployment: str) -> None:
-    """Ask Prefect for a run of `strava-events/<deployment>` (not awaited)."""
-    from prefect.deployments import run_deployment
+def start_deployment_run(deployment: str) -> bool:
+    """Ask Prefect for a run of `strava-events/<deployment>` (not awaited) — unless one is still
+    waiting to start (scheduled, late, awaiting a concurrency slot, or pending): that run reads
+    the queue when it starts, so a burst of events makes one run, not one each (in Kubernetes,
+    one Job). True when a run was created."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import (DeploymentFilter, DeploymentFilterId, FlowRunFilter,
+                                                FlowRunFilterState, FlowRunFilterStateType)
+    from prefect.client.schemas.objects import StateType
     from prefect.exceptions import ObjectNotFound
 
-    try:
-        run_deployment(f"strava-events/{deployment}", timeout=0)
-    except ObjectNotFound:
-        raise RunlakeError(f"deployment strava-events/{deployment} not found: deploy it with `runlake deploy`") from None
+    name = f"strava-events/{deployment}"
+    with get_client(sync_client=True) as client:
+        try:
+            target = client.read_deployment_by_name(name)
+        except ObjectNotFound:
+            raise RunlakeError(f"deployment {name} not found: deploy it with `runlake deploy`") from None
+        waiting = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[target.id])),
+            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
+                type=FlowRunFilterStateType(any_=[StateType.SCHEDULED, StateType.PENDING]))),
+            limit=1,
+        )
+        if waiting:
+            log.info("Strava push: run %s of %s has not started yet; it will take the new events", waiting[0].id, name)
+            return False
+        run = client.create_flow_run_from_deployment(target.id)
+        log.info("Strava push: started run %s of %s", run.id, name)
+        return True
 
 
 class QueueWorker:
     """Works the event queue off the request path: a daemon thread of the API process that drains
     the queue when `notify()` is called and every `poll_s` seconds (events left by a restart or
-    received by another replica), or — with RUNLAKE_STRAVA_PUSH_DEPLOYMENT — starts a Prefect
-    deployment run per notification instead."""
+    received by another replica), or — with RUNLAKE_STRAVA_PUSH_DEPLOYMENT — has a Prefect
+    deployment run work it instead (`start_deployment_run`: one run for a burst of events)."""
 
     def __init__(self, lake: Lake, settings: Settings, *, poll_s: float = 60.0):
         self.lake = lake

@@ -1,7 +1,8 @@
 """Strava push in deployment mode, as in Kubernetes (deployments/k8s/webhook.yaml): `runlake api`
 with RUNLAKE_STRAVA_PUSH_DEPLOYMENT and PREFECT_API_URL only queues an event and asks a real
 `prefect server start` for a run of `strava-events/<name>` (pipeline/strava_push.py,
-`start_deployment_run`); it does not work the queue itself.
+`start_deployment_run`); it does not work the queue itself, and a second event while that run
+has not started makes no second run.
 
 The deployment is registered through the REST API with the flow name, entrypoint and pool that
 deployments/prefect.yaml gives it (a full `runlake deploy` is tests/e2e/test_prefect_local.py's
@@ -80,9 +81,14 @@ def test_an_event_starts_a_run_of_the_strava_events_deployment(tmp_path):
             # The API only asked for the run: the event waits in the queue for it.
             rows = read(Lake.at(str(tmp_path / "lake")), strava_events.SPEC)
             assert rows["status"].to_list() == [strava_events.QUEUED] and rows["object_id"].to_list() == [5001]
-            # The same event again is a duplicate: no second run.
-            again = httpx.post(hook, content=json.dumps(event), headers={"content-type": "application/json"}, timeout=10)
-            assert again.json() == {"queued": False}
-            time.sleep(2)
-            assert len(runs_of(api, deployment_id)) == 1
+            # Another event while that run has not started: it will take both, so no second run.
+            later = {**event, "object_id": 5002}
+            again = httpx.post(hook, content=json.dumps(later), headers={"content-type": "application/json"}, timeout=10)
+            assert again.json() == {"queued": True}
+            # The first run was there within seconds of its event; a second would be too.
+            deadline = time.monotonic() + max(8.0, 2 * run_after_s)
+            while time.monotonic() < deadline:
+                assert [r["id"] for r in runs_of(api, deployment_id)] == [runs[0]["id"]]
+                time.sleep(1)
+            assert read(Lake.at(str(tmp_path / "lake")), strava_events.SPEC).height == 2
     print(f"POST answered in {answered_s:.2f} s; the strava-events run existed {run_after_s:.2f} s after the POST")
