@@ -25,7 +25,8 @@ CORS_PREFLIGHT_HEADERS = [
 ]
 
 
-#: Callbacks of other services: outside token auth, readiness and the rate limits.
+#: Callbacks of other services: outside token auth, readiness and these rate limits (the Strava
+#: webhook has its own size cap and event budget, api/webhooks.py).
 WEBHOOKS = "/v1/webhooks/"
 
 

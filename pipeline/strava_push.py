@@ -2,7 +2,7 @@
 
 Strava POSTs an event to the API (`/v1/webhooks/strava`, api/webhooks.py) when an athlete
 creates, updates or deletes an activity, or revokes runlake's access. The API only calls
-`receive`: the event is checked for shape and inserted into `private/strava_events` (one Delta
+`parse_event` (the shape) and `enqueue_event`: it is inserted into `private/strava_events` (one Delta
 commit; a duplicate — same object, aspect and event time — changes nothing), so it survives a
 restart and any replica can work it. `process_queue` then works the queue, oldest first, each
 athlete's events under the athlete's lease: each is confirmed with the athlete's own token and
@@ -41,8 +41,6 @@ log = logging.getLogger(__name__)
 LEASE_COMMAND = "strava push events"
 OBJECT_TYPES = ("activity", "athlete")
 ASPECT_TYPES = ("create", "update", "delete")
-#: A body larger than this is not a Strava event.
-MAX_EVENT_BYTES = 4096
 
 
 class InvalidEvent(RunlakeError):
@@ -57,9 +55,8 @@ def _int(body: dict, name: str) -> int:
 
 
 def parse_event(raw_body: bytes, *, now: datetime) -> dict:
-    """The `private/strava_events` row of a POSTed body, status `queued`; InvalidEvent otherwise."""
-    if len(raw_body) > MAX_EVENT_BYTES:
-        raise InvalidEvent("the body is too large for a Strava event")
+    """The `private/strava_events` row of a POSTed body, status `queued`; InvalidEvent otherwise.
+    (The webhook caps the body's size before it gets here: RUNLAKE_STRAVA_PUSH_MAX_BYTES.)"""
     try:
         body = json.loads(raw_body)
     except ValueError:
@@ -94,9 +91,8 @@ def parse_event(raw_body: bytes, *, now: datetime) -> dict:
     }
 
 
-def receive(lake: Lake, raw_body: bytes, *, now: datetime) -> bool:
-    """Queue a POSTed event in the lake. True when it is new, False for a duplicate."""
-    row = parse_event(raw_body, now=now)
+def enqueue_event(lake: Lake, row: dict) -> bool:
+    """Queue one parsed event in the lake (one commit). True when it is new, False for a duplicate."""
     return strava_events.enqueue(lake, pl.DataFrame([row], schema=strava_events.SPEC.schema)) == 1
 
 @dataclass
@@ -175,22 +171,42 @@ def process_queue(lake: Lake, settings: Settings, *, sleep: Callable[[float], No
 # --- who works the queue ---------------------------------------------------------------------------
 
 
-def start_deployment_run(deployment: str) -> None:
-    """Ask Prefect for a run of `strava-events/<deployment>` (not awaited)."""
-    from prefect.deployments import run_deployment
+def start_deployment_run(deployment: str) -> bool:
+    """Ask Prefect for a run of `strava-events/<deployment>` (not awaited) — unless one is still
+    waiting to start (scheduled, late, awaiting a concurrency slot, or pending): that run reads
+    the queue when it starts, so a burst of events makes one run, not one each (in Kubernetes,
+    one Job). True when a run was created."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import (DeploymentFilter, DeploymentFilterId, FlowRunFilter,
+                                                FlowRunFilterState, FlowRunFilterStateType)
+    from prefect.client.schemas.objects import StateType
     from prefect.exceptions import ObjectNotFound
 
-    try:
-        run_deployment(f"strava-events/{deployment}", timeout=0)
-    except ObjectNotFound:
-        raise RunlakeError(f"deployment strava-events/{deployment} not found: deploy it with `runlake deploy`") from None
+    name = f"strava-events/{deployment}"
+    with get_client(sync_client=True) as client:
+        try:
+            target = client.read_deployment_by_name(name)
+        except ObjectNotFound:
+            raise RunlakeError(f"deployment {name} not found: deploy it with `runlake deploy`") from None
+        waiting = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[target.id])),
+            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
+                type=FlowRunFilterStateType(any_=[StateType.SCHEDULED, StateType.PENDING]))),
+            limit=1,
+        )
+        if waiting:
+            log.info("Strava push: run %s of %s has not started yet; it will take the new events", waiting[0].id, name)
+            return False
+        run = client.create_flow_run_from_deployment(target.id)
+        log.info("Strava push: started run %s of %s", run.id, name)
+        return True
 
 
 class QueueWorker:
     """Works the event queue off the request path: a daemon thread of the API process that drains
     the queue when `notify()` is called and every `poll_s` seconds (events left by a restart or
-    received by another replica), or — with RUNLAKE_STRAVA_PUSH_DEPLOYMENT — starts a Prefect
-    deployment run per notification instead."""
+    received by another replica), or — with RUNLAKE_STRAVA_PUSH_DEPLOYMENT — has a Prefect
+    deployment run work it instead (`start_deployment_run`: one run for a burst of events)."""
 
     def __init__(self, lake: Lake, settings: Settings, *, poll_s: float = 60.0):
         self.lake = lake

@@ -149,6 +149,13 @@ class Settings(BaseSettings):
         None, pattern="^(local|k8s)$",
         description="With a Prefect API: Strava push events run as strava-events/<this> deployment runs; unset: in the API process.")
     strava_push_max_attempts: int = Field(3, ge=1, le=20, description="Processing attempts of one Strava push event before it stays failed.")
+    strava_push_rate_limit: int = Field(
+        120, ge=1, le=6000,
+        description="Strava push events one API replica queues per minute (a token bucket, bursts up to a minute's worth); more are answered 429 with Retry-After.")
+    strava_push_max_bytes: int = Field(
+        4096, ge=512, le=65536, description="Largest POST body (bytes) the Strava webhook reads; larger ones are answered 413.")
+    strava_push_subscription_id: int | None = Field(
+        None, ge=1, description="The push subscription's id (`runlake strava subscribe` prints it): events of any other are refused (403); unset: any.")
 
     # --- web sign-in (OpenID Connect through Streamlit's st.login) ----------------------------------
     oidc_issuer: str | None = Field(None, description="The OIDC provider's issuer URL (sign-in is off without it).")

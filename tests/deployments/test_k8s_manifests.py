@@ -19,6 +19,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from runlake.settings import Settings
+
 REPO = Path(__file__).resolve().parents[2]
 DEPLOYMENTS = REPO / "deployments"
 #: A Kubernetes version EKS supports; the schemas ship with kubernetes-validate.
@@ -234,6 +236,76 @@ def test_api_is_its_own_deployment_and_service_beside_the_dashboard():
              for _, d in shipped_manifests() if d["kind"] == "ServiceAccount"}
     assert len(set(roles.values())) == len(roles) >= 3  # api, dashboard and pipeline: a role each
     assert "prefect" not in " ".join(container["command"]) and not any(n.startswith("PREFECT_") for n in env)
+    # Strava's push callback, the one path that writes, goes to the webhook's own pods; the rest here.
+    (rule,) = docs["Ingress"]["spec"]["rules"]
+    routes = {(p["path"], p["pathType"]): p["backend"]["service"] for p in rule["http"]["paths"]}
+    assert routes == {("/v1/webhooks/strava", "Exact"): {"name": "runlake-webhook", "port": {"name": "http"}},
+                      ("/", "Prefix"): {"name": "runlake-api", "port": {"name": "http"}}}
+
+
+def test_strava_push_has_its_own_writing_pods_with_only_the_verify_token_secret():
+    docs = {doc["kind"]: doc for name, doc in shipped_manifests()
+            if name.startswith("webhook.yaml:") and doc["metadata"]["name"] == "runlake-webhook"}
+    assert {"Deployment", "Service", "ServiceAccount"} <= set(docs)
+    api = next(d for n, d in shipped_manifests() if n == "api.yaml:Deployment/runlake-api")
+    pod = docs["Deployment"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    # The same `runlake api`, image and hardening as the read-only API pods.
+    (api_container,) = api["spec"]["template"]["spec"]["containers"]
+    for field in ("image", "command", "securityContext", "readinessProbe", "livenessProbe"):
+        assert container[field] == api_container[field], field
+    assert pod["securityContext"] == api["spec"]["template"]["spec"]["securityContext"]
+    assert pod["serviceAccountName"] == "runlake-webhook" and pod["automountServiceAccountToken"] is False
+    assert docs["Service"]["spec"]["selector"] == docs["Deployment"]["spec"]["selector"]["matchLabels"]
+    assert docs["Service"]["spec"]["ports"][0]["name"] == "http" == container["ports"][0]["name"]
+    env = {e["name"]: e for e in container["env"]}
+    # One secret, by reference: the verify token. Nothing that decrypts or refreshes credentials.
+    assert {n for n in env if SECRET_NAME.search(n)} == {"RUNLAKE_STRAVA_VERIFY_TOKEN"}
+    assert env["RUNLAKE_STRAVA_VERIFY_TOKEN"]["valueFrom"] == {
+        "secretKeyRef": {"name": "runlake-webhook", "key": "strava-verify-token"}}
+    assert all("value" in e for n, e in env.items() if n != "RUNLAKE_STRAVA_VERIFY_TOKEN")
+    # The events are worked by strava-events/k8s Jobs (runlake-pipeline), started through Prefect.
+    assert env["RUNLAKE_STRAVA_PUSH_DEPLOYMENT"]["value"] == "k8s"
+    k8s_entrypoints = {d["entrypoint"] for d in prefect_yaml()["deployments"]
+                       if d["work_pool"]["name"] == "runlake-k8s" and d["name"] == "k8s"}
+    assert "flows/strava_events.py:strava_events_flow" in k8s_entrypoints
+    assert re.fullmatch(r"https?://[^/]+/api", env["PREFECT_API_URL"]["value"])
+    # Every RUNLAKE_ value is a setting, and together they are valid settings.
+    values = {n.removeprefix("RUNLAKE_").lower(): e["value"] for n, e in env.items() if "value" in e and n.startswith("RUNLAKE_")}
+    assert set(values) <= set(Settings.model_fields), set(values) - set(Settings.model_fields)
+    settings = Settings(**values, strava_verify_token="from-the-secret")
+    assert settings.strava_push_rate_limit >= 1 and settings.strava_push_max_bytes <= 4096
+    roles = {d["metadata"]["name"]: d["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+             for _, d in shipped_manifests() if d["kind"] == "ServiceAccount"}
+    assert roles["runlake-webhook"] not in {r for n, r in roles.items() if n != "runlake-webhook"}
+
+
+def iam_policies() -> dict[str, dict]:
+    """The IAM policy documents of docs/operations.md, by their first statement's Sid."""
+    text = (REPO / "docs" / "operations.md").read_text()
+    policies = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", text, re.S)]
+    return {p["Statement"][0]["Sid"]: p for p in policies if "Statement" in p}
+
+
+def test_the_webhooks_policy_writes_only_the_event_queue_and_the_apis_writes_nothing():
+    policies = iam_policies()
+    writes = {"s3:PutObject", "s3:DeleteObject", "s3:*", "*"}
+
+    def granted(policy: dict) -> list[tuple[set[str], list[str]]]:
+        out = []
+        for statement in policy["Statement"]:
+            assert statement["Effect"] == "Allow"
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            out.append((set(actions), resources))
+        return out
+
+    webhook = granted(policies["ListEventQueueAndLakeVersion"])
+    written = [r for actions, resources in webhook if actions & writes for r in resources]
+    assert written == ["arn:aws:s3:::runlake-lake/lake/private/strava_events/*"]
+    assert not any("s3:DeleteObject" in actions for actions, _ in webhook)
+    for actions, _ in granted(policies["ListServedTables"]):  # runlake-api-read
+        assert not actions & writes
 
 
 def test_the_signed_in_web_app_is_its_own_deployment_with_secrets_only_by_reference():
