@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from lake import activities as activities_table
 from lake import activity_edits
 from lake import records as records_table
 from lake.storage import Lake
@@ -113,8 +114,6 @@ class EditChange:
 
 
 def _live(lake: Lake, athlete_id: str) -> pl.DataFrame:
-    from lake import activities as activities_table
-
     return scan(lake, activities_table.SPEC).filter(
         (pl.col("athlete_id") == athlete_id) & ~pl.col("is_deleted").fill_null(False)
     ).collect()

@@ -23,3 +23,21 @@ def fit_folder(tmp_path_factory) -> Path:
     write_run(root / "nohr.fit", start + timedelta(days=3), 2500, heart_rate=False)
     write_run(root / "far-east.fit", datetime(2025, 3, 15, 6, 0, tzinfo=ZoneInfo("Asia/Tokyo")), 3000)
     return root
+
+
+@pytest.fixture
+def pools_started(monkeypatch):
+    """`watch(module)`: count the process pools `module` starts (its `ProcessPoolExecutor`);
+    returns the list of their `max_workers`, filled as pools start."""
+    started: list[int] = []
+
+    def watch(module) -> list[int]:
+        class CountedPool(module.ProcessPoolExecutor):
+            def __init__(self, *args, **kwargs):
+                started.append(kwargs["max_workers"])
+                super().__init__(*args, **kwargs)
+
+        monkeypatch.setattr(module, "ProcessPoolExecutor", CountedPool)
+        return started
+
+    return watch

@@ -169,7 +169,7 @@ def test_progress_reports_every_recomputed_activity(tmp_path):
     assert sum(n for n, _ in seen) == 5 and {total for _, total in seen} == {5}
 
 
-def test_a_build_spread_over_processes_equals_a_serial_one(tmp_path, monkeypatch):
+def test_a_build_spread_over_processes_equals_a_serial_one(tmp_path, monkeypatch, pools_started):
     """Partitions (UTC years) computed in a pool of spawned processes give the serial build's rows."""
     import pipeline.steps.build_marts as steps
 
@@ -178,14 +178,7 @@ def test_a_build_spread_over_processes_equals_a_serial_one(tmp_path, monkeypatch
     _write(serial, hist)
     _write(pooled, hist)
     monkeypatch.setattr(steps, "PARALLEL_MIN_ACTIVITIES", 1)
-    pools: list[int] = []
-
-    class CountedPool(steps.ProcessPoolExecutor):
-        def __init__(self, *args, **kwargs):
-            pools.append(kwargs["max_workers"])
-            super().__init__(*args, **kwargs)
-
-    monkeypatch.setattr(steps, "ProcessPoolExecutor", CountedPool)
+    pools = pools_started(steps)
     seen: list[int] = []
     build_marts(serial, Settings(lake_uri=str(tmp_path / "serial")), today=TODAY, workers=1)
     build_marts(pooled, Settings(lake_uri=str(tmp_path / "pooled")), today=TODAY, workers=2, progress=lambda n, _: seen.append(n))

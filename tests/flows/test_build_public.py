@@ -231,7 +231,7 @@ def test_bad_privacy_zone_fails_before_writing(tmp_path):
     assert not (tmp_path / "lake" / "public").exists()
 
 
-def test_tracks_computed_in_a_pool_of_processes_equal_a_serial_build(tmp_path, monkeypatch):
+def test_tracks_computed_in_a_pool_of_processes_equal_a_serial_build(tmp_path, monkeypatch, pools_started):
     """A fresh public layer with many activities spreads the records partitions over processes:
     the same rows as one process, partition after partition."""
     import pipeline.steps.build_public as steps
@@ -239,14 +239,7 @@ def test_tracks_computed_in_a_pool_of_processes_equal_a_serial_build(tmp_path, m
     year = dt.timedelta(days=365)
     runs = _runs() + [Run(f"y{n}", T0 - n * year, 45.2, 5.2, 6000.0, bearing_deg=45) for n in (1, 2)]
     monkeypatch.setattr(steps, "PARALLEL_MIN_ACTIVITIES", 1)
-    pools: list[int] = []
-
-    class CountedPool(steps.ProcessPoolExecutor):
-        def __init__(self, *args, **kwargs):
-            pools.append(kwargs["max_workers"])
-            super().__init__(*args, **kwargs)
-
-    monkeypatch.setattr(steps, "ProcessPoolExecutor", CountedPool)
+    pools = pools_started(steps)
     tables = {}
     for workers in (1, 2):
         lake = Lake.at(str(tmp_path / f"lake{workers}"))
