@@ -85,7 +85,7 @@ def merge_command(
 @app.command("split")
 def split_command(
     activity: Annotated[str, typer.Argument(help="Activity id, Strava id, strava-<id> or Strava activity URL.")],
-    at: Annotated[str, typer.Option("--at", help="Where the second part starts: 2026-03-01T07:42:10[+01:00] or 07:42:10 (activity's local time).")],
+    at: Annotated[str, typer.Option("--at", help="Where the second part starts: 2026-03-01T07:42:10[+01:00], 07:42:10 (the activity's local time) or +25:00 (into the activity).")],
     handle: Annotated[str | None, athlete_option(annotated=True)] = None,
 ) -> None:
     """Cut one recording in two (a warm-up and a race, a watch left running)."""

@@ -168,12 +168,19 @@ def merge_activities(lake: Lake, settings: Settings, into: str, other: str, *, n
 
 def split_time(text: str, row: dict) -> dt.datetime:
     """`--at` as an instant: an ISO 8601 date-time with an offset (`2026-03-01T07:42:10+01:00`,
-    `…Z`), without one (the activity's local time), or a time of day `HH:MM[:SS]` (local, on the
-    activity's local start date, or the day after when that is before the start)."""
+    `…Z`), without one (the activity's local time), a time of day `HH:MM[:SS]` (local, on the
+    activity's local start date, or the day after when that is before the start), or the time
+    into the activity from its start: `+SECONDS`, `+MM:SS`, `+HH:MM:SS`."""
     offset = dt.timedelta(seconds=row["utc_offset_s"] or 0)
     zone = dt.timezone(offset)
     local_start = row["start_time"].astimezone(zone)
     clean = text.strip()
+    if clean.startswith("+"):  # time into the activity: +SECONDS, +MM:SS or +HH:MM:SS
+        parts = clean[1:].split(":")
+        if 1 <= len(parts) <= 3 and all(p.replace(".", "", 1).isdigit() for p in parts):
+            seconds = sum(float(p) * 60 ** i for i, p in enumerate(reversed(parts)))
+            return row["start_time"] + dt.timedelta(seconds=seconds)
+        raise RunlakeError(f"--at {clean!r}: after '+' give the time into the activity (+1500, +25:00 or +1:05:00)")
     try:
         if len(clean) <= 8 and ":" in clean:
             clock = dt.time.fromisoformat(clean)
@@ -182,7 +189,8 @@ def split_time(text: str, row: dict) -> dt.datetime:
         at = dt.datetime.fromisoformat(clean.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise RunlakeError(
-            f"--at {clean!r}: give a date-time (2026-03-01T07:42:10, with or without an offset) or a time of day (07:42:10)"
+            f"--at {clean!r}: give a date-time (2026-03-01T07:42:10, with or without an offset), a time of day (07:42:10) "
+            "or the time into the activity (+25:00)"
         ) from None
     return at if at.tzinfo is not None else at.replace(tzinfo=zone)
 

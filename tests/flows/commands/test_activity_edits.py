@@ -128,7 +128,7 @@ def test_a_private_recording_keeps_the_merged_run_off_the_public_layer(home):
 
 def test_a_part_is_corrected_on_its_own_and_clearing_undoes_the_split(home):
     _, _, long, _ = ids(home)
-    ok(["activity", "split", long, "--at", "2025-04-09T07:46:00+02:00"])
+    ok(["activity", "split", long, "--at", "+16:00"])  # 16 minutes in: 05:46 UTC
     part = read(lake_of(home), activity_edits.SPEC)["edit_id"].item()
     ok(["activity", "set", part, "--race"])
     ok(["marts", "build"])
@@ -148,6 +148,8 @@ def test_edits_that_make_no_sense_fail_with_one_line_and_write_nothing(home):
         (["activity", "merge", first, "strava-4242"], "no activity matches 'strava-4242'"),
         (["activity", "split", long, "--at", "04:00:00"], "is not inside activity"),
         (["activity", "split", long, "--at", "half past"], "--at 'half past'"),
+        (["activity", "split", long, "--at", "+2:00:00"], "is not inside activity"),  # the run lasts 32 minutes
+        (["activity", "split", long, "--at", "+ten"], "after '+' give the time into the activity"),
     ]
     for args, message in cases:
         result = CliRunner().invoke(cli, args)
@@ -167,7 +169,7 @@ def test_the_api_detail_of_a_part_and_a_merged_run_shows_their_samples_as_edited
 
     first, restarted, long, _ = ids(home)
     ok(["activity", "merge", first, restarted])
-    ok(["activity", "split", long, "--at", "05:46:00"])
+    ok(["activity", "split", long, "--at", "2025-04-09T07:46:00+02:00"])  # 05:46 UTC
     part = read(lake_of(home), activity_edits.SPEC).filter(pl.col("role") == "at")["edit_id"].item()
     lake = lake_of(home)
     athlete_id = read(lake, activities.SPEC)["athlete_id"][0]
