@@ -91,7 +91,7 @@ def test_signed_out_visitors_get_the_sign_in_prompt_and_no_uploader(runners, mon
 def test_signed_in_runners_get_the_uploader_and_the_ingest_button(runners, monkeypatch):
     at = app_as(runners, monkeypatch, user=signed_in("ann-subject"), page=PAGE)
     files = uploader(at)
-    assert files.accept_multiple_files and sorted(files.allowed_type) == [".fit", ".zip"]
+    assert files.accept_multiple_files and sorted(files.allowed_type) == [".csv", ".fit", ".gpx", ".gz", ".tcx", ".zip"]
     assert ingest_button(at).disabled  # nothing chosen yet
 
 
@@ -156,7 +156,7 @@ def test_an_upload_over_a_limit_is_refused_with_a_message_and_writes_nothing(run
     ingest_button(at).click()
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    assert [e.value for e in at.error] == ["The upload holds more than 1 FIT files, the most accepted at once: split it."]
+    assert [e.value for e in at.error] == ["The upload holds more than 1 activity files, the most accepted at once: split it."]
     assert not at.get("progress") and read(lake, fit_files.SPEC).height == before
 
 
@@ -166,5 +166,5 @@ def test_an_upload_without_fit_files_says_so(runners, monkeypatch):
     at.run()
     ingest_button(at).click()
     at.run()
-    assert any("No FIT file" in w.value for w in at.warning)
+    assert any("No activity file" in w.value for w in at.warning)
     assert dict(zip(at.dataframe[0].value["file"], at.dataframe[0].value["result"], strict=True)) == {"notes.zip/notes.txt": "refused"}
