@@ -40,7 +40,7 @@ from pipeline.athletes import Athlete
 from pipeline.lake_access import lake_at
 from pipeline.steps.build_marts import BuildSummary, build_marts
 from pipeline.steps.ingest_fit import IngestReport
-from pipeline.uploads import Refusal, UploadedFile, is_strava_csv
+from pipeline.uploads import Refusal, UploadedFile
 from runlake.errors import RunlakeError
 from runlake.files import make_private_dir
 from runlake.settings import Settings
@@ -56,6 +56,9 @@ UPLOADS_FOLDER = "uploads"
 STAGED_FOLDER_RE = re.compile(r"^uploads/[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$")
 #: The lease's command name (shown to a CLI run waiting for it).
 LEASE_COMMAND = "ingest upload"
+
+#: Strava's activities.csv of a staged upload: `strava-<n>-activities.csv` in its folder.
+STAGED_CSV_SUFFIX = "-activities.csv"
 
 #: Per-file results.
 RESULT_INGESTED, RESULT_DUPLICATE, RESULT_SKIPPED = "ingested", "duplicate", "skipped"
@@ -141,12 +144,12 @@ def stage_upload(
         raw.write_bytes(location, relative, file.data)
         staged.append(StagedFile(file.name, location.uri(relative), file.sha256, len(file.data)))
     for number, data in enumerate(strava_csv, start=1):
-        raw.write_bytes(location, f"{folder}/strava-{number}-activities.csv", data)
+        raw.write_bytes(location, f"{folder}/strava-{number}{STAGED_CSV_SUFFIX}", data)
     return StagedUpload(folder, staged, _strava_rows(strava_csv))
 
 
 def _is_staged_name(name: str) -> bool:
-    return name.lower().endswith(SUFFIXES) or is_strava_csv(name)
+    return name.lower().endswith(SUFFIXES + (STAGED_CSV_SUFFIX,))
 
 
 def staged_in(settings: Settings, folder: str) -> StagedUpload:
@@ -161,7 +164,7 @@ def staged_in(settings: Settings, folder: str) -> StagedUpload:
     files, csv_files = [], []
     for item in found:
         data = inbox.read_bytes(item, location.fsspec_options())
-        if is_strava_csv(item.name):
+        if item.name.lower().endswith(STAGED_CSV_SUFFIX):
             csv_files.append(data)
         else:
             files.append(StagedFile(item.name.split("-", 1)[-1], item.uri, sha256_of(data), len(data)))
