@@ -114,6 +114,16 @@ def test_loose_gpx_tcx_and_gz_files_are_accepted_by_content(fits):
     }
 
 
+def test_a_loose_activities_csv_counts_and_an_unreadable_one_is_refused(fits):
+    good = b"Activity ID,Activity Name,Filename\n42,Long run,activities/7.fit.gz\n"
+    got = unpack([("activities.csv", good), ("7.fit", fits[0])], LIMITS)
+    assert got.strava["7.fit"].strava_id == 42 and got.strava["7.fit"].name == "Long run" and not got.refused
+    huge = b"Activity ID,Filename\n1,\"" + b"x" * 200_000 + b"\"\n"  # a field over the csv module's limit
+    got = unpack([("export.zip", zipped([("activities.csv", huge), ("activities/7.fit", fits[0])]))], LIMITS)
+    assert reasons(got) == {"export.zip/activities.csv": "unreadable activities.csv (field larger than field limit (131072))"}
+    assert got.strava == {} and got.strava_csv == [] and len(got.files) == 1
+
+
 def test_a_garmin_export_opens_one_nested_zip(fits):
     got = unpack([("garmin.zip", garmin_export(fits))], LIMITS)
     part = "garmin.zip/DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip"
