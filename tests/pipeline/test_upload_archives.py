@@ -6,9 +6,7 @@ of the same zip; hostile archives are still refused."""
 from __future__ import annotations
 
 import gzip
-import io
 import logging
-import zipfile
 from pathlib import Path
 
 import polars as pl
@@ -26,6 +24,7 @@ from pipeline.uploads import MB, UploadLimits, UploadRefused, unpack
 from runlake.settings import Settings
 from tests.flows.test_cli_ingest import runlake
 from tests.pipeline.test_archive_import import KINDS, archive_runs, synthetic_fits
+from tests.pipeline.test_uploads import zipped
 from tests.sources.archive_builders import gpx_from_fit, strava_export_zip, tcx_from_fit
 
 LIMITS = UploadLimits(max_bytes=20 * MB, max_files=50, max_uncompressed_bytes=20 * MB, max_ratio=100)
@@ -41,14 +40,6 @@ def export(fits) -> bytes:
     """A Strava bulk export: run 0 as FIT, 1 as GPX, 2 as TCX, all gzipped, with activities.csv
     (names "Run i", gear "Pegasus 40", Strava ids 700…), a profile.csv and a manual entry."""
     return strava_export_zip(archive_runs(fits))
-
-
-def zipped(entries: list[tuple[str, bytes]]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in entries:
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 def garmin_export(fits: list[bytes]) -> bytes:
