@@ -66,9 +66,10 @@ def main() -> None:
         t0 = time.perf_counter()
         unpacked = unpack([("export.zip", blob)], limits)
         t1 = time.perf_counter()
-        staged = stage_upload(athlete.settings, unpacked.files)
+        staged = stage_upload(athlete.settings, unpacked.files, strava_csv=unpacked.strava_csv)
         t2 = time.perf_counter()
-        report = ingest_upload(lake, athlete, staged.files, refused=unpacked.refused, progress=lambda *p: updates.append(p))
+        report = ingest_upload(lake, athlete, staged.files, strava=staged.strava, refused=unpacked.refused,
+                               progress=lambda *p: updates.append(p))
         t3 = time.perf_counter()
 
     total = t3 - t0

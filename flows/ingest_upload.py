@@ -28,8 +28,9 @@ def ingest_upload_flow(athlete: str, folder: str, lake_uri: str | None = None, i
     private_umask()  # a flow run is a process edge: its files are 0600, folders 0700
     lake, who = open_athlete(Settings.with_overrides(lake_uri=lake_uri, inbox_uri=inbox_uri), athlete, FLOW_NAME)
     staged = staged_in(who.settings, folder)
-    logger.info("ingesting an upload of %d FIT files of athlete %s", len(staged), who.athlete_id)
-    report = ingest_upload(lake, who, staged)
+    logger.info("ingesting an upload of %d activity files of athlete %s (%d rows of Strava's activities.csv)",
+                len(staged.files), who.athlete_id, len(staged.strava))
+    report = ingest_upload(lake, who, staged.files, strava=staged.strava)
     logger.info(report.summary())
     for result in report.files:
         if result.result == "quarantined":

@@ -14,12 +14,16 @@ and sport (when the file has none) to the activity of each file it names; such a
 later Strava sync then finds the id already paired and fetches no streams; a Strava-only row
 synced before is merged into it by the reconcile every batch runs (`pipeline.activity_merge`).
 Files already in the lake are skipped unread-twice: importing the same archive again adds nothing.
+
+`ingest_export_files` is that ingest for files already listed, with the CSV's rows: the web
+upload (`pipeline.steps.ingest_upload`) runs its staged files through it, so an upload of an
+export and `runlake import` of it give the same rows.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -31,7 +35,8 @@ from lake.table import scan
 from pipeline import activity_merge
 from pipeline.steps.ingest_fit import IngestReport, ingest_fit_files
 from runlake.settings import Settings
-from sources.archive import Archive, ArchiveReader, StravaExportRow, open_archive
+from sources.archive import ArchiveReader, StravaExportRow, open_archive
+from sources.fit.inbox import FitInput
 from sources.fit.outcome import INGESTED, FileOutcome
 from sources.strava.sports import fit_sport
 
@@ -79,14 +84,17 @@ def _main_session(rows: list[dict]) -> dict:
     return max(rows, key=lambda r: (r.get("elapsed_s") or 0.0, -(r.get("session_index") or 0)))
 
 
-def strava_annotator(lake: Lake, athlete_id: str, archive: Archive, report: ImportReport) -> Callable[[list[FileOutcome]], None]:
-    """`annotate` for `ingest_fit_files`: the CSV's columns onto the batch's new activity rows. A
-    Strava id already on another file's live activity is not given twice (logged, reported)."""
+def strava_annotator(
+    lake: Lake, athlete_id: str, strava: dict[str, StravaExportRow], report: ImportReport,
+) -> Callable[[list[FileOutcome]], None]:
+    """`annotate` for `ingest_fit_files`: the CSV's columns (`strava`, by plain file name) onto the
+    batch's new activity rows. A Strava id already on another file's live activity is not given
+    twice (logged, reported)."""
 
     def annotate(outcomes: list[FileOutcome]) -> None:
         wanted = {}
         for outcome in outcomes:
-            row = archive.strava.get(outcome.name.lower())
+            row = strava.get(outcome.name.lower())
             if row is not None and outcome.status == INGESTED and outcome.rows is not None and outcome.rows.activities:
                 wanted[outcome.sha256] = (row, _main_session(outcome.rows.activities))
         if not wanted:
@@ -118,16 +126,28 @@ def import_archive(
     """Import the archive, folder or file at `path` for `settings.athlete_id` (the caller holds
     its lease). `on_listed(n)` is told how many files were found before any is read."""
     archive = open_archive(path)
-    report = ImportReport(ingest=IngestReport(), listed=len(archive.items), csv_rows=len(archive.strava))
     if on_listed is not None:
         on_listed(len(archive.items))
     with ArchiveReader(archive) as reader:
-        report.ingest = ingest_fit_files(
-            lake, settings, archive.items, progress=progress, workers=workers, reader=reader.read,
-            annotate=strava_annotator(lake, settings.athlete_id, archive, report) if archive.strava else None,
-        )
+        return ingest_export_files(lake, settings, archive.items, archive.strava, progress=progress, workers=workers,
+                                   reader=reader.read)
+
+
+def ingest_export_files(
+    lake: Lake, settings: Settings, items: Sequence[FitInput], strava: dict[str, StravaExportRow], *,
+    reader: Callable[[FitInput], bytes] | None = None, read_options: dict | None = None,
+    progress: Callable[[int], None] | None = None, workers: int | None = None,
+) -> ImportReport:
+    """Ingest `items` (FIT, GPX or TCX; read by `reader`, else from their uri) for
+    `settings.athlete_id` with Strava's CSV rows `strava` (plain file name, lower case → row;
+    matched against each item's `name`); the caller holds the athlete's lease."""
+    report = ImportReport(ingest=IngestReport(), listed=len(items), csv_rows=len(strava))
+    report.ingest = ingest_fit_files(
+        lake, settings, items, progress=progress, workers=workers, reader=reader, read_options=read_options,
+        annotate=strava_annotator(lake, settings.athlete_id, strava, report) if strava else None,
+    )
     if report.with_strava_id:  # Strava's private flag from the CSV becomes a sticky privacy mark, as in a sync
-        ids = [r.strava_id for r in archive.strava.values()]
+        ids = [r.strava_id for r in strava.values()]
         written = scan(lake, activities.SPEC).filter((pl.col("athlete_id") == settings.athlete_id) & pl.col("strava_id").is_in(ids))
         activity_merge.record_privacy_marks(lake, settings.athlete_id, written, now=datetime.now(UTC))
     return report

@@ -1,28 +1,38 @@
 """The checks an upload passes before any byte of it is written: what the web app accepts.
 
-An upload is a list of (name, bytes) as the browser sent them: `.fit` files and `.zip` archives of
-them (folders inside an archive are fine). `unpack` turns it into the FIT files to stage, each
-with a safe name, and says why everything else was refused. Nothing here writes anything.
+An upload is a list of (name, bytes) as the browser sent them. It takes what `runlake import`
+takes (docs/import.md), named the same way (`sources.archive`: `is_activity_name`, `plain_name`,
+`strava_activities_csv`): `.fit`, `.gpx` and `.tcx` files, each optionally `.gz`; `.zip`
+archives of them (folders inside are fine) — a Strava bulk export (its `activities.csv` is read)
+or a Garmin Connect export (its originals sit in zips inside the zip: one level of nested zip is
+opened, no deeper); and a loose `activities.csv`. `unpack` turns it into the activity files to
+stage (gunzipped, each with a safe name) and Strava's CSV, and says why everything else was
+refused. Nothing here writes anything; the format is told by content (`sources.formats`).
 
 Two kinds of refusal (docs/product.md, "Uploading files"):
 
 * **The whole upload** (`UploadRefused`, one message for the visitor): more than
-  `RUNLAKE_UPLOAD_MAX_MB` sent, more than `RUNLAKE_UPLOAD_MAX_FILES` FIT files, more than
-  `RUNLAKE_UPLOAD_MAX_UNCOMPRESSED_MB` once unpacked, or an archive entry that expands more than
-  `RUNLAKE_UPLOAD_MAX_RATIO` times its compressed size: a zip bomb is not partly accepted.
+  `RUNLAKE_UPLOAD_MAX_MB` sent, more than `RUNLAKE_UPLOAD_MAX_FILES` activity files, more than
+  `RUNLAKE_UPLOAD_MAX_UNCOMPRESSED_MB` once unpacked, or an archive entry or gzip stream that
+  expands more than `RUNLAKE_UPLOAD_MAX_RATIO` times its compressed size: a bomb is not partly
+  accepted.
 * **One entry** (a `Refusal` with its reason, the rest goes on): a path that is absolute or
-  climbs out (`..`), a symbolic link, a nested archive, an encrypted or corrupt entry, a name
-  that is not `.fit`, a name given twice, content that is not a FIT file, or the same bytes as
-  another file of the upload.
+  climbs out (`..`), a symbolic link, an archive nested two deep, an encrypted or corrupt entry
+  or gzip stream, a name that is no activity file, a name given twice, content that is not a FIT,
+  GPX or TCX file, an unreadable `activities.csv`, or the same bytes as another file of the upload.
 
 Zip headers are not trusted: the declared sizes are checked first (cheap, refuses an honest bomb
 before inflating anything); zipfile then reads no more than an entry declares and checks its CRC,
 so a lying header makes a refused (corrupt) entry; and the bytes actually inflated are counted
 against the same caps as they are read, so the limits hold even if a reader ever did trust more.
+A container inside the upload (a nested zip, a `.gz` stream) is checked against the remaining
+budget and the ratio while it is inflated; once unpacked, only what it holds counts.
 """
 
 from __future__ import annotations
 
+import csv
+import gzip
 import hashlib
 import io
 import re
@@ -35,6 +45,8 @@ from pathlib import PurePosixPath
 
 from runlake.errors import RunlakeError
 from runlake.settings import Settings
+from sources.archive import STRAVA_CSV, SUFFIXES, StravaExportRow, is_activity_name, plain_name, strava_activities_csv
+from sources.formats import FIT, GPX, TCX, file_format
 
 MB = 1024 * 1024
 #: FIT file header: its size (12, or 14 with a CRC), then ".FIT" at bytes 8–11 (FIT protocol 2.x).
@@ -57,8 +69,8 @@ class UploadLimits:
     """RUNLAKE_UPLOAD_* (docs/settings.md): what one upload may hold."""
 
     max_bytes: int  # sent, all files together
-    max_files: int  # FIT files, after unpacking
-    max_uncompressed_bytes: int  # FIT bytes, after unpacking
+    max_files: int  # activity files, after unpacking
+    max_uncompressed_bytes: int  # activity file bytes, after unpacking
     max_ratio: float  # inflated / compressed size of one archive entry
 
     @classmethod
@@ -72,9 +84,10 @@ class UploadLimits:
 
 
 @dataclass(frozen=True)
-class UploadedFit:
-    """One FIT file of an upload: `name` as the visitor knows it (`archive.zip/2024/run.fit`),
-    `safe_name` as it may be stored, its bytes and their sha256 (the lake's key for a file)."""
+class UploadedFile:
+    """One activity file (FIT, GPX or TCX) of an upload: `name` as the visitor knows it
+    (`archive.zip/activities/123.gpx.gz`), `safe_name` as it may be stored, its bytes (gunzipped)
+    and their sha256 (the lake's key for a file)."""
 
     name: str
     safe_name: str
@@ -90,8 +103,13 @@ class Refusal:
 
 @dataclass
 class Unpacked:
-    files: list[UploadedFit] = field(default_factory=list)
+    """The files to stage, the refused entries, and Strava's `activities.csv` files (their bytes,
+    to stage with the files, and their rows by plain file name, as `runlake import` reads them)."""
+
+    files: list[UploadedFile] = field(default_factory=list)
     refused: list[Refusal] = field(default_factory=list)
+    strava_csv: list[bytes] = field(default_factory=list)
+    strava: dict[str, StravaExportRow] = field(default_factory=dict)
 
     @property
     def size_bytes(self) -> int:
@@ -104,11 +122,32 @@ def is_fit_content(data: bytes) -> bool:
 
 
 def safe_name(name: str) -> str:
-    """The last part of `name` with anything but letters, digits, '.', '-', '_' replaced, at most
-    96 characters, ending in `.fit` (the inbox finds files by that suffix)."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    stem = _UNSAFE_CHARS.sub("_", base[: -len(".fit")] if base.lower().endswith(".fit") else base).strip("._") or "file"
-    return stem[: _MAX_NAME - len(".fit")] + ".fit"
+    """The file's own name (`plain_name`: no folder, no `.gz`) with anything but letters, digits,
+    '.', '-', '_' replaced, at most 96 characters, ending in its format's suffix, lower case
+    (`.fit`, `.gpx` or `.tcx`; `.fit` for any other name): the suffix the staged upload is
+    listed by, and what the Strava CSV names the file by."""
+    base = plain_name(name)
+    suffix = next((s for s in SUFFIXES if base.lower().endswith(s)), None)
+    stem = _UNSAFE_CHARS.sub("_", base[: -len(suffix)] if suffix else base).strip("._") or "file"
+    suffix = suffix or ".fit"
+    return stem[: _MAX_NAME - len(suffix)] + suffix
+
+
+_NOT_THAT_FORMAT = {
+    ".fit": "not a FIT file (no FIT header)",
+    ".gpx": "not a GPX file (no <gpx> root element)",
+    ".tcx": "not a TCX file (no <TrainingCenterDatabase> root element)",
+}
+
+
+def content_problem(name: str, data: bytes) -> str | None:
+    """Why `data` is no activity file, or None. Decided by content like `runlake import` (a GPX
+    named `.fit` is a GPX); the reason names the format the file's name promised."""
+    kind = file_format(data)
+    if kind in (GPX, TCX) or (kind == FIT and is_fit_content(data)):
+        return None
+    suffix = next((s for s in SUFFIXES if plain_name(name).lower().endswith(s)), ".fit")
+    return _NOT_THAT_FORMAT[suffix]
 
 
 def path_problem(name: str) -> str | None:
@@ -123,9 +162,16 @@ def path_problem(name: str) -> str | None:
     return None
 
 
+NOT_AN_ACTIVITY_NAME = "not a .fit, .gpx or .tcx file (optionally .gz)"
+
+
+def is_strava_csv(name: str) -> bool:
+    return PurePosixPath(name.replace("\\", "/").lower()).name == STRAVA_CSV
+
+
 def unpack(named_blobs: Iterable[tuple[str, bytes]], limits: UploadLimits) -> Unpacked:
-    """The FIT files of an upload and the refused entries; `UploadRefused` when the whole upload
-    breaks a limit (see the module docstring)."""
+    """The activity files of an upload, its Strava CSV and the refused entries; `UploadRefused`
+    when the whole upload breaks a limit (see the module docstring)."""
     blobs = list(named_blobs)
     sent = sum(len(data) for _, data in blobs)
     if sent > limits.max_bytes:
@@ -134,11 +180,14 @@ def unpack(named_blobs: Iterable[tuple[str, bytes]], limits: UploadLimits) -> Un
     for name, data in blobs:
         lower = name.lower()
         if lower.endswith(".zip"):
-            _unpack_zip(name, data, result)
-        elif lower.endswith(".fit"):
-            result.offer(name, data)
+            _unpack_zip(name, data, result, depth=0)
+        elif is_strava_csv(name):
+            result.spend(len(data))
+            result.strava_csv(name, data)
+        elif is_activity_name(name):
+            result.offer_packed(name, data, spent=False)
         else:
-            result.refuse(name, "not a .fit file or a .zip archive")
+            result.refuse(name, NOT_AN_ACTIVITY_NAME + " or a .zip archive")
     return result.done()
 
 
@@ -153,12 +202,12 @@ class _Collector:
         self.inflated = 0
 
     def budget(self) -> int:
-        """FIT bytes this upload may still unpack."""
+        """Activity file bytes this upload may still unpack."""
         return self.limits.max_uncompressed_bytes - self.inflated
 
     def too_big(self) -> UploadRefused:
         return UploadRefused(
-            f"Unpacked, the upload is more than {self.limits.max_uncompressed_bytes / MB:,.0f} MB of FIT files, "
+            f"Unpacked, the upload is more than {self.limits.max_uncompressed_bytes / MB:,.0f} MB of activity files, "
             "the most accepted at once: split it."
         )
 
@@ -167,8 +216,37 @@ class _Collector:
         if self.inflated > self.limits.max_uncompressed_bytes:
             raise self.too_big()
 
+    def refund(self, size: int) -> None:
+        """A container's bytes (a nested zip, a `.gz` stream), once what it holds is counted."""
+        self.inflated -= size
+
     def refuse(self, name: str, reason: str) -> None:
         self.unpacked.refused.append(Refusal(name, reason))
+
+    def strava_csv(self, name: str, data: bytes) -> None:
+        """Strava's `activities.csv` (already counted), read by `runlake import`'s parser."""
+        try:
+            rows = strava_activities_csv(data.decode("utf-8-sig", errors="replace"))
+        except csv.Error as error:
+            self.refuse(name, f"unreadable activities.csv ({error})")
+            return
+        self.unpacked.strava_csv.append(data)
+        self.unpacked.strava.update(rows)
+
+    def offer_packed(self, name: str, data: bytes, *, spent: bool) -> None:
+        """An activity file by name, gunzipped first when it ends in `.gz` (`spent`: `data` is
+        already counted against the budget)."""
+        if not name.lower().endswith(".gz"):
+            self.offer(name, data, counted=spent)
+            return
+        if not spent:
+            self.spend(len(data))
+        content = _gunzip(data, self)
+        self.refund(len(data))  # the stream is gone once inflated: its content counts
+        if content is None:
+            self.refuse(name, "corrupt gzip stream")
+            return
+        self.offer(name, content, counted=True)
 
     def offer(self, name: str, data: bytes, *, counted: bool = False) -> None:
         if not counted:
@@ -177,8 +255,9 @@ class _Collector:
             self.refuse(name, "the same name twice in one upload")
             return
         self.names.add(name)
-        if not is_fit_content(data):
-            self.refuse(name, "not a FIT file (no FIT header)")
+        problem = content_problem(name, data)
+        if problem:
+            self.refuse(name, problem)
             return
         sha = hashlib.sha256(data).hexdigest()
         if sha in self.shas:
@@ -186,14 +265,18 @@ class _Collector:
             return
         self.shas[sha] = name
         if len(self.unpacked.files) >= self.limits.max_files:
-            raise UploadRefused(f"The upload holds more than {self.limits.max_files:,} FIT files, the most accepted at once: split it.")
-        self.unpacked.files.append(UploadedFit(name, safe_name(name), data, sha))
+            raise UploadRefused(
+                f"The upload holds more than {self.limits.max_files:,} activity files, the most accepted at once: split it."
+            )
+        self.unpacked.files.append(UploadedFile(name, safe_name(name), data, sha))
 
     def done(self) -> Unpacked:
         return self.unpacked
 
 
-def _unpack_zip(archive_name: str, data: bytes, into: _Collector) -> None:
+def _unpack_zip(archive_name: str, data: bytes, into: _Collector, *, depth: int) -> None:
+    """The entries of a zip; at `depth` 0 a zip inside is opened too (a Garmin export's originals),
+    at depth 1 it is refused."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = archive.infolist()
@@ -204,7 +287,7 @@ def _unpack_zip(archive_name: str, data: bytes, into: _Collector) -> None:
         wanted = []
         for info in entries:
             name = f"{archive_name}/{info.filename}"
-            reason = _entry_problem(info)
+            reason = _entry_problem(info, depth)
             if reason == "":
                 continue  # a folder: nothing to say
             if reason is not None:
@@ -222,11 +305,19 @@ def _unpack_zip(archive_name: str, data: bytes, into: _Collector) -> None:
                 into.refuse(name, "corrupt archive entry (its size or checksum does not match)")
                 continue
             _check_ratio(len(content), info.compress_size, into.limits)
-            into.offer(name, content, counted=True)
+            if info.filename.lower().endswith(".zip"):
+                into.refund(len(content))  # checked while inflated; from here on its entries count
+                _unpack_zip(name, content, into, depth=depth + 1)
+            elif is_strava_csv(info.filename):
+                into.strava_csv(name, content)
+            else:
+                into.offer_packed(name, content, spent=True)
 
 
-def _entry_problem(info: zipfile.ZipInfo) -> str | None:
-    """Why an entry is refused, "" for a folder (skipped silently), None when it may be read."""
+def _entry_problem(info: zipfile.ZipInfo, depth: int) -> str | None:
+    """Why an entry is refused, "" for a folder (skipped silently), None when it may be read: an
+    activity file, a zip at `depth` 0, Strava's `activities.csv` at `depth` 0 (as `runlake import`
+    reads them)."""
     if info.is_dir():
         return ""
     unsafe = path_problem(info.filename)
@@ -237,11 +328,13 @@ def _entry_problem(info: zipfile.ZipInfo) -> str | None:
         return "a symbolic link"
     lower = info.filename.lower()
     if lower.startswith("__macosx/") or lower.rsplit("/", 1)[-1].startswith("._"):
-        return "macOS metadata, not a FIT file"
-    if lower.endswith(".zip"):
-        return "an archive inside the archive (unpack it first)"
-    if not lower.endswith(".fit"):
-        return "not a .fit file"
+        return "macOS metadata, not an activity file"
+    if lower.endswith(".zip") and depth > 0:
+        return "an archive inside a nested archive (unpack it first)"
+    if is_strava_csv(lower) and depth > 0:
+        return "activities.csv inside a nested archive (not read)"
+    if not (lower.endswith(".zip") or is_strava_csv(lower) or is_activity_name(info.filename)):
+        return NOT_AN_ACTIVITY_NAME
     if info.flag_bits & 0x1:
         return "encrypted"
     return None
@@ -268,5 +361,22 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, into: _Collector) 
                 _check_ratio(size, info.compress_size, into.limits)
                 chunks.append(chunk)
     except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, OSError):  # corrupt or unsupported
+        return None
+    return b"".join(chunks)
+
+
+def _gunzip(data: bytes, into: _Collector) -> bytes | None:
+    """A `.gz` stream's content, inflated with the same caps as a zip entry (the budget, the ratio
+    over the stream's size), or None when the stream is corrupt."""
+    chunks, size = [], 0
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            while chunk := stream.read(_READ_CHUNK):
+                size += len(chunk)
+                into.spend(len(chunk))
+                _check_ratio(size, len(data), into.limits)
+                chunks.append(chunk)
+    except (gzip.BadGzipFile, EOFError, zlib.error, OSError):  # corrupt or truncated
+        into.refund(size)
         return None
     return b"".join(chunks)

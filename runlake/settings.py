@@ -174,12 +174,14 @@ class Settings(BaseSettings):
     api_cors_origins: str = Field("", description="Comma-separated origins allowed to call the public endpoints ('*': any).")
     # --- web uploads (/upload, docs/product.md): sized for a 10-year watch archive -------------------
     upload_max_mb: int = Field(1024, ge=1, le=16384, description="Most MB one upload may send (all files together).")
-    upload_max_files: int = Field(20000, ge=1, description="Most FIT files one upload may hold, after unpacking.")
+    upload_max_files: int = Field(
+        20000, ge=1, description="Most activity files (FIT, GPX, TCX) one upload may hold, after unpacking."
+    )
     upload_max_uncompressed_mb: int = Field(
-        3072, ge=1, description="Most MB of FIT files one upload may unpack to (zip bombs)."
+        3072, ge=1, description="Most MB of activity files one upload may unpack to (zip and gzip bombs)."
     )
     upload_max_ratio: float = Field(
-        100.0, ge=2, description="Most an archive entry may expand over its compressed size (zip bombs)."
+        100.0, ge=2, description="Most an archive entry or .gz stream may expand over its compressed size (bombs)."
     )
     web_deployment: str = Field(
         "local", pattern="^(local|k8s)$",

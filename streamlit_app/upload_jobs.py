@@ -45,10 +45,11 @@ class UploadJob(BackgroundJob):
         refused = [FileResult(r.name, RESULT_REFUSED, r.reason) for r in self.unpacked.refused]
         require_latest_version(self.lake)  # a lake awaiting `runlake lake migrate` is not written
         self._progress("staging", 0, len(self.unpacked.files))
-        staged = stage_upload(self.athlete.settings, self.unpacked.files)
+        staged = stage_upload(self.athlete.settings, self.unpacked.files, strava_csv=self.unpacked.strava_csv)
         self.unpacked = Unpacked(refused=self.unpacked.refused)  # the bytes are in the inbox now: free them
         if self.deployment is None:
-            return ingest_upload(self.lake, self.athlete, staged.files, refused=self.unpacked.refused, progress=self._progress).files
+            return ingest_upload(self.lake, self.athlete, staged.files, strava=staged.strava, refused=self.unpacked.refused,
+                                 progress=self._progress).files
         before = fit_batch.known_statuses(self.lake, self.athlete_id, [s.sha256 for s in staged.files])
         self.run_flow(FLOW_NAME, {"athlete": self.athlete_id, "folder": staged.folder})
         return file_results(self.lake, self.athlete_id, staged.files, before) + refused

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,7 +48,7 @@ def is_fit_name(name: str) -> bool:
 ATHLETES_FOLDER = "athletes"
 
 
-def _local_inputs(path: Path, inbox: bool) -> list[FitInput]:
+def _local_inputs(path: Path, inbox: bool, names: Callable[[str], bool]) -> list[FitInput]:
     if path.is_file():
         st = path.stat()
         return [FitInput(str(path), path.name, st.st_size, path.name if inbox else None, st.st_mtime_ns)]
@@ -58,7 +58,7 @@ def _local_inputs(path: Path, inbox: bool) -> list[FitInput]:
             dirnames.remove(ATHLETES_FOLDER)
         dirnames.sort()
         for name in sorted(filenames):
-            if not is_fit_name(name):
+            if not names(name):
                 continue
             full = Path(dirpath) / name
             try:
@@ -71,7 +71,7 @@ def _local_inputs(path: Path, inbox: bool) -> list[FitInput]:
     return found
 
 
-def _s3_inputs(location: Lake, inbox: bool) -> list[FitInput]:
+def _s3_inputs(location: Lake, inbox: bool, names: Callable[[str], bool]) -> list[FitInput]:
     # A fresh listing every time: fsspec's shared instance caches listings, so a long-lived process
     # (a flow worker, the web app) would see an earlier run's sizes and ETags.
     fs = fsspec.filesystem("s3", skip_instance_cache=True, use_listings_cache=False, **location.fsspec_options())
@@ -93,7 +93,7 @@ def _s3_inputs(location: Lake, inbox: bool) -> list[FitInput]:
     return [
         _s3_input(key, info, key.removeprefix(prefix) if inbox else None)
         for key, info in sorted(entries.items())
-        if info.get("type") == "file" and is_fit_name(key) and not (skipped and key.startswith(skipped))
+        if info.get("type") == "file" and names(key) and not (skipped and key.startswith(skipped))
     ]
 
 
@@ -113,14 +113,17 @@ def _s3_input(key: str, info: dict, rel_path: str | None) -> FitInput:
     )
 
 
-def discover(locations: Sequence[Lake], *, inbox: bool = False) -> list[FitInput]:
-    """Every FIT file under the given locations, each file once, in a stable order. With
-    `inbox`, the locations are an athlete's inbox, whose `athletes/` folder (the other athletes'
-    inboxes) is skipped, and each file carries its `rel_path` under the inbox root."""
+def discover(
+    locations: Sequence[Lake], *, inbox: bool = False, names: Callable[[str], bool] = is_fit_name,
+) -> list[FitInput]:
+    """Every FIT file (every file whose name `names` accepts) under the given locations, each
+    file once, in a stable order. With `inbox`, the locations are an athlete's inbox, whose
+    `athletes/` folder (the other athletes' inboxes) is skipped, and each file carries its
+    `rel_path` under the inbox root."""
     inputs: dict[str, FitInput] = {}
     for location in locations:
         if location.is_s3:
-            found = _s3_inputs(location, inbox)
+            found = _s3_inputs(location, inbox, names)
         else:
             path = Path(location.root)
             if not path.exists():
@@ -128,7 +131,7 @@ def discover(locations: Sequence[Lake], *, inbox: bool = False) -> list[FitInput
             if not path.is_file() and not path.is_dir():
                 raise RunlakeError(f"not a regular file or folder: {location.root}")
             try:
-                found = _local_inputs(path, inbox)
+                found = _local_inputs(path, inbox, names)
             except PermissionError as exc:
                 raise RunlakeError(f"cannot read {location.root}: permission denied") from exc
         if not found:

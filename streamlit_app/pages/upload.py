@@ -1,9 +1,10 @@
-"""`/upload`: the signed-in athlete's `.fit` files and `.zip` archives of them into its own inbox,
-lake rows and marts (docs/product.md, "Uploading files").
+"""`/upload`: the signed-in athlete's activity files into its own inbox, lake rows and marts
+(docs/product.md, "Uploading files"): what `runlake import` takes — `.fit`, `.gpx`, `.tcx`
+(optionally `.gz`), `.zip` archives of them, a Strava bulk export or a Garmin Connect export.
 
 The athlete is the session's (`account.require_athlete`), never the URL's. The files are checked
-first (`pipeline.uploads.unpack`: limits, zip bombs, path tricks, non-FIT content — refused with a
-message); the heavy work then runs off the page (`upload_jobs`: a flow run with a Prefect API,
+first (`pipeline.uploads.unpack`: limits, zip bombs, path tricks, content that is no activity
+file — refused with a message); the heavy work then runs off the page (`upload_jobs`: a flow run with a Prefect API,
 a thread of this session otherwise) while the page shows its progress, then per-file results.
 """
 
@@ -22,12 +23,14 @@ PHASES = {
 RESULT_SCHEMA = {"file": pl.String, "result": pl.String, "detail": pl.String}
 
 athlete = account.require_athlete()
-st.title("Upload FIT files")
+st.title("Upload FIT files")  # the title and the uploader's label are the product's interface (issue 15)
 limits = UploadLimits.from_settings(view.read(data.settings))
 st.caption(
-    f"`.fit` files from your watch, or `.zip` archives of them (folders inside are fine): up to "
+    f"`.fit`, `.gpx` or `.tcx` files (also `.gz`), `.zip` archives of them (folders inside are fine), or the whole "
+    f"export zip of Strava (names, gear and Strava ids come from its activities.csv) or Garmin Connect: up to "
     f"{limits.max_files:,} files and {limits.max_bytes / MB:,.0f} MB at once. They become your own data only."
 )
+ACCEPTED_TYPES = ["fit", "gpx", "tcx", "gz", "zip", "csv"]
 
 
 def start_job(files) -> None:
@@ -39,7 +42,7 @@ def start_job(files) -> None:
         st.error(str(exc), icon=":material/block:")
         return
     if not unpacked.files:
-        st.warning("No FIT file to ingest in this upload.", icon=":material/warning:")
+        st.warning("No activity file to ingest in this upload.", icon=":material/warning:")
         results_table([(r.name, "refused", r.reason) for r in unpacked.refused])
         return
     deployment = view.read(data.settings).web_deployment if view.read(upload_jobs.prefect_api_url) else None
@@ -75,7 +78,7 @@ if job is not None and job.athlete_id != athlete.athlete_id:
 running = job is not None and not job.state().finished
 
 uploaded = st.file_uploader(
-    "FIT files", type=["fit", "zip"], accept_multiple_files=True, disabled=running,
+    "FIT files", type=ACCEPTED_TYPES, accept_multiple_files=True, disabled=running,
     max_upload_size=view.read(data.settings).upload_max_mb,  # the browser refuses a larger file at once
     key=f"upload_files_{st.session_state.get(ROUND_KEY, 0)}",
 )

@@ -96,8 +96,10 @@ def test_zip_slip_entries_are_refused(runs, name, reason):
     assert [f.data for f in got.files] == [runs[1]]
 
 
-def test_symlink_entries_nested_zips_and_other_names_are_refused(runs):
-    inner = zipped([("run.fit", runs[0])])
+def test_symlink_entries_deeply_nested_zips_and_other_names_are_refused(runs):
+    """One level of zip inside the zip is opened (a Garmin export's originals); two are refused."""
+    deeper = zipped([("run.fit", runs[2])])
+    inner = zipped([("run.fit", runs[0]), ("deeper.zip", deeper)])
     archive = zipped(
         [("link.fit", b"/etc/passwd"), ("inner.zip", inner), ("notes.txt", b"hello"), ("__MACOSX/._run.fit", b"x"),
          ("run.fit", runs[1])],
@@ -106,12 +108,13 @@ def test_symlink_entries_nested_zips_and_other_names_are_refused(runs):
     got = unpack([("a.zip", archive), ("photo.jpg", b"\xff\xd8")], LIMITS)
     assert reasons(got) == {
         "a.zip/link.fit": "a symbolic link",
-        "a.zip/inner.zip": "an archive inside the archive (unpack it first)",
-        "a.zip/notes.txt": "not a .fit file",
-        "a.zip/__MACOSX/._run.fit": "macOS metadata, not a FIT file",
-        "photo.jpg": "not a .fit file or a .zip archive",
+        "a.zip/inner.zip/deeper.zip": "an archive inside a nested archive (unpack it first)",
+        "a.zip/notes.txt": "not a .fit, .gpx or .tcx file (optionally .gz)",
+        "a.zip/__MACOSX/._run.fit": "macOS metadata, not an activity file",
+        "photo.jpg": "not a .fit, .gpx or .tcx file (optionally .gz) or a .zip archive",
     }
-    assert [f.data for f in got.files] == [runs[1]]
+    assert [f.name for f in got.files] == ["a.zip/inner.zip/run.fit", "a.zip/run.fit"]
+    assert [f.data for f in got.files] == [runs[0], runs[1]]
 
 
 def test_non_fit_content_renamed_fit_is_refused(runs):
@@ -147,7 +150,7 @@ def test_too_big_an_upload_is_refused(runs):
 def test_too_many_files_are_refused(runs):
     archive = zipped([(f"r{i}.fit", runs[i % 3][:-2] + bytes([i, 0])) for i in range(4)])
     two = UploadLimits(max_bytes=20 * MB, max_files=3, max_uncompressed_bytes=20 * MB, max_ratio=100)
-    with pytest.raises(UploadRefused, match="more than 3 FIT files"):
+    with pytest.raises(UploadRefused, match="more than 3 activity files"):
         unpack([("a.zip", archive)], two)
 
 
@@ -163,7 +166,7 @@ def test_a_high_ratio_entry_is_refused_as_a_zip_bomb():
 
 def test_the_total_uncompressed_size_is_capped_on_declared_sizes():
     capped = UploadLimits(max_bytes=20 * MB, max_files=50, max_uncompressed_bytes=1 * MB, max_ratio=10_000)
-    with pytest.raises(UploadRefused, match="more than 1 MB of FIT files"):
+    with pytest.raises(UploadRefused, match="more than 1 MB of activity files"):
         unpack([("bomb.zip", zipped([("run.fit", bomb_entry())]))], capped)
 
 
@@ -212,7 +215,7 @@ def test_staging_writes_only_under_the_athletes_inbox(runs, lake_and_athletes):
     assert written and all(own_inbox in p.parents for p in written), written
     assert {Path(s.uri) for s in staged.files} == written
     assert sorted(p.read_bytes() for p in written) == sorted(runs[:2])
-    assert [s.file_name for s in staged_in(ann.settings, staged.folder)] == ["x.fit", "run.fit"]
+    assert [s.file_name for s in staged_in(ann.settings, staged.folder).files] == ["x.fit", "run.fit"]
 
 
 def test_a_staged_folder_parameter_cannot_point_elsewhere(lake_and_athletes):
@@ -232,7 +235,7 @@ def test_an_upload_becomes_that_athletes_rows_only_and_a_reupload_is_duplicates(
     results = {r.file: (r.result, r.detail) for r in report.files}
     assert results["w.zip/a.fit"] == (RESULT_INGESTED, "") and results["w.zip/b.fit"] == (RESULT_INGESTED, "")
     assert results["bad.fit"][0] == RESULT_QUARANTINED and results["bad.fit"][1]
-    assert results["n.txt"] == (RESULT_REFUSED, "not a .fit file or a .zip archive")
+    assert results["n.txt"] == (RESULT_REFUSED, "not a .fit, .gpx or .tcx file (optionally .gz) or a .zip archive")
     assert ("ingesting", 3, 3) in phases and phases[-1] == ("building marts", 1, 1)
 
     acts = read(lake, activities.SPEC)

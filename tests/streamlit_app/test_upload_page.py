@@ -1,5 +1,6 @@
 """`/upload` as AppTests (`AppTest.user` sets the identity; `file_uploader.set_value` the files):
-signed out, signed in, the upload of a zip end to end in process, limits, and another athlete."""
+signed out, signed in, the upload of a zip end to end in process, limits, another athlete, and a
+Strava bulk export (FIT, GPX, TCX and activities.csv)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from lake.storage import Lake
 from lake.table import read
 from sources.fit.synthetic import write_run
 from streamlit_app import upload_jobs
+from tests.pipeline.test_archive_import import archive_runs, synthetic_fits
+from tests.sources.archive_builders import strava_export_zip
 from tests.streamlit_app.signin_support import app_as, signed_in
 
 PAGE = "pages/upload.py"
@@ -91,7 +94,7 @@ def test_signed_out_visitors_get_the_sign_in_prompt_and_no_uploader(runners, mon
 def test_signed_in_runners_get_the_uploader_and_the_ingest_button(runners, monkeypatch):
     at = app_as(runners, monkeypatch, user=signed_in("ann-subject"), page=PAGE)
     files = uploader(at)
-    assert files.accept_multiple_files and sorted(files.allowed_type) == [".fit", ".zip"]
+    assert files.accept_multiple_files and sorted(files.allowed_type) == [".csv", ".fit", ".gpx", ".gz", ".tcx", ".zip"]
     assert ingest_button(at).disabled  # nothing chosen yet
 
 
@@ -156,7 +159,7 @@ def test_an_upload_over_a_limit_is_refused_with_a_message_and_writes_nothing(run
     ingest_button(at).click()
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    assert [e.value for e in at.error] == ["The upload holds more than 1 FIT files, the most accepted at once: split it."]
+    assert [e.value for e in at.error] == ["The upload holds more than 1 activity files, the most accepted at once: split it."]
     assert not at.get("progress") and read(lake, fit_files.SPEC).height == before
 
 
@@ -166,5 +169,30 @@ def test_an_upload_without_fit_files_says_so(runners, monkeypatch):
     at.run()
     ingest_button(at).click()
     at.run()
-    assert any("No FIT file" in w.value for w in at.warning)
+    assert any("No activity file" in w.value for w in at.warning)
     assert dict(zip(at.dataframe[0].value["file"], at.dataframe[0].value["result"], strict=True)) == {"notes.zip/notes.txt": "refused"}
+
+
+def test_an_uploaded_strava_export_gives_names_strava_ids_and_formats(runners, monkeypatch):
+    """A Strava bulk export (gzipped FIT, GPX and TCX of the same records, activities.csv) through
+    the page: each file's result, and the CSV's names, Strava ids and gear on the athlete's rows."""
+    ids = ids_of(runners)
+    lake = Lake.at(runners["RUNLAKE_LAKE_URI"])
+    export = strava_export_zip(archive_runs(synthetic_fits()))
+    at = app_as(runners, monkeypatch, user=signed_in("bob-subject"), page=PAGE)
+    uploader(at).set_value([("export_1.zip", export, "application/zip")])
+    at.run()
+    ingest_button(at).click()
+    at.run()
+    wait_for_end(at)
+    assert not at.error, [e.value for e in at.error]
+    table = at.dataframe[0].value
+    assert dict(zip(table["file"], table["result"], strict=True)) == {
+        "export_1.zip/activities/9000.fit.gz": "ingested", "export_1.zip/activities/9001.gpx.gz": "ingested",
+        "export_1.zip/activities/9002.tcx.gz": "ingested", "export_1.zip/profile.csv": "refused",
+    }
+    mine = read(lake, activities.SPEC).filter((pl.col("athlete_id") == ids["bob"]) & pl.col("strava_id").is_in([700, 701, 702]))
+    assert mine.sort("strava_id").select("strava_id", "name", "source", "gear_id").rows() == [
+        (700, "Run 0", "fit+strava", "Pegasus 40"), (701, "Run 1", "gpx+strava", "Pegasus 40"),
+        (702, "Run 2", "tcx+strava", "Pegasus 40"),
+    ]
