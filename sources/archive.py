@@ -41,6 +41,10 @@ class NoActivityFiles(RunlakeError):
     """A path that exists but holds no activity file."""
 
 
+class UnreadableStravaCsv(RunlakeError, csv.Error):
+    """Strava's activities.csv cannot be read (a field over the csv module's limit, a broken quote)."""
+
+
 class UnreadableMember(OSError):
     """An archive member whose bytes cannot be read (corrupt zip entry or gzip stream)."""
 
@@ -115,6 +119,13 @@ def strava_activities_csv(text: str) -> dict[str, StravaExportRow]:
     or without a numeric Activity ID are left out. Repeated column names (Strava writes
     "Elapsed Time" and "Distance" twice): the first one counts."""
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        return _rows_by_file(reader)
+    except csv.Error as error:
+        raise UnreadableStravaCsv(f"{STRAVA_CSV}: unreadable at line {reader.line_num} ({error})") from None
+
+
+def _rows_by_file(reader) -> dict[str, StravaExportRow]:
     header = next(reader, None)
     if not header:
         return {}

@@ -39,6 +39,15 @@ def test_a_path_that_is_not_an_archive_is_one_line(tmp_path, env):
     assert_one_clear_line(runlake("import", str(tmp_path / "missing.zip"), env=env), "no such file or folder")
 
 
+def test_an_unreadable_activities_csv_is_one_line(tmp_path, env):
+    fit = run_bytes(datetime(2025, 5, 1, 6, 0, tzinfo=UTC), 3000, seed=5)
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("activities.csv", "Activity ID,Activity Name,Filename\n1," + "x" * 200_000 + ",activities/1.fit\n")
+        archive.writestr("activities/1.fit", fit)
+    assert_one_clear_line(runlake("import", str(path), env=env), "activities.csv: unreadable at line 2")
+
+
 def test_a_damaged_member_exits_1_and_the_rest_is_imported(tmp_path, env):
     fit = run_bytes(datetime(2025, 5, 1, 6, 0, tzinfo=UTC), 3000, seed=5)
     path = tmp_path / "export.zip"
