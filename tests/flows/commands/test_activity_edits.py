@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -30,18 +32,34 @@ MARTS = (mart_tables.ACTIVITY_SUMMARY, mart_tables.BEST_EFFORTS, mart_tables.DAI
          mart_tables.PERSONAL_BESTS)
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch) -> Path:
-    watch = tmp_path / "watch"
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """Four watch files ingested and built once per module (each test works on a copy)."""
+    root = tmp_path_factory.mktemp("built")
+    watch = root / "watch"
     write_run(watch / "first.fit", T0, 5000, seed=1)
     write_run(watch / "restarted.fit", T0 + dt.timedelta(minutes=25), 3000, seed=2)  # the same run, watch restarted
     write_run(watch / "long.fit", T0 + dt.timedelta(days=2), 8000, seed=3)  # a warm-up and a race in one file
     write_run(watch / "other.fit", T0 + dt.timedelta(days=4), 4000, seed=4)
-    monkeypatch.setenv("RUNLAKE_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("RUNLAKE_LAKE_URI", str(tmp_path / "lake"))
-    monkeypatch.setenv("RUNLAKE_TIMEZONE", "UTC")
-    ok(["ingest", "fit", str(watch)])
-    ok(["marts", "build"])
+    with pytest.MonkeyPatch.context() as mp:
+        for name in [n for n in os.environ if n.startswith(("RUNLAKE_", "AWS_"))]:
+            mp.delenv(name)
+        configure(mp, root)
+        ok(["ingest", "fit", str(watch)])
+        ok(["marts", "build"])
+    return root
+
+
+def configure(mp: pytest.MonkeyPatch, root: Path) -> None:
+    mp.setenv("RUNLAKE_HOME", str(root / "home"))
+    mp.setenv("RUNLAKE_LAKE_URI", str(root / "lake"))
+    mp.setenv("RUNLAKE_TIMEZONE", "UTC")
+
+
+@pytest.fixture
+def home(built: Path, tmp_path: Path, monkeypatch) -> Path:
+    shutil.copytree(built / "lake", tmp_path / "lake")
+    configure(monkeypatch, tmp_path)
     return tmp_path
 
 
