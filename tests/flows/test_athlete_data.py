@@ -9,7 +9,6 @@ before it).
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import io
 import json
 import os
@@ -18,7 +17,6 @@ import zipfile
 from pathlib import Path
 
 import polars as pl
-import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -31,6 +29,7 @@ from lake import activities, activity_edits, athlete_profile, athletes, fit_file
 from lake.storage import Lake
 from lake.table import overwrite, scan, table_exists
 from runlake.settings import Settings
+from tests.file_texts import file_texts
 from pipeline.strava_sync import archive_raw
 from pipeline.tokens import create_token
 
@@ -231,12 +230,7 @@ def _traces(*roots: Path) -> list[str]:
             found += [f"{where}: name has {n}" for n in _needles() if n in where]
             if not path.is_file():
                 continue
-            data = path.read_bytes()
-            texts = [data.decode("utf-8", "replace")]
-            if path.suffix == ".gz":
-                texts.append(gzip.decompress(data).decode("utf-8", "replace"))
-            if path.suffix == ".parquet":  # every value, nested ones (a checkpoint's stats) included
-                texts.append(repr(pq.read_table(path).to_pylist()))
+            texts = file_texts(path)
             found += [f"{where}: holds {n}" for n in _needles() for text in texts if n in text]
     return found
 
