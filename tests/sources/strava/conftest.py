@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -13,6 +14,7 @@ from lake import activities, laps, records, strava_state
 from lake.storage import Lake
 from lake.table import read, table_exists
 from runlake.settings import Settings
+from sources.fit.synthetic import write_run
 from tests.sources.strava.fake_data import make_history
 from tests.sources.strava.fake_server import FakeStrava
 
@@ -87,3 +89,16 @@ def table_texts(lake: Lake) -> list[str]:
 def all_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     caplog.set_level(logging.DEBUG)
     return caplog
+
+
+#: The start of the watch file `race.fit` of `watch_files` (Strava 701 in the tests that use it).
+WATCH_T0 = datetime(2025, 4, 7, 5, 30, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def watch_files(tmp_path_factory) -> Path:
+    """race.fit (the watch file of Strava 701 in these tests) and plain.fit (never on Strava)."""
+    root = tmp_path_factory.mktemp("watch")
+    write_run(root / "race.fit", WATCH_T0, 5000, seed=1)
+    write_run(root / "plain.fit", WATCH_T0 + timedelta(days=2), 3000, seed=3)
+    return root

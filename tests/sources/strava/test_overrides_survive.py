@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import polars as pl
 import pytest
@@ -28,21 +27,12 @@ from pipeline.steps.overrides import Correction, clear_overrides, set_overrides
 from pipeline.steps.rebuild import rebuild_from_raw
 from pipeline.strava_sync import sync_strava
 from runlake.errors import RunlakeError
-from sources.fit.synthetic import write_run
-from tests.sources.strava.conftest import no_sleep
+from tests.sources.strava.conftest import WATCH_T0, no_sleep
 from tests.sources.strava.fake_data import make_run
 from tests.sources.strava.test_sticky_privacy import ingest
 
-T0 = datetime(2025, 4, 7, 5, 30, tzinfo=UTC)
+T0 = WATCH_T0  # race.fit's start (the watch_files fixture)
 TODAY = dt.date(2025, 4, 20)
-
-
-@pytest.fixture(scope="module")
-def watch_files(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("watch")
-    write_run(root / "race.fit", T0, 5000, seed=1)  # Strava 701: corrected while Strava-only
-    write_run(root / "plain.fit", T0 + timedelta(days=2), 3000, seed=3)  # never on Strava, never corrected
-    return root
 
 
 def summary_of(lake: Lake, activity_id: str) -> dict:
