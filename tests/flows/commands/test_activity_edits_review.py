@@ -1,0 +1,42 @@
+"""Adversarial review of `runlake activity merge|split` through the real CLI (fixtures of
+test_activity_edits: four watch files ingested and built once)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+from typer.testing import CliRunner
+
+from flows.cli import app as cli
+from lake import activities, activity_edits, records
+from lake.table import in_predicate, read, replace_where, upsert
+from tests.flows.commands.test_activity_edits import built, differing, home, ids, lake_of, ok, tables  # noqa: F401
+
+
+def test_an_incremental_build_follows_a_merged_recordings_new_samples(home):
+    """A merged recording re-synced (new heart rate, its row's `updated_at` moved) changes the
+    merged run: the next incremental build must equal a full one."""
+    first, restarted, _, _ = ids(home)
+    ok(["activity", "merge", first, restarted])
+    ok(["marts", "build"])
+    lake = lake_of(home)
+    theirs = in_predicate("activity_id", [restarted])
+    resynced = read(lake, records.SPEC).filter(pl.col("activity_id") == restarted).with_columns(hr_bpm=pl.col("hr_bpm") + 30)
+    replace_where(lake, records.SPEC, resynced, theirs)
+    row = read(lake, activities.SPEC).filter(pl.col("activity_id") == restarted)
+    upsert(lake, activities.SPEC, row.with_columns(updated_at=pl.lit(dt.datetime(2026, 1, 1, tzinfo=dt.UTC))))
+    ok(["marts", "build"])
+    incremental = tables(home)
+    ok(["marts", "build", "--full"])
+    assert differing(tables(home), incremental) == []
+
+
+def test_a_split_part_can_be_made_private(home):
+    """A part is an activity of its own (corrected under its own id); keeping only the race part
+    of a run off the public layer is what `--private` is for."""
+    _, _, long, _ = ids(home)
+    ok(["activity", "split", long, "--at", "+16:00"])
+    part = read(lake_of(home), activity_edits.SPEC)["edit_id"].item()
+    result = CliRunner().invoke(cli, ["activity", "set", part, "--private"])
+    assert result.exit_code == 0, result.output
