@@ -40,3 +40,13 @@ def test_a_split_part_can_be_made_private(home):
     part = read(lake_of(home), activity_edits.SPEC)["edit_id"].item()
     result = CliRunner().invoke(cli, ["activity", "set", part, "--private"])
     assert result.exit_code == 0, result.output
+
+
+def test_split_time_into_a_merged_run_counts_from_the_merged_runs_start(home):
+    """The merged run starts with its earlier recording (docs: "+25:00" is the time into the
+    activity), so `+30:00` into a run that starts 05:30 is 06:00."""
+    first, restarted, _, _ = ids(home)  # 05:30 and 05:55 UTC
+    ok(["activity", "merge", restarted, first])  # the later recording stays: the run starts at 05:30
+    result = CliRunner().invoke(cli, ["activity", "split", restarted, "--at", "+30:00"])
+    assert result.exit_code == 0, result.output
+    assert "split at 2025-04-07T06:00:00Z" in result.output
