@@ -11,7 +11,10 @@ from typer.testing import CliRunner
 from flows.cli import app as cli
 from lake import activities, activity_edits, records
 from lake.table import in_predicate, read, replace_where, upsert
-from tests.flows.commands.test_activity_edits import built, differing, home, ids, lake_of, ok, tables  # noqa: F401
+from tests.flows.commands import test_activity_edits as base
+from tests.flows.commands.test_activity_edits import differing, ids, lake_of, ok, tables
+
+built, home = base.built, base.home  # the module's fixtures
 
 
 def test_an_incremental_build_follows_a_merged_recordings_new_samples(home):
