@@ -78,11 +78,19 @@ def resolve(activities: pl.DataFrame, edits: pl.DataFrame) -> tuple[pl.DataFrame
     return merges.sort("target_id", "source_id"), splits.unique(["activity_id", "at"], keep="first").sort("activity_id", "at")
 
 
+def row_digests(frame: pl.DataFrame) -> pl.Series:
+    """A short sha1 of each row's text (every column): part of a merged run's `edited`, so a
+    change to a merged recording (a re-sync, a new file) changes the run's fingerprints."""
+    cols = sorted(frame.columns)
+    texts = frame.select(pl.concat_str([pl.col(c).cast(pl.String).fill_null("∅") for c in cols], separator="|")).to_series()
+    return pl.Series([hashlib.sha1(t.encode()).hexdigest()[:12] for t in texts], dtype=pl.String)
+
+
 def effective_activities(activities: pl.DataFrame, merges: pl.DataFrame, splits: pl.DataFrame) -> pl.DataFrame:
     """The activities as the athlete edited them: merge sources gone, split parts added.
 
-    A merged or split activity gets `edited` (what was done, e.g. "merge:b1,b2" or "split:…", part
-    of its fingerprints) and `record_year` (the `records` partition holding its samples: its
+    A merged or split activity gets `edited` (what was done, e.g. "merge:b1#<digest>,b2#<digest>"
+    or "split:…", part of its fingerprints; the digests follow the merged recordings' rows) and `record_year` (the `records` partition holding its samples: its
     first source's); both are null elsewhere. A split part copies its activity's row with the
     part's id and start; numbers that need the samples are set by `edited_stats`. Parts keep
     the activity's identities, so its privacy marks and Strava private flag reach them."""
@@ -91,12 +99,13 @@ def effective_activities(activities: pl.DataFrame, merges: pl.DataFrame, splits:
         return out
     year = pl.col("start_time").dt.year().cast(pl.Int32)
     if merges.height:
-        starts = out.select("activity_id", "start_time")
+        starts = out.select("activity_id", "start_time", _digest=row_digests(out))
         groups = (
             merges.join(starts.rename({"activity_id": "source_id", "start_time": "source_start"}), on="source_id")
             .sort("target_id", "source_id")
             .group_by("target_id", maintain_order=True)
-            .agg(pl.col("source_id").str.join(",").alias("_sources"), pl.col("source_start").min().alias("_first"))
+            .agg((pl.col("source_id") + "#" + pl.col("_digest")).str.join(",").alias("_sources"),
+                 pl.col("source_start").min().alias("_first"))
             .rename({"target_id": "activity_id"})
         )
         out = (
@@ -148,10 +157,12 @@ def with_edit_names(activities: pl.DataFrame) -> pl.DataFrame:
     return activities.with_columns(corrected_fields=pl.when(listed != "").then(listed))
 
 
-def plan(merges: pl.DataFrame, splits: pl.DataFrame) -> pl.DataFrame:
+def plan(activities: pl.DataFrame, merges: pl.DataFrame, splits: pl.DataFrame) -> pl.DataFrame:
     """Which source activity's samples feed which edited activity: `source_id`, `target_id`,
-    `rank` (0 the target's own, then merged sources in order), `cuts` (the split instants of the
-    target, sorted) and `parts` (the part ids, one per cut)."""
+    `rank` (0 the target's own, then merged sources in order), the source's `source_start` and
+    `source_end` (start + elapsed, from its `activities` row), the edited activity's
+    `target_start` (its earliest source's start), `cuts` (the split instants of the target,
+    sorted) and `parts` (the part ids, one per cut)."""
     own = pl.concat([merges.select("target_id"), splits.select(target_id="activity_id")]).unique()
     rows = pl.concat([
         own.with_columns(source_id=pl.col("target_id"), rank=pl.lit(0, pl.Int32)),
@@ -159,6 +170,13 @@ def plan(merges: pl.DataFrame, splits: pl.DataFrame) -> pl.DataFrame:
             "target_id", "source_id", rank=(pl.col("source_id").cum_count().over("target_id")).cast(pl.Int32)
         ),
     ])
+    spans = activities.select(
+        source_id="activity_id", source_start="start_time",
+        source_end=pl.col("start_time") + pl.duration(microseconds=(pl.col("elapsed_s").fill_null(0.0) * 1e6).cast(pl.Int64)),
+    )
+    rows = rows.join(spans, on="source_id", how="left").with_columns(
+        target_start=pl.col("source_start").min().over("target_id")
+    )
     cuts = splits.sort("activity_id", "at").group_by("activity_id", maintain_order=True).agg(
         cuts=pl.col("at"), parts=pl.col("edit_id")
     ).rename({"activity_id": "target_id"})
@@ -243,24 +261,38 @@ def _split(edited: pl.DataFrame, the_plan: pl.DataFrame) -> pl.DataFrame:
 
 
 def effective_laps(laps: pl.DataFrame, the_plan: pl.DataFrame) -> pl.DataFrame:
-    """`laps` with the edits applied: merged sources' laps join their target, a split's laps go to
-    the part their start falls in; `lap_index` renumbered in start order for edited activities."""
+    """`laps` with the edits applied: a merged recording's laps join their target, except those
+    starting inside an earlier recording's span (start to start + elapsed: a duplicate adds no
+    laps, as it adds no samples); a split's laps go to the part their start falls in;
+    `lap_index` renumbered in start order and `start_offset_s` counted from the edited
+    activity's start (the earliest recording's, or the part's split instant)."""
     plain = laps.filter(~pl.col("activity_id").is_in(the_plan["source_id"].implode()))
     if the_plan.is_empty():
         return plain
-    edited = laps.join(the_plan.select("source_id", "target_id", "rank", "cuts", "parts"), left_on="activity_id", right_on="source_id")
-    edited = edited.with_columns(activity_id=pl.col("target_id"))
+    edited = laps.join(
+        the_plan.select("source_id", "target_id", "rank", "target_start", "cuts", "parts"), left_on="activity_id", right_on="source_id"
+    )
+    earlier = (
+        edited.select("target_id", "rank", "lap_index", "start_time")
+        .join(the_plan.select("target_id", _rank="rank", _lo="source_start", _hi="source_end"), on="target_id")
+        .filter((pl.col("_rank") < pl.col("rank")) & (pl.col("start_time") >= pl.col("_lo")) & (pl.col("start_time") <= pl.col("_hi")))
+        .select("target_id", "rank", "lap_index").unique()
+    )
+    edited = edited.join(earlier, on=["target_id", "rank", "lap_index"], how="anti").with_columns(
+        activity_id=pl.col("target_id"), _start=pl.col("target_start")
+    )
     if edited.height and edited["cuts"].drop_nulls().len():
         bounds = edited.select("target_id", "rank", "lap_index", "start_time", "cuts", "parts").explode("cuts", "parts")
         after = (
             bounds.filter(pl.col("start_time") >= pl.col("cuts")).sort("cuts")
-            .group_by("target_id", "rank", "lap_index").agg(pl.col("parts").last().alias("_part"))
+            .group_by("target_id", "rank", "lap_index").agg(pl.col("parts").last().alias("_part"), pl.col("cuts").last().alias("_cut"))
         )
         edited = edited.join(after, on=["target_id", "rank", "lap_index"], how="left").with_columns(
-            activity_id=pl.coalesce("_part", "activity_id")
+            activity_id=pl.coalesce("_part", "activity_id"), _start=pl.coalesce("_cut", "_start")
         )
     edited = edited.sort("activity_id", "start_time", "rank", "lap_index").with_columns(
-        lap_index=pl.int_range(pl.len(), dtype=pl.Int32).over("activity_id")
+        lap_index=pl.int_range(pl.len(), dtype=pl.Int32).over("activity_id"),
+        start_offset_s=(pl.col("start_time") - pl.col("_start")).dt.total_microseconds() / 1e6,
     )
     return pl.concat([plain, edited.select(plain.columns)])
 

@@ -30,7 +30,7 @@ from lake.table import TableSpec, open_table, scan
 from marts import public
 from pipeline.athletes import Athlete
 from pipeline.checks.finding import Finding, finding
-from pipeline.steps.edits import load_edits
+from pipeline.steps.edits import hidden_parts, load_edits
 from pipeline.steps.edits import public_ids as edited_public_ids
 from runlake.settings import Settings
 
@@ -74,7 +74,8 @@ def publishable_ids(lake: Lake, athlete: Athlete, key: bytes) -> pl.DataFrame:
     ).collect()
     # The athlete's merges and splits, as the public build applies them (pipeline.steps.edits).
     edits = load_edits(lake, athlete.athlete_id, acts.filter(~pl.col("is_deleted").fill_null(False)))
-    allowed = edited_public_ids(allowed, edits)["activity_id"]
+    hidden = hidden_parts(lake, athlete.athlete_id, edits, settings.private_activity_ids)
+    allowed = edited_public_ids(allowed, edits, hidden)["activity_id"]
     every = acts["activity_id"].to_list() + edits.splits["edit_id"].to_list()
     return public.public_id_map(every, key).collect().with_columns(
         publishable=pl.col("activity_id").is_in(allowed.implode())

@@ -24,7 +24,7 @@ from multiprocessing import get_context
 
 import polars as pl
 
-from pipeline.steps.edits import Edits, edited_activities, load_edits
+from pipeline.steps.edits import Edits, edited_activities, hidden_parts, load_edits
 from pipeline.steps.edits import public_ids as edited_public_ids
 from pipeline.steps.visibility import public_activity_ids
 from pipeline.public_withdraw import purge_public, withdraw_public
@@ -82,17 +82,20 @@ def build_public(lake: Lake, settings: Settings, *, today: dt.date | None = None
         return withdraw_public(lake, settings.athlete_id, settings.athlete_handle)
     handle = settings.athlete_handle
     privacy = privacy_settings(lake, settings)  # fail before writing anything
-    public_ids = public_activity_ids(lake, settings.athlete_id, privacy)  # fails on an unmatched private entry
-    today = today or athlete_today(settings)
-
     # The athlete's merges and splits (marts/edits.py): a merged run is public only when each of
-    # its recordings is, a split's part when its activity is.
+    # its recordings is, a split's part when its activity is and the part is not private itself.
     live = scan(lake, activities_table.SPEC).filter(pl.col("athlete_id") == settings.athlete_id).collect()
     live = live.filter(~pl.col("is_deleted").fill_null(False))
     edits = load_edits(lake, settings.athlete_id, live)
+    parts = edits.splits["edit_id"].to_list()
+    # fails on an unmatched private entry (a part's id is a match)
+    public_ids = public_activity_ids(lake, settings.athlete_id, privacy, also_known=parts)
+    today = today or athlete_today(settings)
+
     edited = edited_activities(lake, settings.athlete_id, live, edits)
+    hidden = hidden_parts(lake, settings.athlete_id, edits, privacy.private_entries)
     activities = (
-        edited_public_ids(public_ids.collect(), edits).lazy().join(edited.lazy(), on="activity_id")
+        edited_public_ids(public_ids.collect(), edits, hidden).lazy().join(edited.lazy(), on="activity_id")
         .filter(public.started_before(today))
         .collect()
     )

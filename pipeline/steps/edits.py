@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from lake import activities as activities_table
-from lake import activity_edits
+from lake import activity_edits, privacy_marks
 from lake import records as records_table
 from lake.storage import Lake
 from lake.table import delete_rows, in_predicate, scan, upsert
@@ -63,7 +63,7 @@ def load_edits(lake: Lake, athlete_id: str, activities: pl.DataFrame) -> Edits:
         splits = pl.DataFrame(schema={"edit_id": pl.String, "activity_id": pl.String, "at": pl.Datetime("us", "UTC")})
     else:
         merges, splits = edits.resolve(activities, rows)
-    the_plan = edits.plan(merges, splits) if merges.height or splits.height else pl.DataFrame(
+    the_plan = edits.plan(activities, merges, splits) if merges.height or splits.height else pl.DataFrame(
         schema={"target_id": pl.String, "source_id": pl.String, "rank": pl.Int32}
     )
     originals = activities.filter(pl.col("activity_id").is_in(the_plan["source_id"].implode()))
@@ -88,17 +88,33 @@ def edited_activities(lake: Lake, athlete_id: str, live: pl.DataFrame, loaded: E
     return edits.edited_stats(out, edits.effective_records(samples, loaded.plan), loaded.originals)
 
 
-def public_ids(public: pl.DataFrame, loaded: Edits) -> pl.DataFrame:
+def public_ids(public: pl.DataFrame, loaded: Edits, hidden: set[str] = frozenset()) -> pl.DataFrame:
     """The publishable ids after the edits (one column `activity_id`), from those before: a merged
-    activity only when every recording in it is publishable, a split part when its activity is."""
+    activity only when every recording in it is publishable, a split part when its activity is
+    and the part itself is not `hidden` (`hidden_parts`)."""
     ok = set(public["activity_id"])
     if loaded.empty:
         return public
     blocked = set(loaded.plan.filter(~pl.col("source_id").is_in(list(ok)))["target_id"])
     merged_away = set(loaded.merges["source_id"])
     keep = (ok - merged_away) - blocked
-    parts = loaded.splits.filter(pl.col("activity_id").is_in(list(keep)))["edit_id"].to_list()
-    return pl.DataFrame({"activity_id": sorted(keep | set(parts))}, schema={"activity_id": pl.String})
+    parts = set(loaded.splits.filter(pl.col("activity_id").is_in(list(keep)))["edit_id"]) - set(hidden)
+    return pl.DataFrame({"activity_id": sorted(keep | parts)}, schema={"activity_id": pl.String})
+
+
+def hidden_parts(lake: Lake, athlete_id: str, loaded: Edits, private_entries) -> set[str]:
+    """Split parts kept off the public layer on their own: named by a RUNLAKE_PRIVATE_ACTIVITIES
+    entry, or whose own latest privacy mark (`runlake activity set split-… --private`) is
+    private. (A part also follows its activity: `public_ids`.)"""
+    parts = set(loaded.splits["edit_id"])
+    if not parts:
+        return set()
+    named = {e.strip().lower() for e in private_entries} & parts
+    own = (
+        privacy_marks.scan_marks(lake, athlete_id).filter(pl.col("activity_id").is_in(sorted(parts))).collect()
+        .sort("marked_at", "is_private").group_by("activity_id").agg(pl.col("is_private").last())
+    )
+    return named | set(own.filter(pl.col("is_private"))["activity_id"])
 
 
 def _identity(row: dict) -> dict:
@@ -199,14 +215,16 @@ def split_activity(lake: Lake, settings: Settings, text: str, at_text: str, *, n
     """Record a split of the activity `text` names at `at_text` (`split_time`; stored in UTC)."""
     athlete = settings.athlete_id
     row = resolve_activity(lake, settings, text)
-    at = split_time(at_text, row)
     current = load_edits(lake, athlete, _live(lake, athlete))
     if row["activity_id"] in set(current.merges["source_id"]):
         raise RunlakeError(f"activity {row['activity_id']} is merged into another: split that one")
-    at_utc = at.astimezone(dt.UTC)
-    spans = [_span(lake, athlete, r) for r in [row, *current.originals.filter(
+    merged = current.originals.filter(
         pl.col("activity_id").is_in(current.merges.filter(pl.col("target_id") == row["activity_id"])["source_id"].implode())
-    ).to_dicts()]]
+    ).to_dicts()
+    # A merged run starts with its earliest recording: `+25:00` and a time of day count from there.
+    at = split_time(at_text, {**row, "start_time": min(r["start_time"] for r in [row, *merged])})
+    at_utc = at.astimezone(dt.UTC)
+    spans = [_span(lake, athlete, r) for r in [row, *merged]]
     spans = [s for s in spans if s is not None]
     if not spans:
         raise RunlakeError(f"activity {row['activity_id']} has no samples to split")

@@ -7,6 +7,7 @@ Reads `activities` and `private/privacy_marks`, applies the pure rules of `marts
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import polars as pl
@@ -39,15 +40,17 @@ def _marks(lake: Lake, athlete_id: str) -> pl.LazyFrame:
 
 
 def public_activity_ids(
-    lake: Lake, athlete_id: str, privacy: PrivacySettings, *, now: dt.datetime | None = None
+    lake: Lake, athlete_id: str, privacy: PrivacySettings, *, now: dt.datetime | None = None, also_known: Iterable[str] = (),
 ) -> pl.LazyFrame:
     """The athlete's publishable `activity_id`s (one column), after checking every entry of the
     private list (`privacy.private_entries`) names an activity (else `UnmatchedPrivateEntryError`,
-    before anything is written) and recording the privacy marks the private runs call for."""
+    before anything is written) and recording the privacy marks the private runs call for.
+    `also_known`: ids that are not `activities` rows but may be named (split parts)."""
     entries = visibility.parse_private_entries(sorted(privacy.private_entries))
     activities = _athlete_activities(lake, athlete_id).collect().lazy()
     marks = _marks(lake, athlete_id)
-    unmatched = visibility.unmatched_entries(entries, activities, marks)
+    known = {i.lower() for i in also_known}
+    unmatched = [e for e in visibility.unmatched_entries(entries, activities, marks) if e.strip().lower() not in known]
     if unmatched:
         names = ", ".join(repr(e) for e in unmatched)
         raise UnmatchedPrivateEntryError(
@@ -91,10 +94,14 @@ def set_visibility(lake: Lake, settings: Settings, text: str, *, private: bool, 
     """Record the athlete's decision about one run: private (a mark) or public (a publication that
     overrides older marks). Publishing is refused while a current signal hides the run anyway —
     Strava's private flag or a RUNLAKE_PRIVATE_ACTIVITIES entry — since the next build would
-    record that signal as a newer private mark."""
-    row = resolve_activity(lake, settings, text)
+    record that signal as a newer private mark. A split's part (`split-…`) gets a mark under its
+    own id only: it hides the part; publishing it cannot publish more than its activity allows."""
+    from pipeline.steps.edits import resolve_part  # (it builds on this module)
+
+    part = resolve_part(lake, settings, text)  # a split's part: a mark of its own id only
+    row = part or resolve_activity(lake, settings, text)
     marks = _marks(lake, settings.athlete_id)
-    if not private:
+    if not private and part is None:
         entries = visibility.parse_private_entries(sorted(settings.private_activity_ids))
         listing = visibility.matched_activities(entries, pl.LazyFrame([row], schema=activities_table.SPEC.schema), marks).collect()
         if row["is_private"]:

@@ -43,6 +43,27 @@ def test_a_split_part_can_be_made_private(home):
     part = read(lake_of(home), activity_edits.SPEC)["edit_id"].item()
     result = CliRunner().invoke(cli, ["activity", "set", part, "--private"])
     assert result.exit_code == 0, result.output
+    ok(["marts", "build"])
+    published = published_ids(home)
+    assert public_id_of(home, part) not in published and public_id_of(home, long) in published  # only the part is hidden
+    ok(["lake", "check"])
+    ok(["activity", "set", part, "--public"])  # its own later decision publishes it again
+    ok(["marts", "build"])
+    assert public_id_of(home, part) in published_ids(home)
+
+
+def published_ids(home) -> set[str]:
+    from lake import public as public_tables
+
+    return set(read(lake_of(home), public_tables.ACTIVITIES_PUBLIC)["public_activity_id"])
+
+
+def public_id_of(home, activity_id: str) -> str:
+    from marts.public import public_id
+    from pipeline.steps.build_public import public_id_key
+    from runlake.settings import Settings
+
+    return public_id(public_id_key(lake_of(home), Settings()), activity_id)
 
 
 def test_split_time_into_a_merged_run_counts_from_the_merged_runs_start(home):
@@ -53,3 +74,18 @@ def test_split_time_into_a_merged_run_counts_from_the_merged_runs_start(home):
     result = CliRunner().invoke(cli, ["activity", "split", restarted, "--at", "+30:00"])
     assert result.exit_code == 0, result.output
     assert "split at 2025-04-07T06:00:00Z" in result.output
+
+
+def test_a_part_named_in_the_private_list_is_hidden_and_a_private_activity_keeps_its_parts_hidden(home, monkeypatch):
+    _, _, long, _ = ids(home)
+    ok(["activity", "split", long, "--at", "+16:00"])
+    part = read(lake_of(home), activity_edits.SPEC)["edit_id"].item()
+    monkeypatch.setenv("RUNLAKE_PRIVATE_ACTIVITIES", part.upper())  # any case, as for other ids
+    ok(["marts", "build"])  # the entry names something: no "matches no activity"
+    assert public_id_of(home, part) not in published_ids(home) and public_id_of(home, long) in published_ids(home)
+    monkeypatch.delenv("RUNLAKE_PRIVATE_ACTIVITIES")
+    ok(["activity", "set", long, "--private"])
+    ok(["activity", "set", part, "--public"])  # later, but a part cannot publish more than its activity
+    ok(["marts", "build"])
+    assert not {public_id_of(home, part), public_id_of(home, long)} & published_ids(home)
+    ok(["lake", "check"])
