@@ -70,9 +70,11 @@ def resolve(activities: pl.DataFrame, edits: pl.DataFrame) -> tuple[pl.DataFrame
     placed = rows.join(found.rename({"activity_id": "current_id"}), on="mark_id").sort("set_at", "edit_id")
     into = placed.filter(pl.col("role") == INTO).select("edit_id", target_id="current_id")
     merged = placed.filter(pl.col("role") == FROM).select("edit_id", source_id="current_id")
+    order = placed.select("edit_id", "set_at").unique("edit_id")
     merges = into.join(merged, on="edit_id").filter(pl.col("target_id") != pl.col("source_id"))
     merges = merges.filter(~pl.col("source_id").is_in(merges["target_id"].implode()))
-    merges = merges.unique("source_id", keep="first", maintain_order=True)
+    merges = merges.join(order, on="edit_id").sort("set_at", "edit_id").unique("source_id", keep="first", maintain_order=True)
+    merges = merges.drop("set_at")
     splits = placed.filter(pl.col("role") == AT).select("edit_id", activity_id="current_id", at="split_at")
     splits = splits.filter(~pl.col("activity_id").is_in(merges["source_id"].implode())).drop_nulls("at")
     return merges.sort("target_id", "source_id"), splits.unique(["activity_id", "at"], keep="first").sort("activity_id", "at")
@@ -251,8 +253,10 @@ def _split(edited: pl.DataFrame, the_plan: pl.DataFrame) -> pl.DataFrame:
         .group_by("source_activity_id", "seq")
         .agg(pl.col("_part").last())
     )
-    moved = edited.join(after, on=["source_activity_id", "seq"], how="left").with_columns(
-        activity_id=pl.coalesce("_part", "activity_id")
+    moved = (
+        edited.join(after, on=["source_activity_id", "seq"], how="left")
+        .with_columns(activity_id=pl.coalesce("_part", "activity_id"))
+        .sort("activity_id", "timestamp", "rank", "seq")  # the part's first distance is its first sample's
     )
     base = pl.col("distance_m").drop_nulls().first().over("activity_id")
     return moved.with_columns(

@@ -148,10 +148,17 @@ def _span(lake: Lake, athlete_id: str, row: dict) -> tuple[dt.datetime, dt.datet
     return None if lo is None else (lo, hi)
 
 
+def _refuse_deleted(row: dict) -> None:
+    if row.get("is_deleted"):
+        raise RunlakeError(f"activity {row['activity_id']} was deleted (on Strava): there is nothing to merge or split")
+
+
 def merge_activities(lake: Lake, settings: Settings, into: str, other: str, *, now: dt.datetime | None = None) -> EditChange:
     """Record that `other` is part of the run `into` (see marts/edits.py)."""
     athlete = settings.athlete_id
     a, b = resolve_activity(lake, settings, into), resolve_activity(lake, settings, other)
+    for row in (a, b):
+        _refuse_deleted(row)
     if a["activity_id"] == b["activity_id"]:
         raise RunlakeError(f"{into.strip()!r} and {other.strip()!r} are the same activity")
     if a["start_time"].year != b["start_time"].year:
@@ -215,6 +222,7 @@ def split_activity(lake: Lake, settings: Settings, text: str, at_text: str, *, n
     """Record a split of the activity `text` names at `at_text` (`split_time`; stored in UTC)."""
     athlete = settings.athlete_id
     row = resolve_activity(lake, settings, text)
+    _refuse_deleted(row)
     current = load_edits(lake, athlete, _live(lake, athlete))
     if row["activity_id"] in set(current.merges["source_id"]):
         raise RunlakeError(f"activity {row['activity_id']} is merged into another: split that one")

@@ -20,7 +20,7 @@ from lake import activities, activity_edits, records
 from lake import marts as mart_tables
 from lake import public as public_tables
 from lake.storage import Lake
-from lake.table import read
+from lake.table import read, upsert
 from marts.public import public_id
 from pipeline.checks.marts import marts_daily_sums
 from pipeline.steps.build_public import public_id_key
@@ -180,6 +180,11 @@ def test_edits_that_make_no_sense_fail_with_one_line_and_write_nothing(home):
     result = CliRunner().invoke(cli, ["activity", "merge", long, first])
     assert result.exit_code == 1 and f"{first} has activities merged into it" in result.output
     assert read(lake_of(home), activity_edits.SPEC).height == 2  # the one merge
+    _, _, _, other = ids(home)
+    gone = read(lake_of(home), activities.SPEC).filter(pl.col("activity_id") == other).with_columns(is_deleted=pl.lit(True))
+    upsert(lake_of(home), activities.SPEC, gone)  # deleted on Strava
+    result = CliRunner().invoke(cli, ["activity", "split", other, "--at", "+5:00"])
+    assert result.exit_code == 1 and f"activity {other} was deleted" in result.output
 
 
 def test_the_api_detail_of_a_part_and_a_merged_run_shows_their_samples_as_edited(home):
