@@ -55,8 +55,14 @@ def date_column(label: str):
     return st.column_config.DateColumn(label, format="ddd D MMM YYYY")
 
 
-#: Characters Markdown (and Streamlit's math and emphasis) would interpret inside a cell.
-_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<>|~$#]")
+#: Characters Markdown would interpret in a value: emphasis, links, HTML, tables, math ($) and
+#: the `:name:` of an emoji (a time such as 1:02:05 made the browser load the emoji renderer).
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<>|~$#:]")
+
+
+def escape_markdown(text: str) -> str:
+    """`text` shown as is by st.markdown or st.caption (see _MARKDOWN_SPECIAL)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\g<0>", text)
 
 
 def _cell(value: Any) -> str:
@@ -64,7 +70,7 @@ def _cell(value: Any) -> str:
         return "–"
     if isinstance(value, dt.date):
         return f"{value:%a} {value.day} {value:%b %Y}"
-    return _MARKDOWN_SPECIAL.sub(r"\\\g<0>", str(value)).replace("\n", " ")
+    return escape_markdown(str(value)).replace("\n", " ")
 
 
 def markdown_table(frame: pl.DataFrame) -> str:

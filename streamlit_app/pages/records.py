@@ -44,7 +44,7 @@ pb_table.markdown(view.markdown_table(
 ))
 years = bests.filter(pl.col("period") != "all", pl.col("effort") == effort).sort("year", descending=True)
 if years.height:
-    st.caption("Best per year: " + " · ".join(f"{r['year']}: {fmt_clock(r['elapsed_s'])}" for r in years.iter_rows(named=True)))
+    st.caption("Best per year: " + " · ".join(f"{r['year']}: {view.escape_markdown(fmt_clock(r['elapsed_s']))}" for r in years.iter_rows(named=True)))
 
 st.subheader("Race predictions")
 if predictions.is_empty():
@@ -60,6 +60,6 @@ else:
     ))
     basis = predictions.row(0, named=True)
     st.caption(
-        f"From the {basis['basis_effort']} of {basis['basis_date']:%d %b %Y} ({fmt_clock(basis['basis_elapsed_s'])}, "
+        f"From the {basis['basis_effort']} of {basis['basis_date']:%d %b %Y} ({view.escape_markdown(fmt_clock(basis['basis_elapsed_s']))}, "
         f"VDOT {basis['vdot']:.1f}). Riegel: T₂ = T₁·(D₂/D₁)^1.06; VDOT: Daniels' tables."
     )

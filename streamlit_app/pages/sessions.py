@@ -46,7 +46,7 @@ summary_slot = st.empty()
 
 def draw_filters() -> None:
     """The Filters expander in its slot (the values above are what these widgets hold)."""
-    with filters_slot.expander("Filters", expanded=False):
+    with filters_slot.popover("Filters", icon=":material/filter_list:"):
         st.date_input("From", FILTERS["sessions_since"], min_value=first, max_value=last, key="sessions_since")
         st.date_input("To", FILTERS["sessions_until"], min_value=first, max_value=last, key="sessions_until")
         st.multiselect("Session type", types, default=[], key="sessions_types")
@@ -87,11 +87,11 @@ act = shown.filter(pl.col("public_activity_id") == chosen_id).row(0, named=True)
 
 row = view.metric_row()
 row.metric("Distance", units.fmt_distance(act["distance_m"], 2))
-row.metric("Moving time", fmt_clock(act["duration_s"]))
+row.metric("Moving time", view.escape_markdown(fmt_clock(act["duration_s"])))  # 1:02:05 is no emoji name
 row.metric("Pace", units.fmt_pace(act["pace_s_per_km"]), help=f"Grade-adjusted: {units.fmt_pace(act['gap_s_per_km'])}")
 row.metric("Avg HR", "–" if act["avg_hr_bpm"] is None else f"{act['avg_hr_bpm']:.0f}")
 if act["rep_structure"]:
-    st.markdown(f"**Workout:** {act['rep_structure']}")
+    st.markdown(f"**Workout:** {view.escape_markdown(act['rep_structure'])}")
 
 series = view.read(data.samples, chosen_id)
 if series.height:
