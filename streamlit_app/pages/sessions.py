@@ -1,10 +1,11 @@
 """Sessions: the public activities with filters, and one session's detail (pace, HR, zones, route).
 
-A new visitor's browser loads the code of each kind of element as it arrives. So the chosen
-session's charts are sent first: the filters, the session picker and the listing are drawn into
-their places above the charts (slots made in page order) only after the first chart. Their
-values are read from the session state their widgets keep (defaults on a first visit), and the
-listing is a Markdown table (see view.markdown_table).
+A new visitor's browser loads the code of each kind of element as it arrives, and draws what it
+is sent in one go. So the chosen session's charts are sent first: the filters, the session picker
+and the listing are drawn into their places above the charts (slots made in page order) only
+after the first chart, their values read from the session state their widgets keep (defaults on
+a first visit). The filters and the listing (a Markdown table, see view.markdown_table) are in
+popovers: their content is drawn, and the filters' widget code loaded, only when opened.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ listing = shown.select(
     pl.col("avg_hr_bpm").round(0).cast(pl.Int64).alias("HR"),
     pl.col("rep_structure").fill_null("").alias("Reps"),
 )
-listing_slot = st.container(height=280)
+listing_slot = st.container()
 
 st.subheader("Session")
 labels = {
@@ -103,7 +104,8 @@ else:
 # The first chart is sent: now the widgets and the listing, into their slots above it.
 draw_filters()
 picker_slot.selectbox("Session", list(labels), format_func=labels.get, label_visibility="collapsed", key="session")
-listing_slot.markdown(view.markdown_table(listing))
+with listing_slot.popover(f"All {shown.height} sessions", icon=":material/list:"):
+    st.markdown(view.markdown_table(listing))
 if any((act.get(f"time_z{i}_s") or 0) > 0 for i in range(1, 6)):
     st.markdown("**Time in heart-rate zones**")
     view.chart(charts.zones_chart(act))

@@ -49,7 +49,7 @@ def test_first_chart_is_sent_before_widgets_and_tables(page, history_lake, monke
     assert not {"arrow_data_frame", "arrow_table"} & set(sent), f"{page}: a data grid or Arrow table: {sent}"
 
 
-def test_sessions_filters_in_a_popover_still_filter(history_lake, monkeypatch):
+def test_sessions_filters_and_listing_in_popovers(history_lake, monkeypatch):
     at = open_page("pages/sessions.py", history_lake, monkeypatch)
     acts = read(Lake.at(str(history_lake)), public_tables.ACTIVITIES_PUBLIC)
     assert [b.type for b in at.main if b.type == "popover"], "the filters are not in a popover"
@@ -60,6 +60,9 @@ def test_sessions_filters_in_a_popover_still_filter(history_lake, monkeypatch):
     expected = acts.filter(pl.col("session_type") == kind, pl.col("date").is_between(since, acts["date"].max()))
     assert at.caption[0].value.startswith(f"{expected.height} sessions")
     assert at.selectbox(key="session").value in expected["public_activity_id"].to_list()
+    (listing,) = [m.value for m in at.markdown if m.value.startswith("| Date |")]
+    assert len(listing.splitlines()) == 2 + expected.height
+    assert [b.proto.popover.label for b in at.main if b.type == "popover"] == ["Filters", f"All {expected.height} sessions"]
 
     at.slider(key="sessions_min_km").set_value(at.slider(key="sessions_min_km").max).run()
     assert_clean(at, "sessions")
