@@ -50,11 +50,6 @@ def chart(chart_obj) -> None:
     st.altair_chart(chart_obj, width="stretch")
 
 
-def date_column(label: str):
-    """A date column shown as 'Tue 25 Nov 2025' (no time: public data has none)."""
-    return st.column_config.DateColumn(label, format="ddd D MMM YYYY")
-
-
 #: Characters Markdown would interpret in a value: emphasis, links, HTML, tables, math ($) and
 #: the `:name:` of an emoji (a time such as 1:02:05 made the browser load the emoji renderer).
 _MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<>|~$#:]")
