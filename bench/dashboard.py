@@ -18,7 +18,10 @@ issue-16 target: for each public page, a new browser context (no cache, no cooki
 Vega chart drawn (canvas or svg), against the **floor**: a bare Streamlit script drawing one small
 Altair chart, served by `streamlit run` with the same options from the same environment.
 BENCH_REPEAT rounds (default 5), pages interleaved; medians. BENCH_PAGES (comma-separated names,
-e.g. `sessions,records`) limits the pages; BENCH_COLD=0 skips the cold starts. Beside each time, the bytes the page
+e.g. `sessions,records`) limits the pages; BENCH_COLD=0 skips the cold starts. BENCH_BASE=<path
+of another checkout> (e.g. a `git worktree` of main) also serves that checkout's dashboard, from
+this environment and with the same options, and visits each page there too, alternately with
+this one in every round (A/B under the same load): its rows are marked "(base)". Beside each time, the bytes the page
 received: over the websocket (the page's data: elements, tables, chart specs) and over HTTP
 (Streamlit's static bundle, the same for every page in a fresh context), until the page is quiet.
 """
@@ -75,16 +78,19 @@ def _history(years: float) -> Path:
     return root
 
 
-def _serve(lake_dir: Path, script: Path | None = None) -> tuple[subprocess.Popen, str, float]:
-    """Start a server (the dashboard, or `script` with the same options); returns it, its URL and
-    the seconds until its health check answered."""
+def _serve(lake_dir: Path, script: Path | None = None, checkout: Path | None = None) -> tuple[subprocess.Popen, str, float]:
+    """Start a server (the dashboard, or `script` with the same options; with `checkout`, that
+    checkout's code is imported first); returns it, its URL and the seconds until its health check
+    answered."""
     port = _free_port()
     env = dict(os.environ, RUNLAKE_LAKE_URI=str(lake_dir))
+    if checkout is not None:
+        env["PYTHONPATH"] = str(checkout)
     command = streamlit_command("127.0.0.1", port)
     if script is not None:
         command[command.index(str(APP))] = str(script)
     start = time.perf_counter()
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(command, env=env, cwd=checkout, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     while True:
         try:
@@ -144,29 +150,40 @@ def _visit(browser, url: str) -> tuple[float, int, int]:
     return elapsed, ws_bytes[0], http_bytes
 
 
-def _pages(browser, url: str, floor_url: str, rounds: int, pages: list[tuple[str, str]]) -> dict[str, list[tuple[float, int, int]]]:
-    """`rounds` rounds of: the floor, then each of `pages`, each in a new context."""
-    for _, path in pages:  # the server has been serving: each page's tables are in its cache
-        _visit(browser, f"{url}/{path}")
+def _pages(browser, urls: dict[str, str], floor_url: str, rounds: int, pages: list[tuple[str, str]]) -> dict[str, list[tuple[float, int, int]]]:
+    """`rounds` rounds of: the floor, then each of `pages` on each server of `urls` (suffix → URL;
+    their order alternates from round to round), each in a new context."""
+    for url in urls.values():
+        for _, path in pages:  # the server has been serving: each page's tables are in its cache
+            _visit(browser, f"{url}/{path}")
     _visit(browser, floor_url)
-    runs: dict[str, list[tuple[float, int, int]]] = {name: [] for name in ["floor", *(n for n, _ in pages)]}
-    for _ in range(rounds):
+    runs: dict[str, list[tuple[float, int, int]]] = {"floor": []}
+    runs.update({name + suffix: [] for name, _ in pages for suffix in urls})
+    for n in range(rounds):
         runs["floor"].append(_visit(browser, floor_url))
+        order = list(urls.items()) if n % 2 == 0 else list(urls.items())[::-1]
         for name, path in pages:
-            runs[name].append(_visit(browser, f"{url}/{path}"))
+            for suffix, url in order:
+                runs[name + suffix].append(_visit(browser, f"{url}/{path}"))
     return runs
 
 
-def _per_page(browser, history: Path, rounds: int, pages: list[tuple[str, str]]) -> dict[str, list[tuple[float, int, int]]]:
+def _per_page(browser, history: Path, rounds: int, pages: list[tuple[str, str]], base: Path | None) -> dict[str, list[tuple[float, int, int]]]:
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "floor.py"
         script.write_text(FLOOR_SCRIPT)
-        proc, url, _ = _serve(history)
-        floor_proc, floor_url, _ = _serve(history, script)
+        procs, urls = [], {}
         try:
-            return _pages(browser, url, floor_url, rounds, pages)
+            proc, urls[""], _ = _serve(history)
+            procs.append(proc)
+            if base is not None:
+                proc, urls[" (base)"], _ = _serve(history, base / "streamlit_app" / "app.py", base)
+                procs.append(proc)
+            floor_proc, floor_url, _ = _serve(history, script)
+            procs.append(floor_proc)
+            return _pages(browser, urls, floor_url, rounds, pages)
         finally:
-            for p in (proc, floor_proc):
+            for p in procs:
                 p.terminate()
                 p.wait(20)
 
@@ -186,6 +203,7 @@ def main() -> None:
     wanted = os.environ.get("BENCH_PAGES")
     pages = [p for p in PAGES if wanted is None or p[0] in wanted.split(",")]
     cold = os.environ.get("BENCH_COLD", "1") != "0"
+    base = Path(os.environ["BENCH_BASE"]).resolve() if os.environ.get("BENCH_BASE") else None
     history = _history(years)
     load_before = _load()
     with tempfile.TemporaryDirectory() as empty, sync_playwright() as pw:
@@ -194,7 +212,7 @@ def main() -> None:
             if cold:
                 ref_boot, ref_first, _ = _cold(browser, Path(empty) / "lake", INFO)
                 boot, first, warm = _cold(browser, history, CHART)
-            runs = _per_page(browser, history, rounds, pages)
+            runs = _per_page(browser, history, rounds, pages, base)
         finally:
             browser.close()
     print(f"dashboard, {years:g}-year public history ({sys.platform}, {os.cpu_count()} cores; {load_before} before, {_load()} after)")
@@ -209,7 +227,7 @@ def main() -> None:
         t = statistics.median(v[0] for v in visits)
         ws, http = statistics.median(v[1] for v in visits), statistics.median(v[2] for v in visits)
         each = ", ".join(f"{v[0]:.2f}" for v in visits)
-        print(f"    {name:<12} {t:5.2f} s  {t / floor:4.2f}x  websocket {ws / 1024:7.1f} KiB, HTTP {http / 1024:7.1f} KiB  ({each})")
+        print(f"    {name:<19} {t:5.2f} s  {t / floor:4.2f}x  websocket {ws / 1024:7.1f} KiB, HTTP {http / 1024:7.1f} KiB  ({each})")
 
 
 if __name__ == "__main__":

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import polars as pl
 import streamlit as st
 
 from streamlit_app import data
@@ -47,9 +50,34 @@ def chart(chart_obj) -> None:
     st.altair_chart(chart_obj, width="stretch")
 
 
-def date_column(label: str):
-    """A date column shown as 'Tue 25 Nov 2025' (no time: public data has none)."""
-    return st.column_config.DateColumn(label, format="ddd D MMM YYYY")
+#: Characters Markdown would interpret in a value: emphasis, links, HTML, tables, math ($) and
+#: the `:name:` of an emoji (a time such as 1:02:05 made the browser load the emoji renderer).
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<>|~$#:]")
+
+
+def escape_markdown(text: str) -> str:
+    """`text` shown as is by st.markdown or st.caption (see _MARKDOWN_SPECIAL)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\g<0>", text)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, dt.date):
+        return f"{value:%a} {value.day} {value:%b %Y}"
+    return escape_markdown(str(value)).replace("\n", " ")
+
+
+def markdown_table(frame: pl.DataFrame) -> str:
+    """`frame` as a Markdown table (numbers right-aligned, dates as 'Tue 25 Nov 2025', empty cells
+    as '–'), for `st.markdown`. The public pages show their tables this way: the browser draws
+    them with the Markdown renderer every page has already loaded, while st.dataframe and
+    st.table first load Streamlit's data grid and Arrow formatting chunks (~1.3 MB of JavaScript
+    for a new visitor), which delayed the page's first chart."""
+    align = ["---:" if dtype.is_numeric() else ":---" for dtype in frame.dtypes]
+    lines = ["| " + " | ".join(_cell(c) for c in frame.columns) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.iter_rows()]
+    return "\n".join(lines)
 
 
 def metric_row():

@@ -1,4 +1,8 @@
-"""Training log: a calendar heatmap of a year and the weekly table."""
+"""Training log: a calendar heatmap of a year and the weekly table.
+
+The year is picked with a segmented control and the table is Markdown: neither loads a
+JavaScript chunk the sidebar has not loaded already, so the heatmap is a new visitor's first
+thing to draw (see view.markdown_table)."""
 
 from __future__ import annotations
 
@@ -14,7 +18,9 @@ units = view.units()
 weekly, daily = view.read(data.weekly), view.read(data.daily)
 
 years = sorted(daily["date"].dt.year().unique().to_list(), reverse=True)
-year = st.selectbox("Year", years, index=0)
+if st.session_state.get("log_year") not in years:  # first visit, or a year another athlete has
+    st.session_state.pop("log_year", None)
+year = st.segmented_control("Year", years, default=years[0], key="log_year", required=True) or years[0]
 view.chart(charts.calendar_heatmap(daily, year, units))
 in_year = daily.filter(pl.col("date").dt.year() == year)
 row = view.metric_row()
@@ -32,10 +38,10 @@ table = (
         (pl.col("duration_s") / 3600).round(1).alias("Time (h)"),
         pl.col("runs").alias("Runs"),
         (pl.col("longest_run_m") / units.metres).round(1).alias(f"Longest ({units.name})"),
-        pl.col("trimp").round(0).alias("Load"),
-        pl.col("monotony").round(2).alias("Monotony"),
-        pl.col("strain").round(0).alias("Strain"),
+        pl.col("trimp").fill_nan(None).round(0).cast(pl.Int64).alias("Load"),
+        pl.col("monotony").fill_nan(None).round(2).alias("Monotony"),
+        pl.col("strain").fill_nan(None).round(0).cast(pl.Int64).alias("Strain"),
     )
 )
-st.dataframe(table, hide_index=True, column_config={"Week of": view.date_column("Week of")})
+st.markdown(view.markdown_table(table))
 st.caption("Load: Banister TRIMP. Monotony and strain: Foster (1998); empty when the week's daily load does not vary.")
