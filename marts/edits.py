@@ -92,8 +92,9 @@ def effective_activities(activities: pl.DataFrame, merges: pl.DataFrame, splits:
     """The activities as the athlete edited them: merge sources gone, split parts added.
 
     A merged or split activity gets `edited` (what was done, e.g. "merge:b1#<digest>,b2#<digest>"
-    or "split:…", part of its fingerprints; the digests follow the merged recordings' rows) and `record_year` (the `records` partition holding its samples: its
-    first source's); both are null elsewhere. A split part copies its activity's row with the
+    or "split:…", part of its fingerprints; the digests follow the merged recordings' rows) and
+    `record_year` (the `records` partition holding its samples: its first source's); both are
+    null elsewhere. A split part copies its activity's row with the
     part's id and start; numbers that need the samples are set by `edited_stats`. Parts keep
     the activity's identities, so its privacy marks and Strava private flag reach them."""
     out = activities.with_columns(edited=pl.lit(None, pl.String), record_year=pl.lit(None, pl.Int32))
