@@ -31,7 +31,6 @@ budget and the ratio while it is inflated; once unpacked, only what it holds cou
 
 from __future__ import annotations
 
-import csv
 import gzip
 import hashlib
 import io
@@ -45,7 +44,9 @@ from pathlib import PurePosixPath
 
 from runlake.errors import RunlakeError
 from runlake.settings import Settings
-from sources.archive import STRAVA_CSV, SUFFIXES, StravaExportRow, is_activity_name, plain_name, strava_activities_csv
+from sources.archive import (
+    STRAVA_CSV, SUFFIXES, StravaExportRow, UnreadableStravaCsv, is_activity_name, plain_name, strava_activities_csv,
+)
 from sources.formats import FIT, GPX, TCX, file_format
 
 MB = 1024 * 1024
@@ -227,8 +228,8 @@ class _Collector:
         """Strava's `activities.csv` (already counted), read by `runlake import`'s parser."""
         try:
             rows = strava_activities_csv(data.decode("utf-8-sig", errors="replace"))
-        except csv.Error as error:
-            self.refuse(name, f"unreadable activities.csv ({error})")
+        except UnreadableStravaCsv as error:  # names the line and the reason
+            self.refuse(name, str(error))
             return
         self.unpacked.strava_csv.append(data)
         self.unpacked.strava.update(rows)

@@ -111,7 +111,7 @@ def test_a_loose_activities_csv_counts_and_an_unreadable_one_is_refused(fits):
     assert got.strava["7.fit"].strava_id == 42 and got.strava["7.fit"].name == "Long run" and not got.refused
     huge = b"Activity ID,Filename\n1,\"" + b"x" * 200_000 + b"\"\n"  # a field over the csv module's limit
     got = unpack([("export.zip", zipped([("activities.csv", huge), ("activities/7.fit", fits[0])]))], LIMITS)
-    assert reasons(got) == {"export.zip/activities.csv": "unreadable activities.csv (field larger than field limit (131072))"}
+    assert reasons(got) == {"export.zip/activities.csv": "activities.csv: unreadable at line 2 (field larger than field limit (131072))"}
     assert got.strava == {} and got.strava_csv == [] and len(got.files) == 1
 
 
