@@ -186,10 +186,6 @@ def plan(activities: pl.DataFrame, merges: pl.DataFrame, splits: pl.DataFrame) -
     return rows.join(cuts, on="target_id", how="left").sort("target_id", "rank")
 
 
-def source_ids(the_plan: pl.DataFrame) -> list[str]:
-    return the_plan["source_id"].unique().sort().to_list()
-
-
 def effective_records(records: pl.DataFrame, the_plan: pl.DataFrame) -> pl.DataFrame:
     """`records` with the edits applied: samples of edited activities re-keyed (merged sources'
     samples outside earlier pieces' spans joined to their target, distances continued; split

@@ -24,8 +24,8 @@ from lake import activities as activities_table
 from lake import gear as gear_table
 from lake.storage import Lake
 from lake.table import scan, upsert
-from marts.activity import with_local_date
 from marts.gear import gear_distance
+from pipeline.steps.edits import corrected_activities
 from runlake.errors import RunlakeError
 
 #: What a Strava gear id looks like (shoes g…, bikes b…); an archive's gear *name* does not.
@@ -113,10 +113,9 @@ def store_strava_gear(lake: Lake, athlete_id: str, details: list[dict], *, now: 
 
 
 def gear_report(lake: Lake, athlete_id: str) -> pl.DataFrame:
-    """Distance per gear computed now from the lake (the `marts/gear_distance` rows)."""
-    acts = (
-        scan(lake, activities_table.SPEC)
-        .filter((pl.col("athlete_id") == athlete_id) & ~pl.col("is_deleted").fill_null(False) & pl.col("start_time").is_not_null())
-    )
+    """Distance per gear computed now from the lake (the `marts/gear_distance` rows), from the
+    activities as the marts build reads them: the athlete's corrections, merges and splits
+    applied (`corrected_activities`)."""
+    acts, _ = corrected_activities(lake, athlete_id)
     gear = scan(lake, gear_table.SPEC).filter(pl.col("athlete_id") == athlete_id)
-    return gear_distance(with_local_date(acts), gear, athlete_id).collect()
+    return gear_distance(acts.lazy(), gear, athlete_id).collect()

@@ -21,16 +21,12 @@ import hashlib
 
 import polars as pl
 
-from lake import activities as activities_table
-from lake import overrides as overrides_table
 from lake.marts import BUILD_STATE, DAILY_LOAD, WEEKLY_SUMMARY, ZONE_COLUMNS
 from lake.storage import Lake
 from lake.table import scan
-from marts.activity import with_local_date
 from marts.daily import daily_totals
 from marts.load import RUNNING
-from marts.overrides import apply_overrides
-from pipeline.steps.edits import edited_activities, load_edits
+from pipeline.steps.edits import corrected_activities
 from marts.weekly import week_start
 from pipeline.checks.finding import Finding, finding
 
@@ -56,14 +52,10 @@ def _built(lake: Lake, athlete_id: str) -> bool:
 
 def _activities(lake: Lake, athlete_id: str) -> pl.LazyFrame:
     """The athlete's live activities, as edited (merges and splits) and corrected
-    (`private/overrides`) the way the marts build does it, in the columns `daily_totals` reads (load columns as 0: only
-    distance, time and counts are compared)."""
-    live = scan(lake, activities_table.SPEC).filter(
-        (pl.col("athlete_id") == athlete_id) & ~pl.col("is_deleted").fill_null(False) & pl.col("start_time").is_not_null()
-    ).collect()
-    edited = edited_activities(lake, athlete_id, live, load_edits(lake, athlete_id, live))  # merges and splits
-    corrected = apply_overrides(edited, overrides_table.scan_overrides(lake, athlete_id).collect())
-    return with_local_date(corrected.lazy()).select(
+    (`private/overrides`) the way the marts build does it (`corrected_activities`), in the
+    columns `daily_totals` reads (load columns as 0: only distance, time and counts are compared)."""
+    corrected, _ = corrected_activities(lake, athlete_id)
+    return corrected.lazy().select(
         "date", "start_time", "activity_id", "distance_m", "moving_s",
         is_running=pl.col("sport") == RUNNING, trimp=pl.lit(0.0), trimp_estimated=pl.lit(False),
         **{c: pl.lit(0.0) for c in ZONE_COLUMNS},

@@ -27,11 +27,9 @@ from multiprocessing import get_context
 
 import polars as pl
 
-from lake import activities as activities_table
 from lake import athlete_profile
 from lake import gear as gear_table
 from lake import laps as laps_table
-from lake import overrides as overrides_table
 from lake import records as records_table
 from lake.marts import (
     ACTIVITY_SUMMARY, BEST_EFFORTS, BUILD_STATE, DAILY_LOAD, GEAR_DISTANCE, PERSONAL_BESTS, RACE_PREDICTIONS, WEEKLY_SUMMARY,
@@ -40,18 +38,18 @@ from lake.storage import Lake
 from lake.table import (
     delete_rows, in_predicate, open_table, overwrite, read, replace_where, scan, table_exists, upsert,
 )
-from marts.activity import activity_summary, with_local_date
+from marts.activity import activity_summary
 from marts.daily import HISTORY_DAYS, daily_totals, fitness
 from marts.efforts import best_efforts, personal_bests, race_predictions
 from marts.gear import gear_distance
 from marts.groups import first_per_instant, time_ordered
 from marts.edits import ADDED as EDIT_COLUMNS
-from marts.edits import effective_laps, with_edit_names
+from marts.edits import effective_laps
 from marts.overrides import ADDED as OVERRIDE_COLUMNS
-from marts.overrides import apply_overrides, summary_with_corrections
+from marts.overrides import summary_with_corrections
 from marts.profile import Physiology, check_resolved, in_force, resolve
 from marts.weekly import weekly_summary
-from pipeline.steps.edits import Edits, edited_activities, load_edits
+from pipeline.steps.edits import Edits, corrected_activities
 from runlake.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -100,25 +98,14 @@ def _fingerprints(acts: pl.DataFrame) -> pl.Series:
 
 
 def _load_activities(lake: Lake, settings: Settings) -> tuple[pl.DataFrame, Edits]:
-    """The athlete's live activities as edited and corrected (merges and splits, then
-    `private/overrides`), with their physiology and fingerprints; and the edits themselves."""
+    """The athlete's live activities as edited and corrected (`corrected_activities`: merges and
+    splits, then `private/overrides`), with their physiology and fingerprints — a changed edit or
+    correction recomputes its activity; and the edits themselves."""
     profile = scan(lake, athlete_profile.SPEC).filter(pl.col("athlete_id") == settings.athlete_id)
     resolved = resolve(profile, Physiology.from_settings(settings)).collect()
     check_resolved(resolved)
-    live = (
-        scan(lake, activities_table.SPEC)
-        .filter((pl.col("athlete_id") == settings.athlete_id) & ~pl.col("is_deleted").fill_null(False))
-        .filter(pl.col("start_time").is_not_null())
-        .collect()
-    )
-    # The athlete's merges and splits (private/activity_edits, marts/edits.py), then corrections
-    # (private/overrides, marts/overrides.py), before the fingerprints: a changed edit or
-    # correction recomputes its activity.
-    edits = load_edits(lake, settings.athlete_id, live)
-    acts = edited_activities(lake, settings.athlete_id, live, edits)
-    acts = in_force(with_local_date(acts.lazy()), resolved.lazy()).collect()
-    acts = apply_overrides(acts, overrides_table.scan_overrides(lake, settings.athlete_id).collect())
-    acts = with_edit_names(acts)
+    acts, edits = corrected_activities(lake, settings.athlete_id)
+    acts = in_force(acts.lazy(), resolved.lazy()).collect()
     return acts.with_columns(_fingerprints(acts)).sort("activity_id"), edits
 
 

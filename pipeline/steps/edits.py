@@ -13,11 +13,13 @@ from dataclasses import dataclass
 import polars as pl
 
 from lake import activities as activities_table
-from lake import activity_edits, privacy_marks
+from lake import activity_edits, overrides, privacy_marks
 from lake import records as records_table
 from lake.storage import Lake
 from lake.table import delete_rows, in_predicate, scan, upsert
 from marts import edits
+from marts.activity import with_local_date
+from marts.overrides import apply_overrides
 from marts.visibility import activity_tokens, identity_tokens
 from pipeline.steps.visibility import resolve_activity
 from runlake.errors import RunlakeError
@@ -68,6 +70,20 @@ def load_edits(lake: Lake, athlete_id: str, activities: pl.DataFrame) -> Edits:
     )
     originals = activities.filter(pl.col("activity_id").is_in(the_plan["source_id"].implode()))
     return Edits(merges, splits, the_plan, originals)
+
+
+def corrected_activities(lake: Lake, athlete_id: str) -> tuple[pl.DataFrame, Edits]:
+    """The athlete's live activities (those with a start) as the athlete edited and corrected
+    them — merges and splits (`edited_activities`), then `private/overrides` — with their local
+    `date` and `corrected_fields` naming the edits too; and the edits. What the marts build,
+    `runlake lake check` and `runlake gear list` read, so they agree."""
+    live = scan(lake, activities_table.SPEC).filter(
+        (pl.col("athlete_id") == athlete_id) & ~pl.col("is_deleted").fill_null(False) & pl.col("start_time").is_not_null()
+    ).collect()
+    loaded = load_edits(lake, athlete_id, live)
+    acts = with_local_date(edited_activities(lake, athlete_id, live, loaded).lazy()).collect()
+    acts = apply_overrides(acts, overrides.scan_overrides(lake, athlete_id).collect())
+    return edits.with_edit_names(acts), loaded
 
 
 def edited_activities(lake: Lake, athlete_id: str, live: pl.DataFrame, loaded: Edits) -> pl.DataFrame:

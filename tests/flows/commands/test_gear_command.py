@@ -66,6 +66,19 @@ def test_add_list_retire_and_the_mart(lake):
     assert f"{racer}  Racer  21.1 km of 800  1 runs  2025-03-09 to 2025-03-09  manual  retired" in run("gear", "list").stdout
 
 
+def test_gear_list_counts_a_corrected_distance_as_the_mart_does(lake):
+    """`runlake gear list` reads the activities as the marts build does: corrections applied."""
+    shoe = _added("Trainer", "--default")
+    upsert(lake, A.SPEC, activities_frame([
+        activity("r1", dt.datetime(2025, 3, 2, 7), distance_m=10000.0),
+        activity("treadmill", dt.datetime(2025, 3, 4, 7), distance_m=5000.0),
+    ]))
+    assert run("activity", "set", "treadmill", "--distance-km", "5.25").exit_code == 0
+    assert f"{shoe}  Trainer  15.2 km of 800  2 runs" in run("gear", "list").stdout
+    assert run("marts", "build", "--today", "2025-03-10").exit_code == 0
+    assert read(lake, GEAR_DISTANCE).filter(pl.col("gear_id") == shoe)["distance_m"].item() == 15250.0
+
+
 def test_one_line_errors(lake):
     shoe = _added("Shoe")
     for args, message in [
