@@ -7,24 +7,16 @@ import datetime as dt
 import zipfile
 
 import polars as pl
-import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
 from lake import activities as A
 from lake import gear as gear_table
 from lake.marts import GEAR_DISTANCE
-from lake.storage import Lake
 from lake.table import read, upsert
 from pipeline.athletes import resolve_athlete
 from runlake.settings import Settings
 from tests.marts.factory import activities_frame, activity
-
-
-@pytest.fixture
-def lake(tmp_path, monkeypatch) -> Lake:
-    monkeypatch.setenv("RUNLAKE_LAKE_URI", str(tmp_path / "lake"))
-    return Lake.at(str(tmp_path / "lake"))
 
 
 def run(*args: str):

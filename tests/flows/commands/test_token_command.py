@@ -24,12 +24,6 @@ TOKEN_RE = re.compile(r"rlk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}")
 DEFAULT_ID = "me"  # RUNLAKE_ATHLETE_ID's default
 
 
-@pytest.fixture
-def lake(tmp_path, monkeypatch) -> Lake:
-    monkeypatch.setenv("RUNLAKE_LAKE_URI", str(tmp_path / "lake"))
-    return Lake.at(str(tmp_path / "lake"))
-
-
 def run(*args: str):
     return CliRunner().invoke(app, list(args))
 
